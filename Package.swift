@@ -1,0 +1,33 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Reel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "reel", targets: ["reel"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
+        .target(name: "ReelCore", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "ReelPlan", dependencies: ["ReelCore"]),
+        .target(name: "ReelSampler", dependencies: ["ReelCore", "ReelPlan"]),
+        .target(name: "ReelStore", dependencies: ["ReelCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ReelZMQ", dependencies: ["CZeroMQ"]),
+        .executableTarget(name: "reel", dependencies: [
+            "ReelCore", "ReelPlan", "ReelSampler", "ReelStore", "ReelZMQ",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "ReelCoreTests", dependencies: ["ReelCore"]),
+        .testTarget(name: "ReelPlanTests", dependencies: ["ReelCore", "ReelPlan"]),
+        .testTarget(name: "ReelSamplerTests", dependencies: ["ReelCore", "ReelPlan", "ReelSampler"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

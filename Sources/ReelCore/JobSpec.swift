@@ -1,0 +1,72 @@
+/// The backends a job can name in its spec.
+public enum BackendKind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Closed-form denoiser of a procedural video world: no weights, no GPU.
+    case procedural
+
+    /// Width and height must be multiples of this (a stand-in for a VAE's spatial factor).
+    public var spatialMultiple: Int { 16 }
+    /// Latent channels per frame.
+    public var latentChannels: Int { 3 }
+}
+
+/// A validated render job: what to render, how to split it, where to write it.
+///
+/// Built from TOML with ``JobSpecParser``; every field has been checked, so planning a valid
+/// spec cannot fail.
+public struct JobSpec: Sendable, Hashable, Codable {
+    public var name: String
+    public var prompt: String
+    public var seconds: Double
+    public var fps: Int
+    public var width: Int
+    public var height: Int
+    public var seed: UInt64
+    public var backend: BackendKind
+    public var steps: Int
+    /// Timestep shift of the flow-matching schedule (1 = unshifted).
+    public var shift: Double
+    /// Latent frames per chunk (time window length).
+    public var chunkFrames: Int
+    /// Minimum latent frames shared by neighbouring time windows.
+    public var overlap: Int
+    /// Spatial tile size in latent pixels; 0 means the full frame.
+    public var tileWidth: Int
+    public var tileHeight: Int
+    /// Minimum latent pixels shared by neighbouring spatial tiles.
+    public var tileOverlap: Int
+    /// Where the MP4 goes (absolute once submitted).
+    public var output: String
+    /// Optional folder for one PNG per frame.
+    public var pngDirectory: String?
+
+    /// Number of video (and, for the procedural backend, latent) frames.
+    public var frameCount: Int { Int((seconds * Double(fps)).rounded()) }
+
+    /// The latent grid this spec renders.
+    public var grid: LatentGrid {
+        LatentGrid(frames: frameCount, channels: backend.latentChannels, height: height, width: width)
+    }
+
+    public init(name: String, prompt: String, seconds: Double, fps: Int, width: Int, height: Int, seed: UInt64,
+                backend: BackendKind = .procedural, steps: Int = 10, shift: Double = 3.0, chunkFrames: Int = 48,
+                overlap: Int = 8, tileWidth: Int = 0, tileHeight: Int = 0, tileOverlap: Int = 16,
+                output: String, pngDirectory: String? = nil) {
+        self.name = name
+        self.prompt = prompt
+        self.seconds = seconds
+        self.fps = fps
+        self.width = width
+        self.height = height
+        self.seed = seed
+        self.backend = backend
+        self.steps = steps
+        self.shift = shift
+        self.chunkFrames = chunkFrames
+        self.overlap = overlap
+        self.tileWidth = tileWidth
+        self.tileHeight = tileHeight
+        self.tileOverlap = tileOverlap
+        self.output = output
+        self.pngDirectory = pngDirectory
+    }
+}

@@ -1,0 +1,132 @@
+import TOMLKit
+
+/// One thing wrong with a spec: the field it concerns and what is wrong with it.
+public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
+    public var field: String
+    public var problem: String
+    public var description: String { "field '\(field)': \(problem)" }
+}
+
+/// Parses and validates job specs written in TOML.
+///
+/// Every problem is collected, so a user fixes a spec in one pass; the thrown
+/// ``ReelError`` (code `invalid-spec`) lists each one on its own line.
+public enum JobSpecParser {
+    /// Keys a spec may contain; anything else is reported as unknown (typos must not pass silently).
+    public static let knownKeys: Set<String> = [
+        "name", "prompt", "seconds", "fps", "width", "height", "seed", "backend", "steps", "shift",
+        "chunk_frames", "overlap", "tile_width", "tile_height", "tile_overlap", "output", "png_dir",
+    ]
+
+    /// Longest video a spec may ask for, in seconds (four hours).
+    public static let maxSeconds = 4.0 * 3600
+
+    /// Parses `text` and returns the validated spec, or throws listing every problem.
+    public static func parse(_ text: String, source: String = "spec") throws -> JobSpec {
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            throw ReelError(.invalidSpec, "\(source): not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+        }
+        var reader = FieldReader(table: table)
+        let spec = reader.read()
+        if !reader.problems.isEmpty || spec == nil {
+            let lines = reader.problems.map { "  - \($0)" }.joined(separator: "\n")
+            throw ReelError(.invalidSpec, "\(source) has \(reader.problems.count) problem(s):\n\(lines)")
+        }
+        return spec!
+    }
+
+    /// Checks a spec built in code (the same rules as for parsed specs).
+    public static func problems(in spec: JobSpec) -> [SpecProblem] {
+        SpecRules.check(spec)
+    }
+}
+
+/// Reads typed fields out of a TOML table, recording a problem for each missing or mistyped one.
+private struct FieldReader {
+    let table: TOMLTable
+    var problems: [SpecProblem] = []
+
+    mutating func read() -> JobSpec? {
+        for key in table.keys.sorted() where !JobSpecParser.knownKeys.contains(key) {
+            problems.append(SpecProblem(field: key, problem: "unknown key (known keys: \(JobSpecParser.knownKeys.sorted().joined(separator: ", ")))"))
+        }
+        let name = string("name")
+        let prompt = string("prompt")
+        let seconds = number("seconds")
+        let fps = integer("fps")
+        let width = integer("width")
+        let height = integer("height")
+        let seed = integer("seed")
+        let backendName = string("backend", default: BackendKind.procedural.rawValue)
+        let steps = integer("steps", default: 10)
+        let shift = number("shift", default: 3.0)
+        let chunkFrames = integer("chunk_frames", default: 48)
+        let overlap = integer("overlap", default: 8)
+        let tileWidth = integer("tile_width", default: 0)
+        let tileHeight = integer("tile_height", default: 0)
+        let tileOverlap = integer("tile_overlap", default: 16)
+        let output = string("output")
+        let pngDirectory = optionalString("png_dir")
+
+        var backend: BackendKind?
+        if let backendName {
+            backend = BackendKind(rawValue: backendName)
+            if backend == nil {
+                problems.append(SpecProblem(field: "backend", problem: "unknown backend '\(backendName)' (known: \(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
+            }
+        }
+        if let seed, seed < 0 {
+            problems.append(SpecProblem(field: "seed", problem: "must be >= 0 (got \(seed))"))
+        }
+        guard let name, let prompt, let seconds, let fps, let width, let height, let seed, seed >= 0, let backend,
+              let steps, let shift, let chunkFrames, let overlap, let tileWidth, let tileHeight, let tileOverlap,
+              let output else { return nil }
+        let spec = JobSpec(name: name, prompt: prompt, seconds: seconds, fps: fps, width: width, height: height,
+                           seed: UInt64(seed), backend: backend, steps: steps, shift: shift, chunkFrames: chunkFrames,
+                           overlap: overlap, tileWidth: tileWidth, tileHeight: tileHeight, tileOverlap: tileOverlap,
+                           output: output, pngDirectory: pngDirectory)
+        problems += SpecRules.check(spec)
+        return spec
+    }
+
+    private mutating func value(_ key: String, required: Bool) -> TOMLValueConvertible? {
+        guard let value = table[key] else {
+            if required { problems.append(SpecProblem(field: key, problem: "is required")) }
+            return nil
+        }
+        return value
+    }
+
+    private mutating func wrongType(_ key: String, _ expected: String, _ value: TOMLValueConvertible) {
+        problems.append(SpecProblem(field: key, problem: "must be \(expected) (got a \(value.type))"))
+    }
+
+    mutating func string(_ key: String, default fallback: String? = nil) -> String? {
+        guard let value = value(key, required: fallback == nil) else { return fallback }
+        guard let text = value.string else { wrongType(key, "a string", value); return nil }
+        return text
+    }
+
+    mutating func optionalString(_ key: String) -> String? {
+        guard let value = table[key] else { return nil }
+        guard let text = value.string else { wrongType(key, "a string", value); return nil }
+        return text
+    }
+
+    mutating func integer(_ key: String, default fallback: Int? = nil) -> Int? {
+        guard let value = value(key, required: fallback == nil) else { return fallback }
+        guard let number = value.int else { wrongType(key, "an integer", value); return nil }
+        return number
+    }
+
+    mutating func number(_ key: String, default fallback: Double? = nil) -> Double? {
+        guard let value = value(key, required: fallback == nil) else { return fallback }
+        if let number = value.double { return number }
+        if let number = value.int { return Double(number) }
+        wrongType(key, "a number", value)
+        return nil
+    }
+}

@@ -1,0 +1,24 @@
+/// The single error type Reel raises: a machine-readable code and a message for people.
+public struct ReelError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What kind of failure this is, stable for scripts and tests.
+    public enum Code: String, Sendable, Codable {
+        case invalidSpec = "invalid-spec"
+        case invalidMessage = "invalid-message"
+        case store = "store"
+        case artifact = "artifact"
+        case encode = "encode"
+        case network = "network"
+        case notFound = "not-found"
+        case usage = "usage"
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { "\(code.rawValue): \(message)" }
+}

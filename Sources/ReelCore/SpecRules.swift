@@ -1,0 +1,68 @@
+/// The validation rules of a job spec, one check per field, shared by parsed and coded specs.
+enum SpecRules {
+    static func check(_ spec: JobSpec) -> [SpecProblem] {
+        var problems: [SpecProblem] = []
+        func fail(_ field: String, _ problem: String) { problems.append(SpecProblem(field: field, problem: problem)) }
+
+        let nameCharacters = spec.name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic && $0.isASCII || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }
+        if spec.name.isEmpty || spec.name.count > 64 || !nameCharacters {
+            fail("name", "must be 1-64 characters of letters, digits, '-', '_' or '.' (got '\(spec.name)')")
+        }
+        if spec.prompt.trimmingWhitespace().isEmpty { fail("prompt", "must not be empty") }
+        if !(spec.seconds > 0) || !spec.seconds.isFinite {
+            fail("seconds", "must be a positive number (got \(spec.seconds))")
+        } else if spec.seconds > JobSpecParser.maxSeconds {
+            fail("seconds", "must be at most \(Int(JobSpecParser.maxSeconds)) (got \(spec.seconds))")
+        }
+        if spec.fps <= 0 || spec.fps > 240 { fail("fps", "must be between 1 and 240 (got \(spec.fps))") }
+        let multiple = spec.backend.spatialMultiple
+        for (field, value) in [("width", spec.width), ("height", spec.height)] {
+            if value <= 0 {
+                fail(field, "must be positive (got \(value))")
+            } else if value % multiple != 0 {
+                fail(field, "must be a multiple of \(multiple) for the \(spec.backend.rawValue) backend (got \(value))")
+            } else if value < 32 || value > 4096 {
+                fail(field, "must be between 32 and 4096 (got \(value))")
+            }
+        }
+        if spec.fps > 0, spec.seconds > 0, spec.seconds.isFinite, spec.frameCount < 1 {
+            fail("seconds", "gives no frames at \(spec.fps) fps (got \(spec.seconds))")
+        }
+        if spec.steps < 1 || spec.steps > 1000 { fail("steps", "must be between 1 and 1000 (got \(spec.steps))") }
+        if !(spec.shift > 0) || !spec.shift.isFinite { fail("shift", "must be a positive number (got \(spec.shift))") }
+        if spec.chunkFrames < 2 { fail("chunk_frames", "must be at least 2 (got \(spec.chunkFrames))") }
+        if spec.overlap < 0 {
+            fail("overlap", "must be >= 0 (got \(spec.overlap))")
+        } else if spec.overlap >= spec.chunkFrames {
+            fail("overlap", "must be less than chunk_frames = \(spec.chunkFrames) (got \(spec.overlap))")
+        }
+        for (field, tile, extent) in [("tile_width", spec.tileWidth, spec.width), ("tile_height", spec.tileHeight, spec.height)] {
+            if tile < 0 {
+                fail(field, "must be >= 0; 0 means no tiling (got \(tile))")
+            } else if tile > 0 && tile % multiple != 0 {
+                fail(field, "must be a multiple of \(multiple) (got \(tile))")
+            } else if tile > 0 && tile <= spec.tileOverlap {
+                fail(field, "must be greater than tile_overlap = \(spec.tileOverlap) (got \(tile))")
+            } else if tile > extent && extent > 0 {
+                fail(field, "must not exceed the frame (\(extent)) (got \(tile))")
+            }
+        }
+        if spec.tileOverlap < 0 { fail("tile_overlap", "must be >= 0 (got \(spec.tileOverlap))") }
+        if spec.output.trimmingWhitespace().isEmpty {
+            fail("output", "must not be empty")
+        } else if !spec.output.hasSuffix(".mp4") {
+            fail("output", "must end in .mp4 (got '\(spec.output)')")
+        }
+        if let png = spec.pngDirectory, png.trimmingWhitespace().isEmpty { fail("png_dir", "must not be empty when given") }
+        return problems
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> Substring {
+        var text = Substring(self)
+        while let first = text.first, first.isWhitespace { text.removeFirst() }
+        while let last = text.last, last.isWhitespace { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,232 @@
+import Foundation
+import ReelCore
+
+/// The procedural backend's model for one region: the exact posterior mean `E[x0 | x_t]` of
+/// the world's video, computed in closed form.
+///
+/// With `x_t = (1−t)·f(z) + t·ε`, the log-likelihood of a world state `z` is, up to terms that
+/// do not depend on `z`, `α·⟨x_t, f(z)⟩ − β·‖f(z)‖²` with `α = (1−t)/t²`, `β = (1−t)²/(2t²)`.
+/// Sprite footprints are the only part of `f(z)` that depends on the path, so each sprite's
+/// moves get per-segment log-emissions summed over its footprints, forward-backward over
+/// boundaries gives each lane's evidence and marginals, and the takes are enumerated.
+public struct ProceduralDenoiser: Denoiser {
+    public let world: ProceduralWorld
+    public let region: Region
+    let masks: SpriteMasks
+    /// `‖f‖²` terms of each footprint that depend on the move: `[take * boxCount + box]`.
+    let footprintQuadratic: [Double]
+    /// Take-dependent part of the background's squared norm over the region, per take.
+    let backgroundQuadratic: [Double]
+    let firstSegment: Int
+    let segmentCount: Int
+    /// Local frame → local segment.
+    let segmentOfFrame: [Int]
+
+    public init(world: ProceduralWorld, region: Region) {
+        self.world = world
+        self.region = region
+        masks = SpriteMasks(world: world, region: region)
+        let segmentFrames = ProceduralWorld.segmentFrames
+        firstSegment = region.frames.lowerBound / segmentFrames
+        segmentCount = (region.frames.upperBound - 1) / segmentFrames - firstSegment + 1
+        segmentOfFrame = region.frames.map { $0 / segmentFrames - region.frames.lowerBound / segmentFrames }
+
+        let takes = ProceduralWorld.takeCount
+        var background = [Double](repeating: 0, count: takes)
+        for take in 0..<takes {
+            var sum = 0.0
+            for channel in 0..<3 {
+                for y in region.rows {
+                    let sky = Double(world.sky[(take * 3 + channel) * world.grid.height + y])
+                    var patternSum = 0.0
+                    for x in region.columns { patternSum += Double(world.pattern[(channel * world.grid.height + y) * world.grid.width + x]) }
+                    sum += Double(region.columns.count) * sky * sky + 2 * sky * patternSum
+                }
+            }
+            background[take] = sum * Double(region.frames.count)
+        }
+        backgroundQuadratic = background
+
+        var quadratic = [Double](repeating: 0, count: takes * masks.boxes.count)
+        for (b, box) in masks.boxes.enumerated() {
+            let lane = b / (masks.frames * masks.pairCount)
+            for take in 0..<takes {
+                var sum = 0.0
+                var offset = box.offset
+                for ly in box.rows {
+                    for lx in box.columns {
+                        let m = Double(masks.values[offset]); offset += 1
+                        let y = ly + region.rows.lowerBound, x = lx + region.columns.lowerBound
+                        for channel in 0..<3 {
+                            let g = Double(world.background(take: take, channel: channel, y: y, x: x))
+                            let d = Double(world.spriteColor[(take * world.lanes.count + lane) * 3 + channel]) - g
+                            sum += 2 * m * g * d + m * m * d * d
+                        }
+                    }
+                }
+                quadratic[take * masks.boxes.count + b] = sum
+            }
+        }
+        footprintQuadratic = quadratic
+    }
+
+    public mutating func predictClean(_ x: [Float], t: Double, into prediction: inout [Float]) {
+        compose(posterior(x, t: t), into: &prediction)
+    }
+
+    /// The exact posterior of the world's choices given `x` at noise level `t` (0 < t < 1).
+    public func posterior(_ x: [Float], t: Double) -> ProceduralPosterior {
+        let takes = ProceduralWorld.takeCount, lanes = world.lanes.count, pairCount = masks.pairCount
+        let h = region.rows.count, w = region.columns.count, frames = region.frames.count
+        precondition(x.count == frames * 3 * h * w)
+        let alpha = (1 - t) / (t * t), beta = (1 - t) * (1 - t) / (2 * t * t)
+        var logTake = [Double](repeating: -log(Double(takes)), count: takes)
+        var emissions = [Double](repeating: 0, count: takes * lanes * segmentCount * pairCount)
+
+        x.withUnsafeBufferPointer { x in
+            // Background evidence: ⟨x, sky_k⟩ through row sums (the texture term is the same for every take).
+            for frame in 0..<frames {
+                for channel in 0..<3 {
+                    for ly in 0..<h {
+                        let start = ((frame * 3 + channel) * h + ly) * w
+                        var rowSum: Float = 0
+                        for lx in 0..<w { rowSum += x[start + lx] }
+                        let y = region.rows.lowerBound + ly
+                        for take in 0..<takes {
+                            logTake[take] += alpha * Double(world.sky[(take * 3 + channel) * world.grid.height + y]) * Double(rowSum)
+                        }
+                    }
+                }
+            }
+            for take in 0..<takes { logTake[take] -= beta * backgroundQuadratic[take] }
+
+            // Footprint evidence per (lane, frame, move): ⟨x, m·(c_k − g_k − p)⟩ for every take at once.
+            masks.values.withUnsafeBufferPointer { maskValues in
+                world.pattern.withUnsafeBufferPointer { pattern in
+                    for lane in 0..<lanes {
+                        for frame in 0..<frames {
+                            let segment = segmentOfFrame[frame]
+                            for pair in 0..<pairCount {
+                                let boxIndex = (lane * frames + frame) * pairCount + pair
+                                let box = masks.boxes[boxIndex]
+                                if box.rows.isEmpty || box.columns.isEmpty { continue }
+                                var linear = [Double](repeating: 0, count: takes)
+                                var offset = box.offset
+                                for ly in box.rows {
+                                    let y = region.rows.lowerBound + ly
+                                    var maskedSum = SIMD3<Float>.zero
+                                    var patternTerm: Float = 0
+                                    for lx in box.columns {
+                                        let m = maskValues[offset]; offset += 1
+                                        let xIndex = region.columns.lowerBound + lx
+                                        for channel in 0..<3 {
+                                            let value = m * x[((frame * 3 + channel) * h + ly) * w + lx]
+                                            maskedSum[channel] += value
+                                            patternTerm += value * pattern[(channel * world.grid.height + y) * world.grid.width + xIndex]
+                                        }
+                                    }
+                                    for take in 0..<takes {
+                                        var term = -Double(patternTerm)
+                                        for channel in 0..<3 {
+                                            let sprite = world.spriteColor[(take * lanes + lane) * 3 + channel]
+                                            let sky = world.sky[(take * 3 + channel) * world.grid.height + y]
+                                            term += Double((sprite - sky) * maskedSum[channel])
+                                        }
+                                        linear[take] += term
+                                    }
+                                }
+                                for take in 0..<takes {
+                                    let emission = alpha * linear[take] - beta * footprintQuadratic[take * masks.boxes.count + boxIndex]
+                                    emissions[((take * lanes + lane) * segmentCount + segment) * pairCount + pair] += emission
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        var posterior = ProceduralPosterior(lanes: lanes, firstSegment: firstSegment, segments: segmentCount)
+        emissions.withUnsafeBufferPointer { emissions in
+            for take in 0..<takes {
+                for lane in 0..<lanes {
+                    let start = (take * lanes + lane) * segmentCount * pairCount
+                    let slice = UnsafeBufferPointer(rebasing: emissions[start..<(start + segmentCount * pairCount)])
+                    logTake[take] += posterior.forwardBackward(take: take, lane: lane, logEmission: slice)
+                }
+            }
+        }
+        let maxLog = logTake.max()!
+        let unnormalized = logTake.map { exp($0 - maxLog) }
+        let total = unnormalized.reduce(0, +)
+        posterior.takeProbabilities = unnormalized.map { $0 / total }
+        return posterior
+    }
+
+    /// Writes the posterior mean of the video under `posterior` into `prediction`.
+    public func compose(_ posterior: ProceduralPosterior, into prediction: inout [Float]) {
+        let takes = ProceduralWorld.takeCount, lanes = world.lanes.count, pairCount = masks.pairCount
+        let h = region.rows.count, w = region.columns.count, frames = region.frames.count
+        let negligible = 1e-9
+        prediction.withUnsafeMutableBufferPointer { out in
+            // Background: texture plus the take-weighted sky.
+            for channel in 0..<3 {
+                for ly in 0..<h {
+                    let y = region.rows.lowerBound + ly
+                    var sky: Float = 0
+                    for take in 0..<takes { sky += Float(posterior.takeProbabilities[take]) * world.sky[(take * 3 + channel) * world.grid.height + y] }
+                    let patternRow = (channel * world.grid.height + y) * world.grid.width + region.columns.lowerBound
+                    for frame in 0..<frames {
+                        let start = ((frame * 3 + channel) * h + ly) * w
+                        for lx in 0..<w { out[start + lx] = sky + world.pattern[patternRow + lx] }
+                    }
+                }
+            }
+            // Sprites: each probable move's footprint pulls its pixels toward the sprite colour.
+            for take in 0..<takes where posterior.takeProbabilities[take] > negligible {
+                for lane in 0..<lanes {
+                    for frame in 0..<frames {
+                        let segment = segmentOfFrame[frame]
+                        for pair in 0..<pairCount {
+                            let weight = posterior.takeProbabilities[take]
+                                * posterior.pairProbabilities[((take * lanes + lane) * segmentCount + segment) * pairCount + pair]
+                            if weight <= negligible { continue }
+                            let box = masks.box(lane: lane, frame: frame, pair: pair)
+                            var offset = box.offset
+                            for ly in box.rows {
+                                let y = region.rows.lowerBound + ly
+                                for lx in box.columns {
+                                    let m = Float(weight) * masks.values[offset]; offset += 1
+                                    if m == 0 { continue }
+                                    let xIndex = region.columns.lowerBound + lx
+                                    for channel in 0..<3 {
+                                        let target = world.spriteColor[(take * lanes + lane) * 3 + channel]
+                                            - world.background(take: take, channel: channel, y: y, x: xIndex)
+                                        out[((frame * 3 + channel) * h + ly) * w + lx] += m * target
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The clean video of `state` over this region: the world's ground truth.
+    public func render(_ state: WorldState) -> [Float] {
+        var posterior = ProceduralPosterior(lanes: world.lanes.count, firstSegment: firstSegment, segments: segmentCount)
+        posterior.takeProbabilities = (0..<ProceduralWorld.takeCount).map { $0 == state.take ? 1 : 0 }
+        for lane in 0..<world.lanes.count {
+            for segment in 0..<segmentCount {
+                let from = state.paths[lane][firstSegment + segment], to = state.paths[lane][firstSegment + segment + 1]
+                let pair = KeypointWalk.pairIndex[from * KeypointWalk.states + to]
+                precondition(pair >= 0, "keypoints \(from) → \(to) are not one move apart")
+                posterior.pairProbabilities[((state.take * world.lanes.count + lane) * segmentCount + segment) * masks.pairCount + pair] = 1
+            }
+        }
+        var video = [Float](repeating: 0, count: region.frames.count * 3 * region.rows.count * region.columns.count)
+        compose(posterior, into: &video)
+        return video
+    }
+}

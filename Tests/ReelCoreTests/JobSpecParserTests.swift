@@ -1,0 +1,83 @@
+import Testing
+@testable import ReelCore
+
+@Suite struct JobSpecParserTests {
+    static let valid = """
+    name = "demo"
+    prompt = "a red fox in the snow"
+    seconds = 10
+    fps = 24
+    width = 256
+    height = 144
+    seed = 42
+    backend = "procedural"
+    steps = 10
+    chunk_frames = 48
+    overlap = 8
+    output = "out/demo.mp4"
+    """
+
+    func problems(replacing key: String, with line: String) -> String {
+        let text = Self.valid.split(separator: "\n").filter { !(key == "chunk_frames" && $0.hasPrefix("overlap =")) }
+            .map { $0.hasPrefix("\(key) =") ? line : String($0) }.joined(separator: "\n")
+        do {
+            _ = try JobSpecParser.parse(text, source: "test.toml")
+            return ""
+        } catch let error as ReelError {
+            #expect(error.code == .invalidSpec)
+            return error.message
+        } catch {
+            Issue.record("unexpected error \(error)")
+            return ""
+        }
+    }
+
+    @Test func parsesAValidSpec() throws {
+        let spec = try JobSpecParser.parse(Self.valid)
+        #expect(spec.name == "demo")
+        #expect(spec.frameCount == 240)
+        #expect(spec.grid == LatentGrid(frames: 240, channels: 3, height: 144, width: 256))
+        #expect(spec.seed == 42 && spec.steps == 10 && spec.chunkFrames == 48 && spec.overlap == 8)
+        #expect(spec.shift == 3.0 && spec.tileWidth == 0 && spec.pngDirectory == nil)
+    }
+
+    @Test(arguments: [
+        ("seconds", "seconds = -5", "field 'seconds': must be a positive number"),
+        ("fps", "fps = 0", "field 'fps': must be between 1 and 240 (got 0)"),
+        ("width", "width = 250", "field 'width': must be a multiple of 16 for the procedural backend (got 250)"),
+        ("height", "height = -16", "field 'height': must be positive (got -16)"),
+        ("overlap", "overlap = 48", "field 'overlap': must be less than chunk_frames = 48 (got 48)"),
+        ("overlap", "overlap = -1", "field 'overlap': must be >= 0 (got -1)"),
+        ("backend", "backend = \"sora\"", "field 'backend': unknown backend 'sora' (known: procedural)"),
+        ("steps", "steps = 0", "field 'steps': must be between 1 and 1000 (got 0)"),
+        ("chunk_frames", "chunk_frames = 1\noverlap = 0", "field 'chunk_frames': must be at least 2 (got 1)"),
+        ("seed", "seed = -3", "field 'seed': must be >= 0 (got -3)"),
+        ("fps", "fps = \"fast\"", "field 'fps': must be an integer (got a string)"),
+        ("output", "output = \"movie.avi\"", "field 'output': must end in .mp4"),
+        ("name", "name = \"bad name!\"", "field 'name': must be 1-64 characters"),
+        ("prompt", "prompt = \"  \"", "field 'prompt': must not be empty"),
+    ])
+    func eachBadFieldHasItsOwnMessage(key: String, line: String, expected: String) {
+        let message = problems(replacing: key, with: line)
+        #expect(message.contains(expected), "got: \(message)")
+        #expect(message.contains("1 problem"), "only the bad field is reported: \(message)")
+    }
+
+    @Test func missingAndUnknownKeysAreNamed() {
+        let message = problems(replacing: "fps", with: "fsp = 24")
+        #expect(message.contains("field 'fps': is required"))
+        #expect(message.contains("field 'fsp': unknown key"))
+    }
+
+    @Test func invalidTomlNamesTheLine() {
+        #expect(throws: ReelError.self) { try JobSpecParser.parse("name = \"x\"\nseconds = = 3") }
+        do { _ = try JobSpecParser.parse("name = \"x\"\nseconds = = 3", source: "bad.toml") } catch let error as ReelError {
+            #expect(error.message.contains("bad.toml: not valid TOML at line 2"))
+        } catch { Issue.record("wrong error") }
+    }
+
+    @Test func tilesMustFitAndExceedTheirOverlap() {
+        #expect(problems(replacing: "output", with: "output = \"a.mp4\"\ntile_width = 16\ntile_overlap = 16").contains("field 'tile_width': must be greater than tile_overlap = 16"))
+        #expect(problems(replacing: "output", with: "output = \"a.mp4\"\ntile_height = 160").contains("field 'tile_height': must not exceed the frame (144)"))
+    }
+}
