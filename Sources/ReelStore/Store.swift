@@ -1,2 +1,132 @@
+import Foundation
 import GRDB
 import ReelCore
+
+/// The coordinator's durable state: one SQLite file in WAL mode with full fsync on commit,
+/// written by one connection. Every method is one transaction.
+public final class Store: Sendable {
+    /// The stage name of chunk sampling tasks.
+    public static let chunkStage = "chunks"
+
+    private let database: DatabaseQueue
+    public let path: String
+
+    /// Opens (creating and migrating) the store at `path` and checks its integrity.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
+            try Migrations.migrator.migrate(database)
+            let check = try database.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") }
+            guard check == "ok" else { throw ReelError(.store, "integrity check of \(path) failed: \(check ?? "no answer")") }
+        } catch let error as ReelError {
+            throw error
+        } catch {
+            throw ReelError(.store, "cannot open the database \(path): \(error)")
+        }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try database.write(body) } catch let error as ReelError { throw error } catch {
+            throw ReelError(.store, "database write failed: \(error)")
+        }
+    }
+
+    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+        do { return try database.read(body) } catch { throw ReelError(.store, "database read failed: \(error)") }
+    }
+
+    /// Inserts a job and one pending task per chunk, atomically; returns the job.
+    public func insertJob(spec: JobSpec, plan: Plan, now: Double) throws -> JobRecord {
+        let json = String(decoding: try JSONCoding.encoder.encode(spec), as: UTF8.self)
+        return try write { db in
+            let job = try JobRecord(id: nil, name: spec.name, specJSON: json, state: .running, reason: nil, output: spec.output,
+                                createdAt: now, updatedAt: now, latentChecksum: nil, frameChecksum: nil).inserted(db)
+            for chunk in plan.chunks {
+                try TaskRecord(id: nil, jobId: job.id!, stage: Self.chunkStage, chunkIndex: chunk.index, state: .pending,
+                               attempt: 0, worker: nil, leaseExpiresAt: nil, checksum: nil, artifact: nil, updatedAt: now).insert(db)
+            }
+            try EventRecord(id: nil, jobId: job.id, taskId: nil, at: now, kind: "job-submitted",
+                            detail: "\(plan.chunks.count) chunks").insert(db)
+            return job
+        }
+    }
+
+    /// Records a lease: the task moves to `leased` under `attempt`, held by `worker` until `expiresAt`.
+    public func recordLease(task: Int64, attempt: Int, worker: String, expiresAt: Double, now: Double) throws {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE task SET state = 'leased', attempt = ?, worker = ?, leaseExpiresAt = ?, updatedAt = ?
+                WHERE id = ? AND state != 'done'
+                """, arguments: [attempt, worker, expiresAt, now, task])
+        }
+    }
+
+    /// Commits a result if, and only if, the task is still leased under `attempt` by `worker`.
+    /// Returns false (changing nothing) for a stale, duplicate or foreign result.
+    public func commitResult(task: Int64, attempt: Int, worker: String, checksum: String, artifact: String, now: Double) throws -> Bool {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE task SET state = 'done', checksum = ?, artifact = ?, leaseExpiresAt = NULL, updatedAt = ?
+                WHERE id = ? AND state = 'leased' AND attempt = ? AND worker = ?
+                """, arguments: [checksum, artifact, now, task, attempt, worker])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Returns a leased task to `pending` (its worker died or its lease ran out), with the reason.
+    public func requeue(task: Int64, reason: String, now: Double) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE task SET state = 'pending', worker = NULL, leaseExpiresAt = NULL, updatedAt = ? WHERE id = ? AND state = 'leased'",
+                           arguments: [now, task])
+            let job = try Int64.fetchOne(db, sql: "SELECT jobId FROM task WHERE id = ?", arguments: [task])
+            try EventRecord(id: nil, jobId: job, taskId: task, at: now, kind: "task-requeued", detail: reason).insert(db)
+        }
+    }
+
+    /// Moves a job to `state`, recording why.
+    public func setJobState(_ job: Int64, _ state: JobState, reason: String?, now: Double,
+                            latentChecksum: String? = nil, frameChecksum: String? = nil) throws {
+        try write { db in
+            try db.execute(sql: """
+                UPDATE job SET state = ?, reason = ?, updatedAt = ?,
+                  latentChecksum = COALESCE(?, latentChecksum), frameChecksum = COALESCE(?, frameChecksum)
+                WHERE id = ?
+                """, arguments: [state, reason, now, latentChecksum, frameChecksum, job])
+            try EventRecord(id: nil, jobId: job, taskId: nil, at: now, kind: "job-\(state.rawValue)", detail: reason ?? "").insert(db)
+        }
+    }
+
+    public func jobs() throws -> [JobRecord] {
+        try read { db in try JobRecord.order(Column("id")).fetchAll(db) }
+    }
+
+    public func job(_ id: Int64) throws -> JobRecord? {
+        try read { db in try JobRecord.fetchOne(db, key: id) }
+    }
+
+    public func tasks(job: Int64) throws -> [TaskRecord] {
+        try read { db in try TaskRecord.filter(Column("jobId") == job).order(Column("chunkIndex")).fetchAll(db) }
+    }
+
+    public func events(job: Int64) throws -> [EventRecord] {
+        try read { db in try EventRecord.filter(Column("jobId") == job).order(Column("id")).fetchAll(db) }
+    }
+
+    /// Counts of tasks per state for a job.
+    public func taskCounts(job: Int64) throws -> [TaskState: Int] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM task WHERE jobId = ? GROUP BY state", arguments: [job])
+            var counts: [TaskState: Int] = [:]
+            for row in rows { if let state = TaskState(rawValue: row["state"]) { counts[state] = row["n"] } }
+            return counts
+        }
+    }
+}

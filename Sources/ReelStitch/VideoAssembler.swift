@@ -1,0 +1,46 @@
+import ReelCore
+
+/// Stitch → decode → encode for one job, with running checksums of the stitched latents and
+/// of the decoded frames (so determinism can be checked without keeping either).
+public enum VideoAssembler {
+    public struct Outcome: Sendable, Hashable {
+        public var frames: Int
+        /// FNV-1a over the stitched latents' Float32 bit patterns, frame by frame.
+        public var latentChecksum: UInt64
+        /// FNV-1a over the decoded 8-bit RGB frames.
+        public var frameChecksum: UInt64
+    }
+
+    /// Assembles `plan`'s chunks into the MP4 at `spec.output`.
+    public static func assemble(spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float],
+                                progress: (Int) -> Void = { _ in }) throws -> Outcome {
+        let encoder = try FFmpegEncoder(output: spec.output, width: spec.width, height: spec.height, fps: spec.fps,
+                                        pngDirectory: spec.pngDirectory)
+        var latentHash = RunningChecksum(), frameHash = RunningChecksum()
+        do {
+            try Stitcher(plan: plan).stitch(load: load) { frame, latents in
+                latents.withUnsafeBytes { latentHash.add($0) }
+                let rgb = FrameDecoder.rgb8(latents, width: spec.width, height: spec.height)
+                rgb.withUnsafeBytes { frameHash.add($0) }
+                try encoder.write(rgb)
+                progress(frame + 1)
+            }
+            try encoder.finish()
+        } catch {
+            encoder.abandon()
+            throw error
+        }
+        return Outcome(frames: plan.grid.frames, latentChecksum: latentHash.value, frameChecksum: frameHash.value)
+    }
+}
+
+/// FNV-1a fed in pieces; equal to ``Checksum/fnv1a(_:)`` over the concatenation.
+struct RunningChecksum {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        var hash = value
+        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        value = hash
+    }
+}

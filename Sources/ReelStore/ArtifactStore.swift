@@ -1,0 +1,65 @@
+import Foundation
+import Glibc
+import ReelCore
+
+/// Artifact files (chunk latents) under one directory: written to a temporary name, fsynced,
+/// renamed into place, and the directory fsynced, so a file that exists is whole.
+public struct ArtifactStore: Sendable {
+    public let root: String
+
+    public init(root: String) throws {
+        self.root = root
+        try Self.makeDirectory(root)
+    }
+
+    /// The relative path of a chunk's latents.
+    public func chunkPath(job: Int64, stage: String, chunk: Int) -> String {
+        "job-\(job)/\(stage)-\(String(format: "%05d", chunk)).f16"
+    }
+
+    /// Writes `bytes` durably at `relativePath`.
+    public func write(_ bytes: [UInt8], to relativePath: String) throws {
+        let path = "\(root)/\(relativePath)"
+        let directory = (path as NSString).deletingLastPathComponent
+        try Self.makeDirectory(directory)
+        let temporary = "\(path).tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw Self.failure("create \(temporary)") }
+        var written = 0
+        while written < bytes.count {
+            let result = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if result < 0 {
+                if errno == EINTR { continue }
+                let error = Self.failure("write \(temporary)")
+                close(fd)
+                unlink(temporary)
+                throw error
+            }
+            written += result
+        }
+        if fsync(fd) != 0 { let error = Self.failure("fsync \(temporary)"); close(fd); unlink(temporary); throw error }
+        close(fd)
+        guard rename(temporary, path) == 0 else { let error = Self.failure("rename \(temporary)"); unlink(temporary); throw error }
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY)
+        if directoryFD >= 0 { fsync(directoryFD); close(directoryFD) }
+    }
+
+    /// Reads the artifact at `relativePath`.
+    public func read(_ relativePath: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: "\(root)/\(relativePath)") else {
+            throw ReelError(.artifact, "artifact \(root)/\(relativePath) is missing or unreadable")
+        }
+        return [UInt8](data)
+    }
+
+    /// Creates `path` and its parents if missing.
+    public static func makeDirectory(_ path: String) throws {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw ReelError(.artifact, "cannot create directory \(path): \(error.localizedDescription)")
+        }
+    }
+
+    static func failure(_ what: String) -> ReelError {
+        ReelError(.artifact, "\(what): \(String(cString: strerror(errno))) (errno \(errno))")
+    }
+}

@@ -1,0 +1,46 @@
+import GRDB
+
+/// Numbered schema migrations; a released one is never edited, only followed by a new one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("0001-jobs-tasks-events") { db in
+            try db.create(table: "job") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull()
+                t.column("specJSON", .text).notNull()
+                t.column("state", .text).notNull()
+                t.column("reason", .text)
+                t.column("output", .text).notNull()
+                t.column("createdAt", .double).notNull()
+                t.column("updatedAt", .double).notNull()
+                t.column("latentChecksum", .text)
+                t.column("frameChecksum", .text)
+            }
+            try db.create(table: "task") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("jobId", .integer).notNull().references("job", onDelete: .cascade)
+                t.column("stage", .text).notNull()
+                t.column("chunkIndex", .integer).notNull()
+                t.column("state", .text).notNull()
+                t.column("attempt", .integer).notNull().defaults(to: 0)
+                t.column("worker", .text)
+                t.column("leaseExpiresAt", .double)
+                t.column("checksum", .text)
+                t.column("artifact", .text)
+                t.column("updatedAt", .double).notNull()
+                t.uniqueKey(["jobId", "stage", "chunkIndex"])
+            }
+            try db.create(index: "task_by_job_state", on: "task", columns: ["jobId", "state"])
+            try db.create(table: "event") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("jobId", .integer)
+                t.column("taskId", .integer)
+                t.column("at", .double).notNull()
+                t.column("kind", .text).notNull()
+                t.column("detail", .text).notNull()
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,125 @@
+import ReelCore
+
+/// A (task, attempt) pair: the identity of one lease.
+public struct LeaseRef: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var task: Int64
+    public var attempt: UInt32
+
+    public init(task: Int64, attempt: UInt32) {
+        self.task = task
+        self.attempt = attempt
+    }
+
+    public var description: String { "task \(task) attempt \(attempt)" }
+}
+
+/// What a worker announces when it connects.
+public struct WorkerHello: Sendable, Hashable {
+    public var name: String
+    public var backends: [String]
+    /// How many tasks it runs at once.
+    public var slots: UInt32
+    public var memoryMegabytes: UInt64
+    public var tags: [String]
+
+    public init(name: String, backends: [String], slots: UInt32, memoryMegabytes: UInt64, tags: [String]) {
+        self.name = name
+        self.backends = backends
+        self.slots = slots
+        self.memoryMegabytes = memoryMegabytes
+        self.tags = tags
+    }
+}
+
+/// A chunk handed to a worker under a lease.
+public struct TaskAssignment: Sendable, Hashable {
+    public var lease: LeaseRef
+    /// How long the lease lasts without heartbeats, in milliseconds.
+    public var leaseMilliseconds: UInt32
+    public var work: ChunkWork
+
+    public init(lease: LeaseRef, leaseMilliseconds: UInt32, work: ChunkWork) {
+        self.lease = lease
+        self.leaseMilliseconds = leaseMilliseconds
+        self.work = work
+    }
+}
+
+/// A finished chunk: its latents (little-endian Float16) and their checksum.
+public struct TaskResult: Sendable, Hashable {
+    public var lease: LeaseRef
+    public var checksum: UInt64
+    public var sampleMilliseconds: UInt32
+    public var latents: [UInt8]
+
+    public init(lease: LeaseRef, checksum: UInt64, sampleMilliseconds: UInt32, latents: [UInt8]) {
+        self.lease = lease
+        self.checksum = checksum
+        self.sampleMilliseconds = sampleMilliseconds
+        self.latents = latents
+    }
+}
+
+/// Every message of the Reel protocol.
+public enum WireMessage: Sendable, Hashable {
+    /// Worker → coordinator: capabilities; also the answer to `disconnect`.
+    case ready(WorkerHello)
+    /// Either way: liveness. Workers send it from their sampling loop.
+    case heartbeat
+    /// Coordinator → worker: run this chunk.
+    case task(TaskAssignment)
+    /// Worker → coordinator: the chunk's latents.
+    case result(TaskResult)
+    /// Coordinator → worker: the result is committed.
+    case ack(LeaseRef)
+    /// Worker → coordinator: the chunk could not be sampled.
+    case failed(LeaseRef, reason: String)
+    /// Coordinator → worker: you are not known here; announce yourself again.
+    case disconnect(reason: String)
+    /// Client → coordinator: a job spec as JSON (a validated ``JobSpec``).
+    case submit(specJSON: [UInt8])
+    /// Coordinator → client: the new job's id.
+    case submitted(job: Int64)
+    /// Client → coordinator: status of one job, or of all jobs when nil.
+    case status(job: Int64?)
+    /// Coordinator → client: status as JSON.
+    case statusReply(json: [UInt8])
+    /// Coordinator → client: a request was refused.
+    case error(code: String, message: String)
+
+    /// The command byte on the wire.
+    public var command: UInt8 {
+        switch self {
+        case .ready: 0x01
+        case .heartbeat: 0x02
+        case .task: 0x03
+        case .result: 0x04
+        case .ack: 0x05
+        case .failed: 0x06
+        case .disconnect: 0x07
+        case .submit: 0x10
+        case .submitted: 0x11
+        case .status: 0x12
+        case .statusReply: 0x13
+        case .error: 0x1F
+        }
+    }
+
+    /// A short name for logs and counters.
+    public var name: String {
+        switch self {
+        case .ready: "READY"
+        case .heartbeat: "HEARTBEAT"
+        case .task: "TASK"
+        case .result: "RESULT"
+        case .ack: "ACK"
+        case .failed: "FAILED"
+        case .disconnect: "DISCONNECT"
+        case .submit: "SUBMIT"
+        case .submitted: "SUBMITTED"
+        case .status: "STATUS"
+        case .statusReply: "STATUS-REPLY"
+        case .error: "ERROR"
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import ReelCore
+
+/// The versioned framing of ``WireMessage``: frame 0 is the header `"REEL"`, version, command;
+/// frame 1 the body; RESULT carries its latents in frame 2, so they are never copied into a body.
+/// Pure: no sockets here.
+public enum WireCodec {
+    public static let magic: [UInt8] = Array("REEL".utf8)
+    public static let version: UInt8 = 1
+    /// Largest latent payload accepted (a 48-frame 1080p chunk in Float16 is about 600 MB; the
+    /// sockets' MAXMSGSIZE enforces the same bound before the bytes are even read).
+    public static let maxPayload = 1 << 30
+
+    public static func encode(_ message: WireMessage) -> [[UInt8]] {
+        var body = ByteWriter()
+        var frames: [[UInt8]] = [magic + [version, message.command]]
+        switch message {
+        case .ready(let hello):
+            body.string(hello.name)
+            body.strings(hello.backends)
+            body.u32(hello.slots)
+            body.u64(hello.memoryMegabytes)
+            body.strings(hello.tags)
+        case .heartbeat:
+            break
+        case .task(let assignment):
+            write(assignment.lease, &body)
+            body.u32(assignment.leaseMilliseconds)
+            write(assignment.work, &body)
+        case .result(let result):
+            write(result.lease, &body)
+            body.u64(result.checksum)
+            body.u32(result.sampleMilliseconds)
+        case .ack(let lease):
+            write(lease, &body)
+        case .failed(let lease, let reason):
+            write(lease, &body)
+            body.string(reason)
+        case .disconnect(let reason):
+            body.string(reason)
+        case .submit(let json), .statusReply(let json):
+            body.blob(json)
+        case .submitted(let job):
+            body.i64(job)
+        case .status(let job):
+            body.i64(job ?? -1)
+        case .error(let code, let text):
+            body.string(code)
+            body.string(text)
+        }
+        frames.append(body.bytes)
+        if case .result(let result) = message { frames.append(result.latents) }
+        return frames
+    }
+
+    public static func decode(_ frames: [[UInt8]]) throws -> WireMessage {
+        guard let header = frames.first else { throw WireError("empty message") }
+        guard header.count == 6, Array(header[0..<4]) == magic else { throw WireError("header frame is not a Reel header") }
+        guard header[4] == version else { throw WireError("unsupported protocol version \(header[4]) (this coordinator speaks \(version))") }
+        let command = header[5]
+        let expectedFrames = command == 0x04 ? 3 : 2
+        guard frames.count == expectedFrames else {
+            throw WireError("command 0x\(String(command, radix: 16)) needs \(expectedFrames) frames, got \(frames.count)")
+        }
+        var body = ByteReader(frames[1])
+        let message: WireMessage
+        switch command {
+        case 0x01:
+            let name = try body.string("name")
+            let backends = try body.strings("backends")
+            let slots = try body.u32("slots")
+            guard (1...64).contains(slots) else { throw WireError("field 'slots' must be 1-64, got \(slots)") }
+            message = .ready(WorkerHello(name: name, backends: backends, slots: slots,
+                                         memoryMegabytes: try body.u64("memory"), tags: try body.strings("tags")))
+        case 0x02:
+            message = .heartbeat
+        case 0x03:
+            let lease = try readLease(&body)
+            message = .task(TaskAssignment(lease: lease, leaseMilliseconds: try body.u32("lease_ms"), work: try readWork(&body)))
+        case 0x04:
+            let lease = try readLease(&body)
+            let checksum = try body.u64("checksum")
+            let milliseconds = try body.u32("sample_ms")
+            guard frames[2].count <= maxPayload else { throw WireError("latents frame is over \(maxPayload) bytes") }
+            message = .result(TaskResult(lease: lease, checksum: checksum, sampleMilliseconds: milliseconds, latents: frames[2]))
+        case 0x05:
+            message = .ack(try readLease(&body))
+        case 0x06:
+            message = .failed(try readLease(&body), reason: try body.string("reason"))
+        case 0x07:
+            message = .disconnect(reason: try body.string("reason"))
+        case 0x10:
+            message = .submit(specJSON: try body.blob("spec"))
+        case 0x11:
+            message = .submitted(job: try body.i64("job"))
+        case 0x12:
+            let job = try body.i64("job")
+            message = .status(job: job < 0 ? nil : job)
+        case 0x13:
+            message = .statusReply(json: try body.blob("status"))
+        case 0x1F:
+            message = .error(code: try body.string("code"), message: try body.string("message"))
+        default:
+            throw WireError("unknown command 0x\(String(command, radix: 16))")
+        }
+        try body.finish(message.name)
+        return message
+    }
+
+    private static func write(_ lease: LeaseRef, _ body: inout ByteWriter) {
+        body.i64(lease.task)
+        body.u32(lease.attempt)
+    }
+
+    private static func readLease(_ body: inout ByteReader) throws -> LeaseRef {
+        LeaseRef(task: try body.i64("task"), attempt: try body.u32("attempt"))
+    }
+
+    private static func write(_ work: ChunkWork, _ body: inout ByteWriter) {
+        body.string(work.backend.rawValue)
+        body.string(work.prompt)
+        body.u64(work.seed)
+        body.u32(UInt32(work.steps))
+        body.f64(work.shift)
+        for value in [work.grid.frames, work.grid.channels, work.grid.height, work.grid.width] { body.u32(UInt32(value)) }
+        for range in [work.region.frames, work.region.rows, work.region.columns] {
+            body.u32(UInt32(range.lowerBound))
+            body.u32(UInt32(range.upperBound))
+        }
+    }
+
+    private static func readWork(_ body: inout ByteReader) throws -> ChunkWork {
+        let backendName = try body.string("backend")
+        guard let backend = BackendKind(rawValue: backendName) else { throw WireError("field 'backend': unknown backend '\(backendName)'") }
+        let prompt = try body.string("prompt")
+        let seed = try body.u64("seed")
+        let steps = Int(try body.u32("steps"))
+        let shift = try body.f64("shift")
+        guard (1...1000).contains(steps), shift > 0, shift.isFinite else { throw WireError("field 'steps' or 'shift' out of range") }
+        let dims = try (0..<4).map { _ in Int(try body.u32("grid")) }
+        let grid = LatentGrid(frames: dims[0], channels: dims[1], height: dims[2], width: dims[3])
+        var ranges: [Range<Int>] = []
+        for (field, extent) in [("frames", grid.frames), ("rows", grid.height), ("columns", grid.width)] {
+            let lower = Int(try body.u32(field)), upper = Int(try body.u32(field))
+            guard lower < upper, upper <= extent else { throw WireError("field '\(field)': range \(lower)..<\(upper) is outside 0..<\(extent)") }
+            ranges.append(lower..<upper)
+        }
+        guard grid.channels == backend.latentChannels, grid.voxelCount <= Int(UInt32.max) * 4 else {
+            throw WireError("field 'grid' does not fit the \(backend.rawValue) backend")
+        }
+        return ChunkWork(backend: backend, prompt: prompt, seed: seed, steps: steps, shift: shift, grid: grid,
+                         region: Region(frames: ranges[0], rows: ranges[1], columns: ranges[2]))
+    }
+}

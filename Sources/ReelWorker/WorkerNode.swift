@@ -1,0 +1,157 @@
+import Foundation
+import Logging
+import ReelCore
+import ReelSampler
+import ReelWire
+import ReelZMQ
+
+/// How a worker is set up.
+public struct WorkerOptions: Sendable {
+    public var coordinator: String
+    /// Unique name; also the ZeroMQ routing id the coordinator knows this worker by.
+    public var name: String
+    public var backends: [BackendKind]
+    public var heartbeatSeconds: Double
+    /// Silence from the coordinator this long means it is gone: reconnect.
+    public var coordinatorTimeoutSeconds: Double
+    public var reconnectInitialSeconds: Double
+    public var reconnectMaxSeconds: Double
+
+    public init(coordinator: String, name: String, backends: [BackendKind] = [.procedural], heartbeatSeconds: Double = 1,
+                coordinatorTimeoutSeconds: Double = 5, reconnectInitialSeconds: Double = 0.25, reconnectMaxSeconds: Double = 8) {
+        self.coordinator = coordinator
+        self.name = name
+        self.backends = backends
+        self.heartbeatSeconds = heartbeatSeconds
+        self.coordinatorTimeoutSeconds = coordinatorTimeoutSeconds
+        self.reconnectInitialSeconds = reconnectInitialSeconds
+        self.reconnectMaxSeconds = reconnectMaxSeconds
+    }
+
+    /// `host-pid`: unique per process, so a restarted worker is a new worker.
+    public static var defaultName: String { "\(ProcessInfo.processInfo.hostName)-\(getpid())" }
+}
+
+/// The worker process's shell: one DEALER socket to the coordinator, the sampler on the same
+/// thread. Heartbeats go out from inside the sampling loop, so a hung sampler goes silent and
+/// its lease expires. Results stay until acknowledged and are resent after re-announcing.
+public final class WorkerNode {
+    let options: WorkerOptions
+    let logger: Logger
+    let context = ZMQContext()
+    var socket: ZMQSocket
+    var queue: [TaskAssignment] = []
+    var unacknowledged: [LeaseRef: TaskResult] = [:]
+    var lastHeard: Double
+    var lastSent: Double = 0
+    var backoff: Double
+    /// Chunks this worker has sampled (for logs and tests).
+    public private(set) var completed = 0
+
+    public init(options: WorkerOptions, logger: Logger) throws {
+        self.options = options
+        self.logger = logger
+        backoff = options.reconnectInitialSeconds
+        lastHeard = Date().timeIntervalSince1970
+        socket = try Self.connect(context, options)
+    }
+
+    private static func connect(_ context: ZMQContext, _ options: WorkerOptions) throws -> ZMQSocket {
+        let socket = try ZMQSocket(context, .dealer)
+        try socket.setOption(ZMQOption.routingID, bytes: Array(options.name.utf8))
+        try socket.setOption(ZMQOption.immediate, 1)
+        try socket.setOption(ZMQOption.reconnectInterval, 100)
+        try socket.setOption(ZMQOption.reconnectIntervalMax, 2000)
+        try socket.setOption64(ZMQOption.maxMessageSize, 1 << 24)
+        do { try socket.connect(options.coordinator) } catch {
+            throw ReelError(.network, "cannot connect to \(options.coordinator): \(error)")
+        }
+        return socket
+    }
+
+    func now() -> Double { Date().timeIntervalSince1970 }
+
+    /// Works until `shouldStop` returns true.
+    public func run(until shouldStop: () -> Bool) throws {
+        logger.info("worker \(options.name) connecting to \(options.coordinator)")
+        announce()
+        while !shouldStop() {
+            if !queue.isEmpty {
+                runTask(queue.removeFirst(), shouldStop: shouldStop)
+                continue
+            }
+            if try socket.waitReadable(timeoutMilliseconds: Int(options.heartbeatSeconds * 1000 / 2)) { try drain() }
+            try keepAlive()
+        }
+    }
+
+    private func announce() {
+        let hello = WorkerHello(name: options.name, backends: options.backends.map(\.rawValue), slots: 1,
+                                memoryMegabytes: ProcessInfo.processInfo.physicalMemory >> 20, tags: [])
+        send(.ready(hello))
+        for result in unacknowledged.values.sorted(by: { $0.lease.task < $1.lease.task }) { send(.result(result)) }
+    }
+
+    @discardableResult
+    private func send(_ message: WireMessage) -> Bool {
+        lastSent = now()
+        do { return try socket.send(WireCodec.encode(message)) } catch {
+            logger.warning("cannot send \(message.name): \(error)")
+            return false
+        }
+    }
+
+    private func drain() throws {
+        while let message = try socket.receive(maxFrames: 4) {
+            lastHeard = now()
+            backoff = options.reconnectInitialSeconds
+            let decoded: WireMessage
+            do { decoded = try WireCodec.decode(message.frames) } catch {
+                logger.warning("dropped a malformed message from the coordinator: \(error)")
+                continue
+            }
+            switch decoded {
+            case .task(let assignment):
+                queue.append(assignment)
+            case .ack(let lease):
+                unacknowledged[lease] = nil
+            case .disconnect(let reason):
+                logger.info("coordinator asks to re-announce: \(reason)")
+                announce()
+            case .heartbeat:
+                break
+            default:
+                logger.warning("dropped an unexpected \(decoded.name) from the coordinator")
+            }
+        }
+    }
+
+    /// Heartbeats when idle; reconnects with back-off when the coordinator has gone silent.
+    private func keepAlive() throws {
+        if now() - lastSent >= options.heartbeatSeconds { send(.heartbeat) }
+        guard now() - lastHeard > options.coordinatorTimeoutSeconds else { return }
+        logger.warning("coordinator silent for \(String(format: "%.1f", now() - lastHeard)) s; reconnecting in \(backoff) s")
+        socket.close()
+        Thread.sleep(forTimeInterval: backoff)
+        backoff = min(backoff * 2, options.reconnectMaxSeconds)
+        socket = try Self.connect(context, options)
+        lastHeard = now()
+        announce()
+    }
+
+    private func runTask(_ assignment: TaskAssignment, shouldStop: () -> Bool) {
+        let started = now()
+        let latents = ChunkSampler.sample(assignment.work) { _ in
+            if self.now() - self.lastSent >= self.options.heartbeatSeconds { self.send(.heartbeat) }
+            try? self.drain()
+        }
+        let bytes = LatentCodec.encode(latents)
+        let result = TaskResult(lease: assignment.lease, checksum: Checksum.fnv1a(bytes),
+                                sampleMilliseconds: UInt32(min(Double(UInt32.max), (now() - started) * 1000)), latents: bytes)
+        if unacknowledged.count >= 8, let oldest = unacknowledged.keys.min(by: { $0.task < $1.task }) { unacknowledged[oldest] = nil }
+        unacknowledged[assignment.lease] = result
+        send(.result(result))
+        completed += 1
+        logger.debug("sampled \(assignment.lease) (\(assignment.work.region)) in \(Int((now() - started) * 1000)) ms")
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import ReelCore
+import ReelWire
+import ReelZMQ
+
+/// A client's connection to a coordinator: one request, one reply, with a timeout.
+final class CoordinatorClient {
+    let endpoint: String
+    private let context = ZMQContext()
+    private let socket: ZMQSocket
+
+    init(endpoint: String) throws {
+        self.endpoint = endpoint
+        socket = try ZMQSocket(context, .dealer)
+        try socket.connect(endpoint)
+    }
+
+    func request(_ message: WireMessage, timeoutSeconds: Double = 10) throws -> WireMessage {
+        _ = try socket.send(WireCodec.encode(message), dontWait: false)
+        guard try socket.waitReadable(timeoutMilliseconds: Int(timeoutSeconds * 1000)),
+              let reply = try socket.receive() else {
+            throw ReelError(.network, "no answer from the coordinator at \(endpoint) within \(Int(timeoutSeconds)) s (is `reel coordinator` running?)")
+        }
+        let decoded = try WireCodec.decode(reply.frames)
+        if case .error(let code, let text) = decoded {
+            throw ReelError(ReelError.Code(rawValue: code) ?? .network, text)
+        }
+        return decoded
+    }
+
+    func submit(_ spec: JobSpec) throws -> Int64 {
+        guard case .submitted(let job) = try request(.submit(specJSON: Array(try JSONEncoder().encode(spec)))) else {
+            throw ReelError(.network, "unexpected reply to SUBMIT")
+        }
+        return job
+    }
+
+    func status(job: Int64? = nil) throws -> StatusReport {
+        guard case .statusReply(let json) = try request(.status(job: job)) else {
+            throw ReelError(.network, "unexpected reply to STATUS")
+        }
+        return try JSONDecoder().decode(StatusReport.self, from: Data(json))
+    }
+
+    /// The endpoint recorded in a data directory by a running coordinator, if any.
+    static func endpoint(inDataDirectory directory: String) -> String? {
+        (try? String(contentsOfFile: "\(directory)/coordinator.endpoint", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
