@@ -26,14 +26,22 @@ let package = Package(
                                                        .product(name: "Logging", package: "swift-log")]),
         .target(name: "ReelWorker", dependencies: ["ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ",
                                                   .product(name: "Logging", package: "swift-log")]),
+        .target(name: "ReelClient", dependencies: ["ReelCore", "ReelWire", "ReelZMQ"]),
         .executableTarget(name: "reel", dependencies: [
-            "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelStore", "ReelZMQ", "ReelStitch", "ReelCoordinator", "ReelWorker",
+            "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelStore", "ReelZMQ", "ReelStitch", "ReelCoordinator", "ReelWorker", "ReelClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ReelCoreTests", dependencies: ["ReelCore"]),
         .testTarget(name: "ReelPlanTests", dependencies: ["ReelCore", "ReelPlan"]),
         .testTarget(name: "ReelSamplerTests", dependencies: ["ReelCore", "ReelPlan", "ReelSampler"]),
+        .testTarget(name: "ReelWireTests", dependencies: ["ReelCore", "ReelWire"]),
+        .testTarget(name: "ReelCoordinatorTests", dependencies: ["ReelCore", "ReelWire", "ReelCoordinator"]),
+        .testTarget(name: "ReelStitchTests", dependencies: ["ReelCore", "ReelPlan", "ReelStitch"]),
+        .testTarget(name: "ReelStoreTests", dependencies: ["ReelCore", "ReelPlan", "ReelStore"]),
+        .testTarget(name: "ReelIntegrationTests", dependencies: [
+            "reel", "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ", "ReelStore", "ReelClient",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -79,7 +79,15 @@ public final class Coordinator {
             execute(scheduler.handle(.tick, now: now()))
             collectEncodes()
         }
-        logger.info("coordinator stopping")
+        logger.info("coordinator stopping; peak resident memory \(Self.peakResidentMegabytes() ?? -1) MB")
+    }
+
+    /// The process's peak resident set (VmHWM), in MB, where /proc is available.
+    static func peakResidentMegabytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return nil }
+        return kilobytes / 1024
     }
 
     func now() -> Double { Date().timeIntervalSince1970 }

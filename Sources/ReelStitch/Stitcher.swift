@@ -21,14 +21,17 @@ public struct Stitcher {
     }
 
     /// Calls `emit(frame, latents)` for every frame in order, where `latents` is one frame's
-    /// channels × height × width. `load(chunk)` returns a chunk's latents (local layout).
-    public func stitch(load: (Chunk) throws -> [Float], emit: (Int, [Float]) throws -> Void) throws {
+    /// channels × height × width. `load(chunk)` returns a chunk's latents (local layout); each
+    /// chunk is loaded once. Returns the most chunks held in memory at any one time.
+    @discardableResult
+    public func stitch(load: (Chunk) throws -> [Float], emit: (Int, [Float]) throws -> Void) throws -> Int {
         let grid = plan.grid
         let perFrame = grid.voxelsPerFrame
         let tilesPerWindow = plan.tileRows.count * plan.tileColumns.count
         var loaded: [Int: [Float]] = [:] // chunk index → latents
         var accumulator = [Float](repeating: 0, count: perFrame)
         var weightSum = [Float](repeating: 0, count: grid.height * grid.width)
+        var mostHeld = 0
         for frame in 0..<grid.frames {
             let covering = plan.windowsCovering(frame: frame)
             // Evict chunks of windows that ended before this frame.
@@ -44,12 +47,14 @@ public struct Stitcher {
                                into: &accumulator, weights: &weightSum)
                 }
             }
+            mostHeld = max(mostHeld, loaded.count)
             let plane = grid.height * grid.width
             for channel in 0..<grid.channels {
                 for pixel in 0..<plane { accumulator[channel * plane + pixel] /= weightSum[pixel] }
             }
             try emit(frame, accumulator)
         }
+        return mostHeld
     }
 
     private func accumulate(_ chunk: Chunk, latents: [Float], frame: Int, timeWeight: Float,

@@ -7,6 +7,11 @@ let stopRequested = Atomic<Bool>(false)
 /// Process-wide setup for commands that run loops or write to ffmpeg.
 enum ProcessSetup {
     static func start() {
+        // A parent that spawned us from a thread with signals blocked (Foundation's Process
+        // does) passes that mask down through exec: unblock everything, or SIGTERM never arrives.
+        var none = sigset_t()
+        sigemptyset(&none)
+        pthread_sigmask(SIG_SETMASK, &none, nil)
         // A dead ffmpeg must surface as a write error, not kill us silently with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         signal(SIGINT) { _ in stopRequested.store(true, ordering: .relaxed) }

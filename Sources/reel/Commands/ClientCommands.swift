@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReelClient
 import ReelCore
 import ReelWire
 

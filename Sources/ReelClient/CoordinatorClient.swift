@@ -4,18 +4,19 @@ import ReelWire
 import ReelZMQ
 
 /// A client's connection to a coordinator: one request, one reply, with a timeout.
-final class CoordinatorClient {
-    let endpoint: String
+public final class CoordinatorClient {
+    public let endpoint: String
     private let context = ZMQContext()
     private let socket: ZMQSocket
 
-    init(endpoint: String) throws {
+    public init(endpoint: String) throws {
         self.endpoint = endpoint
         socket = try ZMQSocket(context, .dealer)
         try socket.connect(endpoint)
     }
 
-    func request(_ message: WireMessage, timeoutSeconds: Double = 10) throws -> WireMessage {
+    /// Sends `message` and waits for the reply; an ERROR reply is thrown as a ``ReelError``.
+    public func request(_ message: WireMessage, timeoutSeconds: Double = 10) throws -> WireMessage {
         _ = try socket.send(WireCodec.encode(message), dontWait: false)
         guard try socket.waitReadable(timeoutMilliseconds: Int(timeoutSeconds * 1000)),
               let reply = try socket.receive() else {
@@ -28,14 +29,16 @@ final class CoordinatorClient {
         return decoded
     }
 
-    func submit(_ spec: JobSpec) throws -> Int64 {
+    /// Submits a validated spec (with an absolute output path); returns the job id.
+    public func submit(_ spec: JobSpec) throws -> Int64 {
         guard case .submitted(let job) = try request(.submit(specJSON: Array(try JSONEncoder().encode(spec)))) else {
             throw ReelError(.network, "unexpected reply to SUBMIT")
         }
         return job
     }
 
-    func status(job: Int64? = nil) throws -> StatusReport {
+    /// The status of one job, or of every job.
+    public func status(job: Int64? = nil) throws -> StatusReport {
         guard case .statusReply(let json) = try request(.status(job: job)) else {
             throw ReelError(.network, "unexpected reply to STATUS")
         }
@@ -43,7 +46,7 @@ final class CoordinatorClient {
     }
 
     /// The endpoint recorded in a data directory by a running coordinator, if any.
-    static func endpoint(inDataDirectory directory: String) -> String? {
+    public static func endpoint(inDataDirectory directory: String) -> String? {
         (try? String(contentsOfFile: "\(directory)/coordinator.endpoint", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }

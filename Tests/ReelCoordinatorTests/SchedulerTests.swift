@@ -1,0 +1,110 @@
+import Testing
+import ReelCore
+import ReelWire
+@testable import ReelCoordinator
+
+@Suite struct SchedulerTests {
+    static let work = ChunkWork(backend: .procedural, prompt: "p", seed: 1, steps: 4, shift: 3,
+                                grid: LatentGrid(frames: 10, channels: 3, height: 32, width: 32), region: Region(frames: 0..<10, rows: 0..<32, columns: 0..<32))
+    static let hello = WorkerHello(name: "a", backends: ["procedural"], slots: 1, memoryMegabytes: 1, tags: [])
+
+    func scheduler(tasks: Int = 3) -> Scheduler {
+        var scheduler = Scheduler(timings: SchedulerTimings(heartbeatSeconds: 1, workerTimeoutSeconds: 5, leaseSeconds: 30, maxFailures: 2))
+        scheduler.addJob(1, tasks: (0..<tasks).map { (Int64(100 + $0), $0, Self.work, false, 0, nil) }, now: 0)
+        return scheduler
+    }
+
+    func dispatched(_ directives: [SchedulerDirective]) -> [(WorkerID, LeaseRef)] {
+        directives.compactMap { if case .dispatch(let w, let a, _) = $0 { return (w, a.lease) } else { return nil } }
+    }
+
+    @Test func readyWorkersGetTasksInOrderOnePerSlot() {
+        var s = scheduler()
+        let first = dispatched(s.handle(.workerReady("a", Self.hello), now: 0))
+        #expect(first.map(\.1) == [LeaseRef(task: 100, attempt: 1)])
+        var two = Self.hello
+        two.slots = 2
+        let second = dispatched(s.handle(.workerReady("b", two), now: 0))
+        #expect(second.map(\.1.task) == [101, 102])
+        #expect(dispatched(s.handle(.tick, now: 0.5)).isEmpty, "no free slot, nothing pending")
+    }
+
+    @Test func resultIsCommittedThenAckedAndCompletesTheJob() {
+        var s = scheduler(tasks: 1)
+        _ = s.handle(.workerReady("a", Self.hello), now: 0)
+        let lease = LeaseRef(task: 100, attempt: 1)
+        let onResult = s.handle(.resultArrived("a", lease), now: 1)
+        #expect(onResult.contains(.commit("a", lease, job: 1, chunk: 0)))
+        #expect(!onResult.contains(.send("a", .ack(lease))), "no ACK before the commit returns")
+        let onCommit = s.handle(.committed(lease), now: 1)
+        #expect(onCommit.contains(.send("a", .ack(lease))))
+        #expect(onCommit.contains(.chunksComplete(job: 1)))
+        #expect(s.progress(job: 1)! == (1, 1))
+    }
+
+    @Test func staleDuplicateForeignAndUnknownResultsAreIgnored() {
+        var s = scheduler(tasks: 1)
+        _ = s.handle(.workerReady("a", Self.hello), now: 0)
+        _ = s.handle(.workerReady("b", Self.hello), now: 0)
+        let lease = LeaseRef(task: 100, attempt: 1)
+        func ignored(_ d: [SchedulerDirective]) -> Bool { d.contains { if case .ignored = $0 { true } else { false } } }
+        #expect(ignored(s.handle(.resultArrived("b", lease), now: 1)), "from a worker that does not hold the lease")
+        #expect(ignored(s.handle(.resultArrived("a", LeaseRef(task: 100, attempt: 7)), now: 1)), "wrong attempt")
+        #expect(ignored(s.handle(.resultArrived("a", LeaseRef(task: 999, attempt: 1)), now: 1)), "never-assigned task")
+        _ = s.handle(.resultArrived("a", lease), now: 1)
+        #expect(ignored(s.handle(.resultArrived("a", lease), now: 1)), "duplicate while committing")
+        _ = s.handle(.committed(lease), now: 1)
+        #expect(ignored(s.handle(.resultArrived("a", lease), now: 2)), "duplicate after commit")
+    }
+
+    @Test func silentWorkerIsDroppedAndItsTaskRunsElsewhereUnderANewAttempt() {
+        var s = scheduler(tasks: 1)
+        _ = s.handle(.workerReady("a", Self.hello), now: 0)
+        _ = s.handle(.workerReady("b", Self.hello), now: 1)
+        _ = s.handle(.heartbeat("b"), now: 5.5)
+        let expiry = s.handle(.tick, now: 5.5)
+        #expect(expiry.contains(.requeue(task: 100, reason: "worker a went silent")))
+        #expect(dispatched(expiry).map { $0.0 } == ["b"])
+        #expect(dispatched(expiry).first?.1 == LeaseRef(task: 100, attempt: 2))
+        #expect(s.workerCount == 1)
+        let late = s.handle(.resultArrived("a", LeaseRef(task: 100, attempt: 1)), now: 6)
+        #expect(late.contains { if case .ignored = $0 { true } else { false } }, "the old attempt is stale")
+        #expect(late.contains(.send("a", .disconnect(reason: "unknown worker: send READY"))) == false, "stale results change nothing")
+    }
+
+    @Test func heartbeatsKeepLeasesAliveAndUnknownWorkersAreToldToAnnounce() {
+        var s = scheduler(tasks: 1)
+        _ = s.handle(.workerReady("a", Self.hello), now: 0)
+        for t in stride(from: 1.0, through: 40, by: 1) { _ = s.handle(.heartbeat("a"), now: t) }
+        #expect(!s.handle(.tick, now: 40).contains { if case .requeue = $0 { true } else { false } }, "renewed lease does not expire")
+        #expect(s.handle(.heartbeat("ghost"), now: 40).contains(.send("ghost", .disconnect(reason: "unknown worker: send READY"))))
+    }
+
+    @Test func repeatedFailuresFailTheJob() {
+        var s = scheduler(tasks: 1)
+        _ = s.handle(.workerReady("a", Self.hello), now: 0)
+        let first = s.handle(.taskFailed("a", LeaseRef(task: 100, attempt: 1), reason: "boom"), now: 1)
+        #expect(first.contains(.requeue(task: 100, reason: "worker a failed it: boom")))
+        #expect(dispatched(first).first?.1 == LeaseRef(task: 100, attempt: 2))
+        let second = s.handle(.taskFailed("a", LeaseRef(task: 100, attempt: 2), reason: "boom"), now: 2)
+        #expect(second.contains(.failJob(job: 1, reason: "chunk 0 failed 2 times; last: boom")))
+        #expect(dispatched(second).isEmpty)
+    }
+
+    @Test func restoredLeasesAreReadoptedByTheirHolder() {
+        var s = Scheduler()
+        s.addJob(1, tasks: [(100, 0, Self.work, false, 3, "a"), (101, 1, Self.work, true, 1, nil)], now: 0)
+        // The holder comes back after a coordinator restart: it keeps its lease, and may deliver.
+        #expect(dispatched(s.handle(.workerReady("a", Self.hello), now: 1)).isEmpty)
+        let result = s.handle(.resultArrived("a", LeaseRef(task: 100, attempt: 3)), now: 2)
+        #expect(result.contains(.commit("a", LeaseRef(task: 100, attempt: 3), job: 1, chunk: 0)))
+        #expect(s.handle(.committed(LeaseRef(task: 100, attempt: 3)), now: 2).contains(.chunksComplete(job: 1)))
+    }
+
+    @Test func workersOnlyGetTasksForTheirBackend() {
+        var s = scheduler(tasks: 1)
+        var other = Self.hello
+        other.backends = ["diffusers"]
+        #expect(dispatched(s.handle(.workerReady("gpu", other), now: 0)).isEmpty)
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import ReelCore
+import ReelPlan
+@testable import ReelStore
+
+@Suite struct StoreTests {
+    let directory: String = {
+        let path = NSTemporaryDirectory() + "reel-store-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }()
+
+    func job(_ store: Store) throws -> (JobRecord, [TaskRecord]) {
+        let spec = JobSpec(name: "t", prompt: "p", seconds: 10, fps: 12, width: 32, height: 32, seed: 1, chunkFrames: 48, overlap: 8, output: "/tmp/o.mp4")
+        let job = try store.insertJob(spec: spec, plan: Planner.plan(spec), now: 1)
+        return (job, try store.tasks(job: job.id!))
+    }
+
+    @Test func jobsAndTasksPersistAcrossReopen() throws {
+        let path = "\(directory)/reel.sqlite"
+        let (job, tasks) = try job(try Store(path: path))
+        #expect(tasks.count == 3 && tasks.allSatisfy { $0.state == .pending })
+        let reopened = try Store(path: path)
+        #expect(try reopened.job(job.id!)?.spec().seed == 1)
+        #expect(try reopened.tasks(job: job.id!).count == 3)
+        let mode = try String(contentsOfFile: path, encoding: .isoLatin1).prefix(16)
+        #expect(mode.hasPrefix("SQLite format 3"))
+    }
+
+    @Test func onlyTheCurrentLeaseHolderCanCommit() throws {
+        let store = try Store(path: "\(directory)/reel.sqlite")
+        let (_, tasks) = try job(store)
+        let task = tasks[0].id!
+        try store.recordLease(task: task, attempt: 1, worker: "a", expiresAt: 10, now: 1)
+        try store.requeue(task: task, reason: "a went silent", now: 2)
+        try store.recordLease(task: task, attempt: 2, worker: "b", expiresAt: 10, now: 2)
+        #expect(try !store.commitResult(task: task, attempt: 1, worker: "a", checksum: "x", artifact: "p", now: 3), "stale attempt")
+        #expect(try !store.commitResult(task: task, attempt: 2, worker: "a", checksum: "x", artifact: "p", now: 3), "not the holder")
+        #expect(try store.commitResult(task: task, attempt: 2, worker: "b", checksum: "x", artifact: "p", now: 3))
+        #expect(try !store.commitResult(task: task, attempt: 2, worker: "b", checksum: "x", artifact: "p", now: 3), "committed once")
+        #expect(try store.taskCounts(job: tasks[0].jobId)[.done] == 1)
+        #expect(try store.events(job: tasks[0].jobId).contains { $0.kind == "task-requeued" && $0.detail == "a went silent" })
+    }
+
+    @Test func artifactsAreWrittenWholeUnderTheirName() throws {
+        let artifacts = try ArtifactStore(root: "\(directory)/artifacts")
+        let path = artifacts.chunkPath(job: 3, stage: "chunks", chunk: 7)
+        #expect(path == "job-3/chunks-00007.f16")
+        try artifacts.write([1, 2, 3], to: path)
+        try artifacts.write([4, 5], to: path)
+        #expect(try artifacts.read(path) == [4, 5])
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: "\(directory)/artifacts/job-3")
+        #expect(leftovers == ["chunks-00007.f16"], "no temporary files left")
+    }
+
+    @Test func aCorruptDatabaseIsRefusedWithAClearError() throws {
+        let path = "\(directory)/broken.sqlite"
+        try Data(repeating: 0x42, count: 8192).write(to: URL(fileURLWithPath: path))
+        #expect(throws: ReelError.self) { try Store(path: path) }
+    }
+}
