@@ -68,6 +68,9 @@ public final class Coordinator {
     /// Serves until `shouldStop` returns true (checked at least every 100 ms).
     public func run(until shouldStop: () -> Bool) throws {
         logger.info("coordinator listening on \(endpoint), data in \(options.dataDirectory)")
+        if !Self.isLocal(endpoint) {
+            logger.warning("listening beyond loopback with no authentication: anyone who can reach \(endpoint) can submit jobs or pose as a worker")
+        }
         while !shouldStop() {
             if try socket.waitReadable(timeoutMilliseconds: 100) {
                 // Drain what is waiting, bounded so timers still run under load.
@@ -80,6 +83,10 @@ public final class Coordinator {
             collectEncodes()
         }
         logger.info("coordinator stopping; peak resident memory \(Self.peakResidentMegabytes() ?? -1) MB")
+    }
+
+    static func isLocal(_ endpoint: String) -> Bool {
+        ["tcp://127.", "tcp://localhost", "tcp://[::1]", "ipc://", "inproc://"].contains { endpoint.hasPrefix($0) }
     }
 
     /// The process's peak resident set (VmHWM), in MB, where /proc is available.
