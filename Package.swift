@@ -5,7 +5,7 @@ let package = Package(
     name: "Reel",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "reel", targets: ["reel"]),
+        .executable(name: "reel", targets: ["reel"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,16 +22,27 @@ let package = Package(
         .target(name: "ReelStore", dependencies: ["ReelCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ReelZMQ", dependencies: ["CZeroMQ"]),
         .target(name: "ReelStitch", dependencies: ["ReelCore", "ReelPlan"]),
-        .target(name: "ReelCoordinator", dependencies: ["ReelCore", "ReelPlan", "ReelWire", "ReelZMQ", "ReelStore", "ReelStitch",
-                                                       .product(name: "Logging", package: "swift-log")]),
-        .target(name: "ReelWorker", dependencies: ["ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ",
-                                                  .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "ReelCoordinator",
+            dependencies: [
+                "ReelCore", "ReelPlan", "ReelWire", "ReelZMQ", "ReelStore", "ReelStitch",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "ReelWorker",
+            dependencies: [
+                "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(name: "ReelClient", dependencies: ["ReelCore", "ReelWire", "ReelZMQ"]),
-        .executableTarget(name: "reel", dependencies: [
-            "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelStore", "ReelZMQ", "ReelStitch", "ReelCoordinator", "ReelWorker", "ReelClient",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .executableTarget(
+            name: "reel",
+            dependencies: [
+                "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelStore", "ReelZMQ", "ReelStitch", "ReelCoordinator", "ReelWorker",
+                "ReelClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "ReelCoreTests", dependencies: ["ReelCore"]),
         .testTarget(name: "ReelPlanTests", dependencies: ["ReelCore", "ReelPlan"]),
         .testTarget(name: "ReelSamplerTests", dependencies: ["ReelCore", "ReelPlan", "ReelSampler"]),
@@ -39,9 +50,11 @@ let package = Package(
         .testTarget(name: "ReelCoordinatorTests", dependencies: ["ReelCore", "ReelWire", "ReelCoordinator"]),
         .testTarget(name: "ReelStitchTests", dependencies: ["ReelCore", "ReelPlan", "ReelStitch"]),
         .testTarget(name: "ReelStoreTests", dependencies: ["ReelCore", "ReelPlan", "ReelStore"]),
-        .testTarget(name: "ReelIntegrationTests", dependencies: [
-            "reel", "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ", "ReelStore", "ReelClient",
-        ]),
+        .testTarget(
+            name: "ReelIntegrationTests",
+            dependencies: [
+                "reel", "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ", "ReelStore", "ReelClient",
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,8 +19,10 @@ public final class CoordinatorClient {
     public func request(_ message: WireMessage, timeoutSeconds: Double = 10) throws -> WireMessage {
         _ = try socket.send(WireCodec.encode(message), dontWait: false)
         guard try socket.waitReadable(timeoutMilliseconds: Int(timeoutSeconds * 1000)),
-              let reply = try socket.receive() else {
-            throw ReelError(.network, "no answer from the coordinator at \(endpoint) within \(Int(timeoutSeconds)) s (is `reel coordinator` running?)")
+            let reply = try socket.receive()
+        else {
+            throw ReelError(
+                .network, "no answer from the coordinator at \(endpoint) within \(Int(timeoutSeconds)) s (is `reel coordinator` running?)")
         }
         let decoded = try WireCodec.decode(reply.frames)
         if case .error(let code, let text) = decoded {

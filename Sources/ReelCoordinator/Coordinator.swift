@@ -14,8 +14,10 @@ public struct CoordinatorOptions: Sendable {
     /// Largest message a peer may send, enforced by libzmq before the bytes are read.
     public var maxMessageBytes: Int64
 
-    public init(dataDirectory: String, bind: String = "tcp://127.0.0.1:5555", timings: SchedulerTimings = SchedulerTimings(),
-                maxMessageBytes: Int64 = 1 << 30) {
+    public init(
+        dataDirectory: String, bind: String = "tcp://127.0.0.1:5555", timings: SchedulerTimings = SchedulerTimings(),
+        maxMessageBytes: Int64 = 1 << 30
+    ) {
         self.dataDirectory = dataDirectory
         self.bind = bind
         self.timings = timings
@@ -69,7 +71,8 @@ public final class Coordinator {
     public func run(until shouldStop: () -> Bool) throws {
         logger.info("coordinator listening on \(endpoint), data in \(options.dataDirectory)")
         if !Self.isLocal(endpoint) {
-            logger.warning("listening beyond loopback with no authentication: anyone who can reach \(endpoint) can submit jobs or pose as a worker")
+            logger.warning(
+                "listening beyond loopback with no authentication: anyone who can reach \(endpoint) can submit jobs or pose as a worker")
         }
         while !shouldStop() {
             if try socket.waitReadable(timeoutMilliseconds: 100) {
@@ -92,8 +95,9 @@ public final class Coordinator {
     /// The process's peak resident set (VmHWM), in MB, where /proc is available.
     static func peakResidentMegabytes() -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return nil }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return nil }
         return kilobytes / 1024
     }
 
@@ -107,10 +111,14 @@ public final class Coordinator {
             let plan = Planner.plan(spec)
             plans[job.id!] = (spec, plan)
             let tasks = try store.tasks(job: job.id!)
-            scheduler.addJob(job.id!, tasks: tasks.map { task in
-                (task.id!, task.chunkIndex, ChunkWork(spec: spec, chunk: plan.chunks[task.chunkIndex]), task.state == .done,
-                 UInt32(task.attempt), task.state == .leased ? task.worker : nil)
-            }, now: now())
+            scheduler.addJob(
+                job.id!,
+                tasks: tasks.map { task in
+                    (
+                        task.id!, task.chunkIndex, ChunkWork(spec: spec, chunk: plan.chunks[task.chunkIndex]), task.state == .done,
+                        UInt32(task.attempt), task.state == .leased ? task.worker : nil
+                    )
+                }, now: now())
             let done = tasks.filter { $0.state == .done }.count
             logger.info("resumed job \(job.id!) '\(job.name)': \(done)/\(tasks.count) chunks already committed")
             if done == tasks.count { startEncode(job.id!) }
@@ -178,8 +186,9 @@ public final class Coordinator {
             switch directive {
             case .dispatch(let worker, let assignment, let expiresAt):
                 do {
-                    try store.recordLease(task: assignment.lease.task, attempt: Int(assignment.lease.attempt), worker: worker,
-                                          expiresAt: expiresAt, now: now())
+                    try store.recordLease(
+                        task: assignment.lease.task, attempt: Int(assignment.lease.attempt), worker: worker,
+                        expiresAt: expiresAt, now: now())
                     send(worker, .task(assignment))
                     logger.debug("dispatched \(assignment.lease) to \(worker)")
                 } catch {
@@ -187,7 +196,8 @@ public final class Coordinator {
                 }
             case .commit(let worker, let lease, let job, let chunk):
                 guard let payload, payload.lease == lease else { continue }
-                execute(scheduler.handle(commit(worker: worker, lease: lease, job: job, chunk: chunk, latents: payload.latents), now: now()))
+                execute(
+                    scheduler.handle(commit(worker: worker, lease: lease, job: job, chunk: chunk, latents: payload.latents), now: now()))
             case .requeue(let task, let reason):
                 logger.info("requeued task \(task): \(reason)")
                 do { try store.requeue(task: task, reason: reason, now: now()) } catch { logger.error("\(error)") }
@@ -217,8 +227,9 @@ public final class Coordinator {
         let path = artifacts.chunkPath(job: job, stage: Store.chunkStage, chunk: chunk)
         do {
             try artifacts.write(latents, to: path)
-            let committed = try store.commitResult(task: lease.task, attempt: Int(lease.attempt), worker: worker,
-                                                   checksum: Checksum.hex(Checksum.fnv1a(latents)), artifact: path, now: now())
+            let committed = try store.commitResult(
+                task: lease.task, attempt: Int(lease.attempt), worker: worker,
+                checksum: Checksum.hex(Checksum.fnv1a(latents)), artifact: path, now: now())
             guard committed else { return .commitFailed(lease, reason: "the store no longer holds this lease") }
             return .committed(lease)
         } catch {
@@ -247,8 +258,9 @@ public final class Coordinator {
             do {
                 switch finished.result {
                 case .success(let outcome):
-                    try store.setJobState(finished.job, .done, reason: nil, now: now(),
-                                          latentChecksum: Checksum.hex(outcome.latentChecksum), frameChecksum: Checksum.hex(outcome.frameChecksum))
+                    try store.setJobState(
+                        finished.job, .done, reason: nil, now: now(),
+                        latentChecksum: Checksum.hex(outcome.latentChecksum), frameChecksum: Checksum.hex(outcome.frameChecksum))
                     logger.info("job \(finished.job) done: \(outcome.frames) frames in \(plans[finished.job]?.spec.output ?? "?")")
                 case .failure(let error):
                     try store.setJobState(finished.job, .failed, reason: error.description, now: now())
@@ -272,13 +284,17 @@ public final class Coordinator {
             guard problems.isEmpty else {
                 throw ReelError(.invalidSpec, problems.map(\.description).joined(separator: "; "))
             }
-            guard spec.output.hasPrefix("/") else { throw ReelError(.invalidSpec, "field 'output': must be an absolute path when submitted") }
+            guard spec.output.hasPrefix("/") else {
+                throw ReelError(.invalidSpec, "field 'output': must be an absolute path when submitted")
+            }
             let plan = Planner.plan(spec)
             let job = try store.insertJob(spec: spec, plan: plan, now: now())
             plans[job.id!] = (spec, plan)
             let tasks = try store.tasks(job: job.id!)
-            scheduler.addJob(job.id!, tasks: tasks.map { ($0.id!, $0.chunkIndex, ChunkWork(spec: spec, chunk: plan.chunks[$0.chunkIndex]), false, 0, nil) },
-                             now: now())
+            scheduler.addJob(
+                job.id!,
+                tasks: tasks.map { ($0.id!, $0.chunkIndex, ChunkWork(spec: spec, chunk: plan.chunks[$0.chunkIndex]), false, 0, nil) },
+                now: now())
             logger.info("job \(job.id!) '\(spec.name)': \(plan.chunks.count) chunks, redundancy \(String(format: "%.3f", plan.redundancy))")
             return .submitted(job: job.id!)
         } catch let error as ReelError {
@@ -297,10 +313,11 @@ public final class Coordinator {
                 let total = counts.values.reduce(0, +)
                 let frames = (try? record.spec().frameCount) ?? 0
                 let encoded = record.state == .done ? frames : (encoder.framesEncoded(job: record.id!) ?? 0)
-                return StatusReport.Job(id: record.id!, name: record.name, state: record.state.rawValue, reason: record.reason,
-                                        output: record.output, chunksDone: counts[.done] ?? 0, chunksTotal: total,
-                                        framesEncoded: encoded, framesTotal: frames, createdAt: record.createdAt,
-                                        updatedAt: record.updatedAt, latentChecksum: record.latentChecksum, frameChecksum: record.frameChecksum)
+                return StatusReport.Job(
+                    id: record.id!, name: record.name, state: record.state.rawValue, reason: record.reason,
+                    output: record.output, chunksDone: counts[.done] ?? 0, chunksTotal: total,
+                    framesEncoded: encoded, framesTotal: frames, createdAt: record.createdAt,
+                    updatedAt: record.updatedAt, latentChecksum: record.latentChecksum, frameChecksum: record.frameChecksum)
             }
             let report = StatusReport(jobs: jobs, workers: scheduler.workerLoads, droppedMessages: droppedMessages)
             return .statusReply(json: Array(try JSONCoding.encoder.encode(report)))

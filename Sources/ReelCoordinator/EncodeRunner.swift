@@ -21,11 +21,13 @@ final class EncodeRunner: Sendable {
         let thread = Thread { [self] in
             let result: Result<VideoAssembler.Outcome, ReelError>
             do {
-                let outcome = try VideoAssembler.assemble(spec: spec, plan: plan, load: { chunk in
-                    guard let path = paths[chunk.index] else { throw ReelError(.artifact, "chunk \(chunk.index) has no artifact") }
-                    let expected = chunk.region.frames.count * plan.grid.channels * chunk.region.rows.count * chunk.region.columns.count
-                    return try LatentCodec.decode(try artifacts.read(path), expectedCount: expected)
-                }, progress: { frames in self.progress.withLock { $0[job] = frames } })
+                let outcome = try VideoAssembler.assemble(
+                    spec: spec, plan: plan,
+                    load: { chunk in
+                        guard let path = paths[chunk.index] else { throw ReelError(.artifact, "chunk \(chunk.index) has no artifact") }
+                        let expected = chunk.region.frames.count * plan.grid.channels * chunk.region.rows.count * chunk.region.columns.count
+                        return try LatentCodec.decode(try artifacts.read(path), expectedCount: expected)
+                    }, progress: { frames in self.progress.withLock { $0[job] = frames } })
                 result = .success(outcome)
             } catch let error as ReelError {
                 result = .failure(error)

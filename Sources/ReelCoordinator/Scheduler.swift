@@ -60,12 +60,18 @@ public struct Scheduler: Sendable {
 
     /// Adds a job's tasks. `state` of each: pending, leased (restored after a restart, with its
     /// holder and attempt) or done.
-    public mutating func addJob(_ job: Int64, tasks newTasks: [(id: Int64, chunk: Int, work: ChunkWork, done: Bool,
-                                                                attempt: UInt32, leasedTo: WorkerID?)], now: Double) {
+    public mutating func addJob(
+        _ job: Int64,
+        tasks newTasks: [(
+            id: Int64, chunk: Int, work: ChunkWork, done: Bool,
+            attempt: UInt32, leasedTo: WorkerID?
+        )], now: Double
+    ) {
         var remaining = 0
         for entry in newTasks.sorted(by: { $0.chunk < $1.chunk }) {
-            var task = Task(id: entry.id, job: job, chunk: entry.chunk, work: entry.work, phase: entry.done ? .done : .pending,
-                            attempt: entry.attempt, worker: nil, leaseExpiresAt: 0)
+            var task = Task(
+                id: entry.id, job: job, chunk: entry.chunk, work: entry.work, phase: entry.done ? .done : .pending,
+                attempt: entry.attempt, worker: nil, leaseExpiresAt: 0)
             if !entry.done {
                 remaining += 1
                 if let holder = entry.leasedTo {
@@ -96,7 +102,9 @@ public struct Scheduler: Sendable {
             for task in tasks.values where task.phase == .leased && task.worker == id {
                 worker.leases.insert(LeaseRef(task: task.id, attempt: task.attempt))
             }
-            if workers[id] == nil { out.append(.log("worker \(id) joined (\(hello.backends.joined(separator: ",")), \(hello.slots) slot(s))")) }
+            if workers[id] == nil {
+                out.append(.log("worker \(id) joined (\(hello.backends.joined(separator: ",")), \(hello.slots) slot(s))"))
+            }
             workers[id] = worker
             renew(id, now: now)
         case .heartbeat(let id):
@@ -148,7 +156,11 @@ public struct Scheduler: Sendable {
         if jobs[task.job]?.failed == true { return [.ignored("result for \(lease) of failed job \(task.job) from \(id)")] }
         guard task.phase == .leased, task.attempt == lease.attempt, task.worker == id else {
             let why = task.phase == .done || task.phase == .committing ? "duplicate" : "stale"
-            return [.ignored("\(why) result for \(lease) from \(id) (task is \(task.phase), attempt \(task.attempt), holder \(task.worker ?? "none"))")]
+            return [
+                .ignored(
+                    "\(why) result for \(lease) from \(id) (task is \(task.phase), attempt \(task.attempt), holder \(task.worker ?? "none"))"
+                )
+            ]
         }
         task.phase = .committing
         tasks[lease.task] = task
@@ -238,7 +250,8 @@ public struct Scheduler: Sendable {
         var out: [SchedulerDirective] = []
         for id in workers.keys.sorted() {
             while let worker = workers[id], worker.leases.count < Int(worker.hello.slots),
-                  let position = pending.firstIndex(where: { worker.hello.backends.contains(tasks[$0]!.work.backend.rawValue) }) {
+                let position = pending.firstIndex(where: { worker.hello.backends.contains(tasks[$0]!.work.backend.rawValue) })
+            {
                 let taskID = pending.remove(at: position)
                 var task = tasks[taskID]!
                 task.attempt += 1

@@ -21,8 +21,9 @@ public struct ChunkWork: Sendable, Hashable, Codable {
 
     /// The work of `chunk` under `spec`.
     public init(spec: JobSpec, chunk: Chunk) {
-        self.init(backend: spec.backend, prompt: spec.prompt, seed: spec.seed, steps: spec.steps, shift: spec.shift,
-                  grid: spec.grid, region: chunk.region)
+        self.init(
+            backend: spec.backend, prompt: spec.prompt, seed: spec.seed, steps: spec.steps, shift: spec.shift,
+            grid: spec.grid, region: chunk.region)
     }
 
     /// Number of latent values the result holds.

@@ -47,10 +47,12 @@ public struct JobSpec: Sendable, Hashable, Codable {
         LatentGrid(frames: frameCount, channels: backend.latentChannels, height: height, width: width)
     }
 
-    public init(name: String, prompt: String, seconds: Double, fps: Int, width: Int, height: Int, seed: UInt64,
-                backend: BackendKind = .procedural, steps: Int = 10, shift: Double = 3.0, chunkFrames: Int = 48,
-                overlap: Int = 8, tileWidth: Int = 0, tileHeight: Int = 0, tileOverlap: Int = 16,
-                output: String, pngDirectory: String? = nil) {
+    public init(
+        name: String, prompt: String, seconds: Double, fps: Int, width: Int, height: Int, seed: UInt64,
+        backend: BackendKind = .procedural, steps: Int = 10, shift: Double = 3.0, chunkFrames: Int = 48,
+        overlap: Int = 8, tileWidth: Int = 0, tileHeight: Int = 0, tileOverlap: Int = 16,
+        output: String, pngDirectory: String? = nil
+    ) {
         self.name = name
         self.prompt = prompt
         self.seconds = seconds

@@ -27,7 +27,9 @@ public enum JobSpecParser {
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw ReelError(.invalidSpec, "\(source): not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+            throw ReelError(
+                .invalidSpec,
+                "\(source): not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
         }
         var reader = FieldReader(table: table)
         let spec = reader.read()
@@ -51,7 +53,8 @@ private struct FieldReader {
 
     mutating func read() -> JobSpec? {
         for key in table.keys.sorted() where !JobSpecParser.knownKeys.contains(key) {
-            problems.append(SpecProblem(field: key, problem: "unknown key (known keys: \(JobSpecParser.knownKeys.sorted().joined(separator: ", ")))"))
+            problems.append(
+                SpecProblem(field: key, problem: "unknown key (known keys: \(JobSpecParser.knownKeys.sorted().joined(separator: ", ")))"))
         }
         let name = string("name")
         let prompt = string("prompt")
@@ -75,19 +78,25 @@ private struct FieldReader {
         if let backendName {
             backend = BackendKind(rawValue: backendName)
             if backend == nil {
-                problems.append(SpecProblem(field: "backend", problem: "unknown backend '\(backendName)' (known: \(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
+                problems.append(
+                    SpecProblem(
+                        field: "backend",
+                        problem: "unknown backend '\(backendName)' (known: \(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+                    ))
             }
         }
         if let seed, seed < 0 {
             problems.append(SpecProblem(field: "seed", problem: "must be >= 0 (got \(seed))"))
         }
         guard let name, let prompt, let seconds, let fps, let width, let height, let seed, seed >= 0, let backend,
-              let steps, let shift, let chunkFrames, let overlap, let tileWidth, let tileHeight, let tileOverlap,
-              let output else { return nil }
-        let spec = JobSpec(name: name, prompt: prompt, seconds: seconds, fps: fps, width: width, height: height,
-                           seed: UInt64(seed), backend: backend, steps: steps, shift: shift, chunkFrames: chunkFrames,
-                           overlap: overlap, tileWidth: tileWidth, tileHeight: tileHeight, tileOverlap: tileOverlap,
-                           output: output, pngDirectory: pngDirectory)
+            let steps, let shift, let chunkFrames, let overlap, let tileWidth, let tileHeight, let tileOverlap,
+            let output
+        else { return nil }
+        let spec = JobSpec(
+            name: name, prompt: prompt, seconds: seconds, fps: fps, width: width, height: height,
+            seed: UInt64(seed), backend: backend, steps: steps, shift: shift, chunkFrames: chunkFrames,
+            overlap: overlap, tileWidth: tileWidth, tileHeight: tileHeight, tileOverlap: tileOverlap,
+            output: output, pngDirectory: pngDirectory)
         problems += SpecRules.check(spec)
         return spec
     }

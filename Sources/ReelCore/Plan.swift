@@ -37,8 +37,10 @@ public struct Plan: Sendable, Hashable, Codable {
         for (w, frames) in windows.enumerated() {
             for (r, rows) in tileRows.enumerated() {
                 for (c, columns) in tileColumns.enumerated() {
-                    chunks.append(Chunk(index: chunks.count, window: w, tile: r * tileColumns.count + c,
-                                        region: Region(frames: frames, rows: rows, columns: columns)))
+                    chunks.append(
+                        Chunk(
+                            index: chunks.count, window: w, tile: r * tileColumns.count + c,
+                            region: Region(frames: frames, rows: rows, columns: columns)))
                 }
             }
         }

@@ -4,7 +4,9 @@ enum SpecRules {
         var problems: [SpecProblem] = []
         func fail(_ field: String, _ problem: String) { problems.append(SpecProblem(field: field, problem: problem)) }
 
-        let nameCharacters = spec.name.unicodeScalars.allSatisfy { $0.properties.isAlphabetic && $0.isASCII || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }
+        let nameCharacters = spec.name.unicodeScalars.allSatisfy {
+            $0.properties.isAlphabetic && $0.isASCII || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
+        }
         if spec.name.isEmpty || spec.name.count > 64 || !nameCharacters {
             fail("name", "must be 1-64 characters of letters, digits, '-', '_' or '.' (got '\(spec.name)')")
         }

@@ -16,8 +16,9 @@ public struct NoiseField: Sendable, Hashable {
     @inlinable
     public func value(frame: Int, channel: Int, y: Int, x: Int) -> Float {
         let key = SIMD2(UInt32(truncatingIfNeeded: seed), UInt32(truncatingIfNeeded: seed >> 32))
-        let counter = SIMD4(UInt32(truncatingIfNeeded: x), UInt32(truncatingIfNeeded: y),
-                            UInt32(truncatingIfNeeded: frame), UInt32(truncatingIfNeeded: channel))
+        let counter = SIMD4(
+            UInt32(truncatingIfNeeded: x), UInt32(truncatingIfNeeded: y),
+            UInt32(truncatingIfNeeded: frame), UInt32(truncatingIfNeeded: channel))
         let bits = Philox4x32.block(counter: counter, key: key)
         let scale = 1.0 / 4_294_967_296.0
         let u1 = (Double(bits[0]) + 0.5) * scale

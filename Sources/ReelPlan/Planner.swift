@@ -6,9 +6,11 @@ public enum Planner {
     public static func plan(_ spec: JobSpec) -> Plan {
         let grid = spec.grid
         let windows = split(length: grid.frames, window: spec.chunkFrames, overlap: spec.overlap)
-        let rows = spec.tileHeight > 0
+        let rows =
+            spec.tileHeight > 0
             ? split(length: grid.height, window: spec.tileHeight, overlap: spec.tileOverlap) : [0..<grid.height]
-        let columns = spec.tileWidth > 0
+        let columns =
+            spec.tileWidth > 0
             ? split(length: grid.width, window: spec.tileWidth, overlap: spec.tileOverlap) : [0..<grid.width]
         return Plan(grid: grid, windows: windows, tileRows: rows, tileColumns: columns)
     }

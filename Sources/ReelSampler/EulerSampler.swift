@@ -12,14 +12,18 @@ public struct EulerSampler: Sendable {
     /// Before every model call each pinned voxel is overwritten with `(1−t)·c + t·ε` (the same
     /// global `ε`), and at the end set to `c`. `onStep` runs after every step with the step
     /// number (1-based); workers use it to heartbeat from inside the sampling loop.
-    public func sample<D: Denoiser>(noise: [Float], denoiser: inout D, pinned: PinnedVoxels = .none,
-                                    onStep: (Int) -> Void = { _ in }) -> [Float] {
+    public func sample<D: Denoiser>(
+        noise: [Float], denoiser: inout D, pinned: PinnedVoxels = .none,
+        onStep: (Int) -> Void = { _ in }
+    ) -> [Float] {
         sample(from: noise, startIndex: 0, noise: noise, denoiser: &denoiser, pinned: pinned, onStep: onStep)
     }
 
     /// Runs the schedule from `times[startIndex]` with `x` as the state at that time.
-    public func sample<D: Denoiser>(from start: [Float], startIndex: Int, noise: [Float], denoiser: inout D,
-                                    pinned: PinnedVoxels = .none, onStep: (Int) -> Void = { _ in }) -> [Float] {
+    public func sample<D: Denoiser>(
+        from start: [Float], startIndex: Int, noise: [Float], denoiser: inout D,
+        pinned: PinnedVoxels = .none, onStep: (Int) -> Void = { _ in }
+    ) -> [Float] {
         precondition(start.count == noise.count)
         let times = schedule.times
         var x = start

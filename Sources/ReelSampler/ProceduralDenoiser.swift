@@ -39,7 +39,9 @@ public struct ProceduralDenoiser: Denoiser {
                 for y in region.rows {
                     let sky = Double(world.sky[(take * 3 + channel) * world.grid.height + y])
                     var patternSum = 0.0
-                    for x in region.columns { patternSum += Double(world.pattern[(channel * world.grid.height + y) * world.grid.width + x]) }
+                    for x in region.columns {
+                        patternSum += Double(world.pattern[(channel * world.grid.height + y) * world.grid.width + x])
+                    }
                     sum += Double(region.columns.count) * sky * sky + 2 * sky * patternSum
                 }
             }
@@ -174,7 +176,9 @@ public struct ProceduralDenoiser: Denoiser {
                 for ly in 0..<h {
                     let y = region.rows.lowerBound + ly
                     var sky: Float = 0
-                    for take in 0..<takes { sky += Float(posterior.takeProbabilities[take]) * world.sky[(take * 3 + channel) * world.grid.height + y] }
+                    for take in 0..<takes {
+                        sky += Float(posterior.takeProbabilities[take]) * world.sky[(take * 3 + channel) * world.grid.height + y]
+                    }
                     let patternRow = (channel * world.grid.height + y) * world.grid.width + region.columns.lowerBound
                     for frame in 0..<frames {
                         let start = ((frame * 3 + channel) * h + ly) * w
@@ -188,7 +192,8 @@ public struct ProceduralDenoiser: Denoiser {
                     for frame in 0..<frames {
                         let segment = segmentOfFrame[frame]
                         for pair in 0..<pairCount {
-                            let weight = posterior.takeProbabilities[take]
+                            let weight =
+                                posterior.takeProbabilities[take]
                                 * posterior.pairProbabilities[((take * lanes + lane) * segmentCount + segment) * pairCount + pair]
                             if weight <= negligible { continue }
                             let box = masks.box(lane: lane, frame: frame, pair: pair)
@@ -200,7 +205,8 @@ public struct ProceduralDenoiser: Denoiser {
                                     if m == 0 { continue }
                                     let xIndex = region.columns.lowerBound + lx
                                     for channel in 0..<3 {
-                                        let target = world.spriteColor[(take * lanes + lane) * 3 + channel]
+                                        let target =
+                                            world.spriteColor[(take * lanes + lane) * 3 + channel]
                                             - world.background(take: take, channel: channel, y: y, x: xIndex)
                                         out[((frame * 3 + channel) * h + ly) * w + lx] += m * target
                                     }

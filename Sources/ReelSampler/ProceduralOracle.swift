@@ -22,7 +22,8 @@ public struct ProceduralOracle: Sendable {
     public func read(_ video: [Float], region: Region) -> Reading {
         let posterior = ProceduralDenoiser(world: world, region: region).posterior(video, t: 0.02)
         let best = posterior.mostProbable
-        return Reading(take: best.take, firstBoundary: posterior.firstSegment, paths: best.paths,
-                       takeConfidence: posterior.takeProbabilities[best.take])
+        return Reading(
+            take: best.take, firstBoundary: posterior.firstSegment, paths: best.paths,
+            takeConfidence: posterior.takeProbabilities[best.take])
     }
 }

@@ -56,7 +56,8 @@ public struct ProceduralPosterior: Sendable {
         for segment in 0..<segments {
             var next = [Double](repeating: -.infinity, count: states)
             for (p, pair) in pairs.enumerated() {
-                next[pair.to] = logAdd(next[pair.to], alpha[segment * states + pair.from] + pair.logProbability + logEmission[segment * pairCount + p])
+                next[pair.to] = logAdd(
+                    next[pair.to], alpha[segment * states + pair.from] + pair.logProbability + logEmission[segment * pairCount + p])
             }
             for state in 0..<states { alpha[(segment + 1) * states + state] = next[state] }
         }
@@ -71,7 +72,8 @@ public struct ProceduralPosterior: Sendable {
         let laneBase = take * lanes + lane
         for segment in 0..<segments {
             for (p, pair) in pairs.enumerated() {
-                let value = alpha[segment * states + pair.from] + pair.logProbability + logEmission[segment * pairCount + p]
+                let value =
+                    alpha[segment * states + pair.from] + pair.logProbability + logEmission[segment * pairCount + p]
                     + beta[(segment + 1) * states + pair.to] - logZ
                 pairProbabilities[(laneBase * segments + segment) * pairCount + p] = exp(value)
             }

@@ -30,9 +30,9 @@ enum KeypointWalk {
 /// clipped to the lane and the region. Independent of noise level and take, so built once per chunk.
 struct SpriteMasks {
     struct Box {
-        var rows: Range<Int>      // local rows
-        var columns: Range<Int>   // local columns
-        var offset: Int           // into `values`, row-major over the box
+        var rows: Range<Int>  // local rows
+        var columns: Range<Int>  // local columns
+        var offset: Int  // into `values`, row-major over the box
     }
 
     let frames: Int
@@ -53,9 +53,12 @@ struct SpriteMasks {
                     let rows = Int((center.y - reach).rounded(.down))..<Int((center.y + reach).rounded(.up))
                     let columns = Int((center.x - reach).rounded(.down))..<Int((center.x + reach).rounded(.up))
                     let clippedRows = rows.clamped(to: laneRows), clippedColumns = columns.clamped(to: region.columns)
-                    boxes.append(Box(rows: (clippedRows.lowerBound - region.rows.lowerBound)..<(clippedRows.upperBound - region.rows.lowerBound),
-                                     columns: (clippedColumns.lowerBound - region.columns.lowerBound)..<(clippedColumns.upperBound - region.columns.lowerBound),
-                                     offset: values.count))
+                    boxes.append(
+                        Box(
+                            rows: (clippedRows.lowerBound - region.rows.lowerBound)..<(clippedRows.upperBound - region.rows.lowerBound),
+                            columns: (clippedColumns.lowerBound - region.columns.lowerBound)..<(clippedColumns.upperBound
+                                - region.columns.lowerBound),
+                            offset: values.count))
                     for y in clippedRows {
                         for x in clippedColumns { values.append(world.coverage(lane: lane, x: x, y: y, center: center)) }
                     }

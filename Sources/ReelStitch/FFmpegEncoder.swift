@@ -16,8 +16,10 @@ public final class FFmpegEncoder {
     private let frameBytes: Int
 
     /// Starts ffmpeg. `pngDirectory`, when given, receives `frame-000001.png`, ...
-    public init(output: String, width: Int, height: Int, fps: Int, pngDirectory: String? = nil,
-                executable: String = "ffmpeg") throws {
+    public init(
+        output: String, width: Int, height: Int, fps: Int, pngDirectory: String? = nil,
+        executable: String = "ffmpeg"
+    ) throws {
         self.output = output
         frameBytes = width * height * 3
         let directory = (output as NSString).deletingLastPathComponent
@@ -28,11 +30,13 @@ public final class FFmpegEncoder {
         } catch {
             throw ReelError(.encode, "cannot create the output directory for \(output): \(error.localizedDescription)")
         }
-        var arguments = ["-hide_banner", "-loglevel", "error", "-nostdin", "-y",
-                         "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(width)x\(height)", "-r", "\(fps)", "-i", "pipe:0",
-                         "-map", "0:v", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
-                         "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
-                         "-movflags", "+faststart", "-f", "mp4", temporary]
+        var arguments = [
+            "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
+            "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(width)x\(height)", "-r", "\(fps)", "-i", "pipe:0",
+            "-map", "0:v", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
+            "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
+            "-movflags", "+faststart", "-f", "mp4", temporary,
+        ]
         if let pngDirectory { arguments += ["-map", "0:v", "-f", "image2", "\(pngDirectory)/frame-%06d.png"] }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [executable] + arguments

@@ -28,7 +28,7 @@ public struct Stitcher {
         let grid = plan.grid
         let perFrame = grid.voxelsPerFrame
         let tilesPerWindow = plan.tileRows.count * plan.tileColumns.count
-        var loaded: [Int: [Float]] = [:] // chunk index → latents
+        var loaded: [Int: [Float]] = [:]  // chunk index → latents
         var accumulator = [Float](repeating: 0, count: perFrame)
         var weightSum = [Float](repeating: 0, count: grid.height * grid.width)
         var mostHeld = 0
@@ -43,8 +43,9 @@ public struct Stitcher {
                 for tile in 0..<tilesPerWindow {
                     let chunk = plan.chunks[window * tilesPerWindow + tile]
                     if loaded[chunk.index] == nil { loaded[chunk.index] = try load(chunk) }
-                    accumulate(chunk, latents: loaded[chunk.index]!, frame: frame, timeWeight: timeWeight,
-                               into: &accumulator, weights: &weightSum)
+                    accumulate(
+                        chunk, latents: loaded[chunk.index]!, frame: frame, timeWeight: timeWeight,
+                        into: &accumulator, weights: &weightSum)
                 }
             }
             mostHeld = max(mostHeld, loaded.count)
@@ -57,8 +58,10 @@ public struct Stitcher {
         return mostHeld
     }
 
-    private func accumulate(_ chunk: Chunk, latents: [Float], frame: Int, timeWeight: Float,
-                            into accumulator: inout [Float], weights: inout [Float]) {
+    private func accumulate(
+        _ chunk: Chunk, latents: [Float], frame: Int, timeWeight: Float,
+        into accumulator: inout [Float], weights: inout [Float]
+    ) {
         let grid = plan.grid, region = chunk.region
         let h = region.rows.count, w = region.columns.count
         let tileRow = chunk.tile / plan.tileColumns.count, tileColumn = chunk.tile % plan.tileColumns.count
@@ -74,7 +77,8 @@ public struct Stitcher {
                             let pixel = y * grid.width + region.columns.lowerBound + lx
                             weightTarget[pixel] += weight
                             for channel in 0..<grid.channels {
-                                target[channel * grid.height * grid.width + pixel] += weight * source[((localFrame * grid.channels + channel) * h + ly) * w + lx]
+                                target[channel * grid.height * grid.width + pixel] +=
+                                    weight * source[((localFrame * grid.channels + channel) * h + ly) * w + lx]
                             }
                         }
                     }

@@ -12,10 +12,13 @@ public enum VideoAssembler {
     }
 
     /// Assembles `plan`'s chunks into the MP4 at `spec.output`.
-    public static func assemble(spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float],
-                                progress: (Int) -> Void = { _ in }) throws -> Outcome {
-        let encoder = try FFmpegEncoder(output: spec.output, width: spec.width, height: spec.height, fps: spec.fps,
-                                        pngDirectory: spec.pngDirectory)
+    public static func assemble(
+        spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float],
+        progress: (Int) -> Void = { _ in }
+    ) throws -> Outcome {
+        let encoder = try FFmpegEncoder(
+            output: spec.output, width: spec.width, height: spec.height, fps: spec.fps,
+            pngDirectory: spec.pngDirectory)
         var latentHash = RunningChecksum(), frameHash = RunningChecksum()
         do {
             try Stitcher(plan: plan).stitch(load: load) { frame, latents in

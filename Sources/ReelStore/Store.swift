@@ -47,14 +47,20 @@ public final class Store: Sendable {
     public func insertJob(spec: JobSpec, plan: Plan, now: Double) throws -> JobRecord {
         let json = String(decoding: try JSONCoding.encoder.encode(spec), as: UTF8.self)
         return try write { db in
-            let job = try JobRecord(id: nil, name: spec.name, specJSON: json, state: .running, reason: nil, output: spec.output,
-                                createdAt: now, updatedAt: now, latentChecksum: nil, frameChecksum: nil).inserted(db)
+            let job = try JobRecord(
+                id: nil, name: spec.name, specJSON: json, state: .running, reason: nil, output: spec.output,
+                createdAt: now, updatedAt: now, latentChecksum: nil, frameChecksum: nil
+            ).inserted(db)
             for chunk in plan.chunks {
-                try TaskRecord(id: nil, jobId: job.id!, stage: Self.chunkStage, chunkIndex: chunk.index, state: .pending,
-                               attempt: 0, worker: nil, leaseExpiresAt: nil, checksum: nil, artifact: nil, updatedAt: now).insert(db)
+                try TaskRecord(
+                    id: nil, jobId: job.id!, stage: Self.chunkStage, chunkIndex: chunk.index, state: .pending,
+                    attempt: 0, worker: nil, leaseExpiresAt: nil, checksum: nil, artifact: nil, updatedAt: now
+                ).insert(db)
             }
-            try EventRecord(id: nil, jobId: job.id, taskId: nil, at: now, kind: "job-submitted",
-                            detail: "\(plan.chunks.count) chunks").insert(db)
+            try EventRecord(
+                id: nil, jobId: job.id, taskId: nil, at: now, kind: "job-submitted",
+                detail: "\(plan.chunks.count) chunks"
+            ).insert(db)
             return job
         }
     }
@@ -62,10 +68,11 @@ public final class Store: Sendable {
     /// Records a lease: the task moves to `leased` under `attempt`, held by `worker` until `expiresAt`.
     public func recordLease(task: Int64, attempt: Int, worker: String, expiresAt: Double, now: Double) throws {
         try write { db in
-            try db.execute(sql: """
-                UPDATE task SET state = 'leased', attempt = ?, worker = ?, leaseExpiresAt = ?, updatedAt = ?
-                WHERE id = ? AND state != 'done'
-                """, arguments: [attempt, worker, expiresAt, now, task])
+            try db.execute(
+                sql: """
+                    UPDATE task SET state = 'leased', attempt = ?, worker = ?, leaseExpiresAt = ?, updatedAt = ?
+                    WHERE id = ? AND state != 'done'
+                    """, arguments: [attempt, worker, expiresAt, now, task])
         }
     }
 
@@ -73,10 +80,11 @@ public final class Store: Sendable {
     /// Returns false (changing nothing) for a stale, duplicate or foreign result.
     public func commitResult(task: Int64, attempt: Int, worker: String, checksum: String, artifact: String, now: Double) throws -> Bool {
         try write { db in
-            try db.execute(sql: """
-                UPDATE task SET state = 'done', checksum = ?, artifact = ?, leaseExpiresAt = NULL, updatedAt = ?
-                WHERE id = ? AND state = 'leased' AND attempt = ? AND worker = ?
-                """, arguments: [checksum, artifact, now, task, attempt, worker])
+            try db.execute(
+                sql: """
+                    UPDATE task SET state = 'done', checksum = ?, artifact = ?, leaseExpiresAt = NULL, updatedAt = ?
+                    WHERE id = ? AND state = 'leased' AND attempt = ? AND worker = ?
+                    """, arguments: [checksum, artifact, now, task, attempt, worker])
             return db.changesCount == 1
         }
     }
@@ -84,22 +92,27 @@ public final class Store: Sendable {
     /// Returns a leased task to `pending` (its worker died or its lease ran out), with the reason.
     public func requeue(task: Int64, reason: String, now: Double) throws {
         try write { db in
-            try db.execute(sql: "UPDATE task SET state = 'pending', worker = NULL, leaseExpiresAt = NULL, updatedAt = ? WHERE id = ? AND state = 'leased'",
-                           arguments: [now, task])
+            try db.execute(
+                sql:
+                    "UPDATE task SET state = 'pending', worker = NULL, leaseExpiresAt = NULL, updatedAt = ? WHERE id = ? AND state = 'leased'",
+                arguments: [now, task])
             let job = try Int64.fetchOne(db, sql: "SELECT jobId FROM task WHERE id = ?", arguments: [task])
             try EventRecord(id: nil, jobId: job, taskId: task, at: now, kind: "task-requeued", detail: reason).insert(db)
         }
     }
 
     /// Moves a job to `state`, recording why.
-    public func setJobState(_ job: Int64, _ state: JobState, reason: String?, now: Double,
-                            latentChecksum: String? = nil, frameChecksum: String? = nil) throws {
+    public func setJobState(
+        _ job: Int64, _ state: JobState, reason: String?, now: Double,
+        latentChecksum: String? = nil, frameChecksum: String? = nil
+    ) throws {
         try write { db in
-            try db.execute(sql: """
-                UPDATE job SET state = ?, reason = ?, updatedAt = ?,
-                  latentChecksum = COALESCE(?, latentChecksum), frameChecksum = COALESCE(?, frameChecksum)
-                WHERE id = ?
-                """, arguments: [state, reason, now, latentChecksum, frameChecksum, job])
+            try db.execute(
+                sql: """
+                    UPDATE job SET state = ?, reason = ?, updatedAt = ?,
+                      latentChecksum = COALESCE(?, latentChecksum), frameChecksum = COALESCE(?, frameChecksum)
+                    WHERE id = ?
+                    """, arguments: [state, reason, now, latentChecksum, frameChecksum, job])
             try EventRecord(id: nil, jobId: job, taskId: nil, at: now, kind: "job-\(state.rawValue)", detail: reason ?? "").insert(db)
         }
     }

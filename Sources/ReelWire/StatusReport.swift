@@ -16,9 +16,11 @@ public struct StatusReport: Sendable, Codable, Hashable {
         public var latentChecksum: String?
         public var frameChecksum: String?
 
-        public init(id: Int64, name: String, state: String, reason: String?, output: String, chunksDone: Int, chunksTotal: Int,
-                    framesEncoded: Int, framesTotal: Int, createdAt: Double, updatedAt: Double,
-                    latentChecksum: String?, frameChecksum: String?) {
+        public init(
+            id: Int64, name: String, state: String, reason: String?, output: String, chunksDone: Int, chunksTotal: Int,
+            framesEncoded: Int, framesTotal: Int, createdAt: Double, updatedAt: Double,
+            latentChecksum: String?, frameChecksum: String?
+        ) {
             self.id = id
             self.name = name
             self.state = state

@@ -55,7 +55,9 @@ public enum WireCodec {
     public static func decode(_ frames: [[UInt8]]) throws -> WireMessage {
         guard let header = frames.first else { throw WireError("empty message") }
         guard header.count == 6, Array(header[0..<4]) == magic else { throw WireError("header frame is not a Reel header") }
-        guard header[4] == version else { throw WireError("unsupported protocol version \(header[4]) (this coordinator speaks \(version))") }
+        guard header[4] == version else {
+            throw WireError("unsupported protocol version \(header[4]) (this coordinator speaks \(version))")
+        }
         let command = header[5]
         let expectedFrames = command == 0x04 ? 3 : 2
         guard frames.count == expectedFrames else {
@@ -69,8 +71,10 @@ public enum WireCodec {
             let backends = try body.strings("backends")
             let slots = try body.u32("slots")
             guard (1...64).contains(slots) else { throw WireError("field 'slots' must be 1-64, got \(slots)") }
-            message = .ready(WorkerHello(name: name, backends: backends, slots: slots,
-                                         memoryMegabytes: try body.u64("memory"), tags: try body.strings("tags")))
+            message = .ready(
+                WorkerHello(
+                    name: name, backends: backends, slots: slots,
+                    memoryMegabytes: try body.u64("memory"), tags: try body.strings("tags")))
         case 0x02:
             message = .heartbeat
         case 0x03:
@@ -141,13 +145,16 @@ public enum WireCodec {
         var ranges: [Range<Int>] = []
         for (field, extent) in [("frames", grid.frames), ("rows", grid.height), ("columns", grid.width)] {
             let lower = Int(try body.u32(field)), upper = Int(try body.u32(field))
-            guard lower < upper, upper <= extent else { throw WireError("field '\(field)': range \(lower)..<\(upper) is outside 0..<\(extent)") }
+            guard lower < upper, upper <= extent else {
+                throw WireError("field '\(field)': range \(lower)..<\(upper) is outside 0..<\(extent)")
+            }
             ranges.append(lower..<upper)
         }
         guard grid.channels == backend.latentChannels, grid.voxelCount <= Int(UInt32.max) * 4 else {
             throw WireError("field 'grid' does not fit the \(backend.rawValue) backend")
         }
-        return ChunkWork(backend: backend, prompt: prompt, seed: seed, steps: steps, shift: shift, grid: grid,
-                         region: Region(frames: ranges[0], rows: ranges[1], columns: ranges[2]))
+        return ChunkWork(
+            backend: backend, prompt: prompt, seed: seed, steps: steps, shift: shift, grid: grid,
+            region: Region(frames: ranges[0], rows: ranges[1], columns: ranges[2]))
     }
 }

@@ -17,8 +17,10 @@ public struct WorkerOptions: Sendable {
     public var reconnectInitialSeconds: Double
     public var reconnectMaxSeconds: Double
 
-    public init(coordinator: String, name: String, backends: [BackendKind] = [.procedural], heartbeatSeconds: Double = 1,
-                coordinatorTimeoutSeconds: Double = 5, reconnectInitialSeconds: Double = 0.25, reconnectMaxSeconds: Double = 8) {
+    public init(
+        coordinator: String, name: String, backends: [BackendKind] = [.procedural], heartbeatSeconds: Double = 1,
+        coordinatorTimeoutSeconds: Double = 5, reconnectInitialSeconds: Double = 0.25, reconnectMaxSeconds: Double = 8
+    ) {
         self.coordinator = coordinator
         self.name = name
         self.backends = backends
@@ -86,8 +88,9 @@ public final class WorkerNode {
     }
 
     private func announce() {
-        let hello = WorkerHello(name: options.name, backends: options.backends.map(\.rawValue), slots: 1,
-                                memoryMegabytes: ProcessInfo.processInfo.physicalMemory >> 20, tags: [])
+        let hello = WorkerHello(
+            name: options.name, backends: options.backends.map(\.rawValue), slots: 1,
+            memoryMegabytes: ProcessInfo.processInfo.physicalMemory >> 20, tags: [])
         send(.ready(hello))
         for result in unacknowledged.values.sorted(by: { $0.lease.task < $1.lease.task }) { send(.result(result)) }
     }
@@ -146,8 +149,9 @@ public final class WorkerNode {
             try? self.drain()
         }
         let bytes = LatentCodec.encode(latents)
-        let result = TaskResult(lease: assignment.lease, checksum: Checksum.fnv1a(bytes),
-                                sampleMilliseconds: UInt32(min(Double(UInt32.max), (now() - started) * 1000)), latents: bytes)
+        let result = TaskResult(
+            lease: assignment.lease, checksum: Checksum.fnv1a(bytes),
+            sampleMilliseconds: UInt32(min(Double(UInt32.max), (now() - started) * 1000)), latents: bytes)
         if unacknowledged.count >= 8, let oldest = unacknowledged.keys.min(by: { $0.task < $1.task }) { unacknowledged[oldest] = nil }
         unacknowledged[assignment.lease] = result
         send(.result(result))

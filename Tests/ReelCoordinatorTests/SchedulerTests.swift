@@ -1,11 +1,13 @@
-import Testing
 import ReelCore
 import ReelWire
+import Testing
+
 @testable import ReelCoordinator
 
 @Suite struct SchedulerTests {
-    static let work = ChunkWork(backend: .procedural, prompt: "p", seed: 1, steps: 4, shift: 3,
-                                grid: LatentGrid(frames: 10, channels: 3, height: 32, width: 32), region: Region(frames: 0..<10, rows: 0..<32, columns: 0..<32))
+    static let work = ChunkWork(
+        backend: .procedural, prompt: "p", seed: 1, steps: 4, shift: 3,
+        grid: LatentGrid(frames: 10, channels: 3, height: 32, width: 32), region: Region(frames: 0..<10, rows: 0..<32, columns: 0..<32))
     static let hello = WorkerHello(name: "a", backends: ["procedural"], slots: 1, memoryMegabytes: 1, tags: [])
 
     func scheduler(tasks: Int = 3) -> Scheduler {

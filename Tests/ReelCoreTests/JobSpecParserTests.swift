@@ -1,21 +1,22 @@
 import Testing
+
 @testable import ReelCore
 
 @Suite struct JobSpecParserTests {
     static let valid = """
-    name = "demo"
-    prompt = "a red fox in the snow"
-    seconds = 10
-    fps = 24
-    width = 256
-    height = 144
-    seed = 42
-    backend = "procedural"
-    steps = 10
-    chunk_frames = 48
-    overlap = 8
-    output = "out/demo.mp4"
-    """
+        name = "demo"
+        prompt = "a red fox in the snow"
+        seconds = 10
+        fps = 24
+        width = 256
+        height = 144
+        seed = 42
+        backend = "procedural"
+        steps = 10
+        chunk_frames = 48
+        overlap = 8
+        output = "out/demo.mp4"
+        """
 
     func problems(replacing key: String, with line: String) -> String {
         let text = Self.valid.split(separator: "\n").filter { !(key == "chunk_frames" && $0.hasPrefix("overlap =")) }
@@ -77,7 +78,11 @@ import Testing
     }
 
     @Test func tilesMustFitAndExceedTheirOverlap() {
-        #expect(problems(replacing: "output", with: "output = \"a.mp4\"\ntile_width = 16\ntile_overlap = 16").contains("field 'tile_width': must be greater than tile_overlap = 16"))
-        #expect(problems(replacing: "output", with: "output = \"a.mp4\"\ntile_height = 160").contains("field 'tile_height': must not exceed the frame (144)"))
+        #expect(
+            problems(replacing: "output", with: "output = \"a.mp4\"\ntile_width = 16\ntile_overlap = 16").contains(
+                "field 'tile_width': must be greater than tile_overlap = 16"))
+        #expect(
+            problems(replacing: "output", with: "output = \"a.mp4\"\ntile_height = 160").contains(
+                "field 'tile_height': must not exceed the frame (144)"))
     }
 }

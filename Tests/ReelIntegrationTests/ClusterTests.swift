@@ -1,10 +1,10 @@
 import Foundation
-import Testing
 import ReelClient
 import ReelCore
 import ReelStore
 import ReelWire
 import ReelZMQ
+import Testing
 
 /// A coordinator and workers started one by one, as on a real farm.
 @Suite(.serialized) struct ClusterTests {
@@ -43,12 +43,12 @@ import ReelZMQ
         try attacker.connect(cluster.endpoint)
         let header = Array("REEL".utf8)
         let garbage: [[[UInt8]]] = [
-            [[0xff, 0x00, 0x13]],                                  // one frame of noise
-            [Array("HTTP/".utf8) + [1], []],                        // not a Reel header
-            [header + [9, 0x02], []],                               // wrong version
-            [header + [1, 0x77], []],                               // unknown command
-            [header + [1, 0x04], [1, 2, 3], []],                    // truncated RESULT
-            [header + [1, 0x01], [255, 255, 255, 255]],             // READY with an absurd length
+            [[0xff, 0x00, 0x13]],  // one frame of noise
+            [Array("HTTP/".utf8) + [1], []],  // not a Reel header
+            [header + [9, 0x02], []],  // wrong version
+            [header + [1, 0x77], []],  // unknown command
+            [header + [1, 0x04], [1, 2, 3], []],  // truncated RESULT
+            [header + [1, 0x01], [255, 255, 255, 255]],  // READY with an absurd length
             WireCodec.encode(.ack(LeaseRef(task: 1, attempt: 1))),  // valid but coordinator-bound only
         ]
         var sent = 0
@@ -60,8 +60,12 @@ import ReelZMQ
         }
         // A result for a task nobody was given must not be committed.
         let forged = [UInt8](repeating: 0, count: 16)
-        try attacker.send(WireCodec.encode(.result(TaskResult(lease: LeaseRef(task: 1, attempt: 1), checksum: Checksum.fnv1a(forged),
-                                                                  sampleMilliseconds: 1, latents: forged))), dontWait: false)
+        try attacker.send(
+            WireCodec.encode(
+                .result(
+                    TaskResult(
+                        lease: LeaseRef(task: 1, attempt: 1), checksum: Checksum.fnv1a(forged),
+                        sampleMilliseconds: 1, latents: forged))), dontWait: false)
         let done = try cluster.waitFor(job: job) { $0.state == "done" }
         #expect(done.chunksDone == done.chunksTotal)
         let report = try cluster.client().status()

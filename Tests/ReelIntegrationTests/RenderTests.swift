@@ -1,9 +1,9 @@
 import Foundation
-import Testing
 import ReelCore
 import ReelPlan
 import ReelSampler
 import ReelStore
+import Testing
 
 /// `reel render` end to end: a real coordinator and real worker processes on loopback, a
 /// real SQLite file, real ffmpeg.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReelPlan
 
 @Suite struct BlendWeightsTests {
@@ -16,8 +17,9 @@ import Testing
         let first = BlendWeights.weights(windows: windows, index: 0)
         #expect(first[0] == 1, "no ramp at the start of the video")
         let overlap = windows[0].upperBound - windows[1].lowerBound
-        #expect(first[47 - overlap] == 1 && first[48 - overlap] > 0.95 && first[47] < 0.05,
-                "ramp down across the overlap of \(overlap) frames")
+        #expect(
+            first[47 - overlap] == 1 && first[48 - overlap] > 0.95 && first[47] < 0.05,
+            "ramp down across the overlap of \(overlap) frames")
         for i in (48 - overlap)..<47 { #expect(first[i] > first[i + 1], "monotone ramp") }
     }
 }

@@ -1,5 +1,6 @@
-import Testing
 import ReelCore
+import Testing
+
 @testable import ReelPlan
 
 @Suite struct PlannerTests {
@@ -40,14 +41,19 @@ import ReelCore
     }
 
     @Test func planCoversEveryVoxelAndReportsRedundancy() {
-        let spec = JobSpec(name: "t", prompt: "p", seconds: 5, fps: 24, width: 96, height: 64, seed: 1,
-                           chunkFrames: 48, overlap: 8, tileWidth: 48, tileHeight: 48, tileOverlap: 16, output: "o.mp4")
+        let spec = JobSpec(
+            name: "t", prompt: "p", seconds: 5, fps: 24, width: 96, height: 64, seed: 1,
+            chunkFrames: 48, overlap: 8, tileWidth: 48, tileHeight: 48, tileOverlap: 16, output: "o.mp4")
         let plan = Planner.plan(spec)
         var covered = [Int](repeating: 0, count: plan.grid.frames * plan.grid.height * plan.grid.width)
         for chunk in plan.chunks {
-            for f in chunk.region.frames { for y in chunk.region.rows { for x in chunk.region.columns {
-                covered[(f * plan.grid.height + y) * plan.grid.width + x] += 1
-            } } }
+            for f in chunk.region.frames {
+                for y in chunk.region.rows {
+                    for x in chunk.region.columns {
+                        covered[(f * plan.grid.height + y) * plan.grid.width + x] += 1
+                    }
+                }
+            }
         }
         #expect(!covered.contains(0), "every voxel covered")
         let sampled = covered.reduce(0, +)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReelSampler
 
 /// A denoiser whose data distribution is one point: the posterior mean is that point.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReelSampler
 
 @Suite struct FlowScheduleTests {

@@ -1,6 +1,7 @@
-import Testing
 import ReelCore
 import ReelPlan
+import Testing
+
 @testable import ReelSampler
 
 @Suite struct ProceduralBackendTests {
@@ -10,9 +11,11 @@ import ReelPlan
 
     func truth(take: Int) -> WorldState {
         // A walk that moves every segment: 0,1,2,...,5,4,3...
-        let paths = (0..<3).map { lane in (0..<world.boundaryCount).map { b in
-            let p = (b + lane) % 10; return p < 6 ? p : 10 - p
-        } }
+        let paths = (0..<3).map { lane in
+            (0..<world.boundaryCount).map { b in
+                let p = (b + lane) % 10; return p < 6 ? p : 10 - p
+            }
+        }
         return WorldState(take: take, paths: paths)
     }
 
@@ -48,7 +51,7 @@ import ReelPlan
         let clean = denoiser.render(state)
         let noise = NoiseField(seed: 11).fill(region, channels: 3)
         let sampler = EulerSampler(schedule: FlowSchedule(steps: 10, shift: 1))
-        let start = 4 // times[4] = 0.6
+        let start = 4  // times[4] = 0.6
         let t = sampler.schedule.times[start]
         let noisy = zip(clean, noise).map { Float(1 - t) * $0 + Float(t) * $1 }
         let out = sampler.sample(from: noisy, startIndex: start, noise: noise, denoiser: &denoiser)

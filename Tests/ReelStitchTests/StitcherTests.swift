@@ -1,23 +1,33 @@
-import Testing
 import ReelCore
 import ReelPlan
+import Testing
+
 @testable import ReelStitch
 
 @Suite struct StitcherTests {
     /// A smooth "true video" value per global voxel.
-    static func truth(_ f: Int, _ c: Int, _ y: Int, _ x: Int) -> Float { Float(f) * 0.01 + Float(c) * 0.1 + Float(y) * 0.001 - Float(x) * 0.002 }
+    static func truth(_ f: Int, _ c: Int, _ y: Int, _ x: Int) -> Float {
+        Float(f) * 0.01 + Float(c) * 0.1 + Float(y) * 0.001 - Float(x) * 0.002
+    }
 
     static func chunkLatents(_ chunk: Chunk, channels: Int, offset: (Chunk) -> Float = { _ in 0 }) -> [Float] {
         var out: [Float] = []
-        for f in chunk.region.frames { for c in 0..<channels { for y in chunk.region.rows { for x in chunk.region.columns {
-            out.append(truth(f, c, y, x) + offset(chunk))
-        } } } }
+        for f in chunk.region.frames {
+            for c in 0..<channels {
+                for y in chunk.region.rows {
+                    for x in chunk.region.columns {
+                        out.append(truth(f, c, y, x) + offset(chunk))
+                    }
+                }
+            }
+        }
         return out
     }
 
     func plan(frames: Int = 100, tiles: Bool) -> Plan {
-        let spec = JobSpec(name: "t", prompt: "p", seconds: Double(frames) / 10, fps: 10, width: 64, height: 48, seed: 1, chunkFrames: 24,
-                           overlap: 6, tileWidth: tiles ? 32 : 0, tileHeight: tiles ? 32 : 0, tileOverlap: 8, output: "o.mp4")
+        let spec = JobSpec(
+            name: "t", prompt: "p", seconds: Double(frames) / 10, fps: 10, width: 64, height: 48, seed: 1, chunkFrames: 24,
+            overlap: 6, tileWidth: tiles ? 32 : 0, tileHeight: tiles ? 32 : 0, tileOverlap: 8, output: "o.mp4")
         return Planner.plan(spec)
     }
 
@@ -28,9 +38,13 @@ import ReelPlan
         try Stitcher(plan: plan).stitch(load: { Self.chunkLatents($0, channels: 3) }) { frame, latents in
             #expect(frame == emitted)
             emitted += 1
-            for c in 0..<3 { for y in [0, 20, 47] { for x in [0, 31, 63] {
-                #expect(abs(latents[(c * 48 + y) * 64 + x] - Self.truth(frame, c, y, x)) < 1e-5)
-            } } }
+            for c in 0..<3 {
+                for y in [0, 20, 47] {
+                    for x in [0, 31, 63] {
+                        #expect(abs(latents[(c * 48 + y) * 64 + x] - Self.truth(frame, c, y, x)) < 1e-5)
+                    }
+                }
+            }
         }
         #expect(emitted == plan.grid.frames)
     }
@@ -50,7 +64,9 @@ import ReelPlan
         for frames in [100, 1000] {
             let plan = plan(frames: frames, tiles: true)
             var loads = 0
-            let held = try Stitcher(plan: plan).stitch(load: { loads += 1; return Self.chunkLatents($0, channels: 3) }) { _, _ in }
+            let held = try Stitcher(plan: plan).stitch(load: {
+                loads += 1; return Self.chunkLatents($0, channels: 3)
+            }) { _, _ in }
             let perWindow = plan.tileRows.count * plan.tileColumns.count
             #expect(loads == plan.chunks.count, "each chunk loaded once")
             #expect(held <= 2 * perWindow, "\(frames) frames: held \(held) chunks")

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
 import ReelCore
 import ReelPlan
+import Testing
+
 @testable import ReelStore
 
 @Suite struct StoreTests {
@@ -12,7 +13,8 @@ import ReelPlan
     }()
 
     func job(_ store: Store) throws -> (JobRecord, [TaskRecord]) {
-        let spec = JobSpec(name: "t", prompt: "p", seconds: 10, fps: 12, width: 32, height: 32, seed: 1, chunkFrames: 48, overlap: 8, output: "/tmp/o.mp4")
+        let spec = JobSpec(
+            name: "t", prompt: "p", seconds: 10, fps: 12, width: 32, height: 32, seed: 1, chunkFrames: 48, overlap: 8, output: "/tmp/o.mp4")
         let job = try store.insertJob(spec: spec, plan: Planner.plan(spec), now: 1)
         return (job, try store.tasks(job: job.id!))
     }

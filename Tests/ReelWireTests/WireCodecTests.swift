@@ -1,10 +1,13 @@
-import Testing
 import ReelCore
+import Testing
+
 @testable import ReelWire
 
 @Suite struct WireCodecTests {
-    static let work = ChunkWork(backend: .procedural, prompt: "kites", seed: 7, steps: 10, shift: 3, grid: LatentGrid(frames: 96, channels: 3, height: 48, width: 64),
-                                region: Region(frames: 40..<88, rows: 0..<48, columns: 16..<64))
+    static let work = ChunkWork(
+        backend: .procedural, prompt: "kites", seed: 7, steps: 10, shift: 3,
+        grid: LatentGrid(frames: 96, channels: 3, height: 48, width: 64),
+        region: Region(frames: 40..<88, rows: 0..<48, columns: 16..<64))
     static let lease = LeaseRef(task: 12, attempt: 3)
 
     static let all: [WireMessage] = [
@@ -31,7 +34,9 @@ import ReelCore
     }
 
     func reason(_ frames: [[UInt8]]) -> String {
-        do { _ = try WireCodec.decode(frames); return "decoded" } catch let error as WireError { return error.reason } catch { return "\(error)" }
+        do { _ = try WireCodec.decode(frames); return "decoded" } catch let error as WireError { return error.reason } catch {
+            return "\(error)"
+        }
     }
 
     @Test func malformedMessagesNameTheirProblem() {

@@ -57,13 +57,16 @@ extension Reel {
             print("workers: \(report.workers.count)  dropped messages: \(report.droppedMessages)")
             for job in report.jobs {
                 let reason = job.reason.map { "  (\($0))" } ?? ""
-                print("job \(job.id)  \(job.name)  \(job.state)  chunks \(job.chunksDone)/\(job.chunksTotal)  frames \(job.framesEncoded)/\(job.framesTotal)  \(job.output)\(reason)")
+                print(
+                    "job \(job.id)  \(job.name)  \(job.state)  chunks \(job.chunksDone)/\(job.chunksTotal)  frames \(job.framesEncoded)/\(job.framesTotal)  \(job.output)\(reason)"
+                )
             }
         }
     }
 
     struct Wait: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Wait for a job; print its output path. Exits 0 when done, 1 when it failed.")
+        static let configuration = CommandConfiguration(
+            abstract: "Wait for a job; print its output path. Exits 0 when done, 1 when it failed.")
 
         @Argument(help: "The job id.")
         var job: Int64

@@ -3,7 +3,8 @@ import ReelCoordinator
 
 extension Reel {
     struct Coordinator: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run the coordinator: the job store and the ZeroMQ endpoint workers and clients talk to.")
+        static let configuration = CommandConfiguration(
+            abstract: "Run the coordinator: the job store and the ZeroMQ endpoint workers and clients talk to.")
 
         @Option(help: "Data directory: the SQLite store, chunk artifacts, logs.")
         var data: String = "reel-data"
@@ -19,8 +20,9 @@ extension Reel {
         func run() throws {
             let logger = logging.makeLogger("reel.coordinator")
             let coordinator = try ReelCoordinator.Coordinator(
-                options: CoordinatorOptions(dataDirectory: data, bind: bind,
-                                            timings: SchedulerTimings(workerTimeoutSeconds: workerTimeout)),
+                options: CoordinatorOptions(
+                    dataDirectory: data, bind: bind,
+                    timings: SchedulerTimings(workerTimeoutSeconds: workerTimeout)),
                 logger: logger)
             try coordinator.run { ProcessSetup.shouldStop }
         }

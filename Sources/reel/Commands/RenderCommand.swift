@@ -39,8 +39,12 @@ extension Reel {
                 progress.show(status, workers: report.workers.count, elapsed: Date().timeIntervalSince(started))
                 if status.state == "done" {
                     progress.finish()
-                    FileHandle.standardError.write(Data(String(format: "rendered %d frames in %.1f s\n", status.framesTotal,
-                                                               Date().timeIntervalSince(started)).utf8))
+                    FileHandle.standardError.write(
+                        Data(
+                            String(
+                                format: "rendered %d frames in %.1f s\n", status.framesTotal,
+                                Date().timeIntervalSince(started)
+                            ).utf8))
                     print(status.output)
                     return
                 }
@@ -75,16 +79,21 @@ final class LocalCluster {
             found = CoordinatorClient.endpoint(inDataDirectory: data)
             if found == nil {
                 guard coordinator.isRunning else {
-                    throw ReelError(.network, "the coordinator exited with status \(coordinator.terminationStatus); see \(logs)/coordinator.log")
+                    throw ReelError(
+                        .network, "the coordinator exited with status \(coordinator.terminationStatus); see \(logs)/coordinator.log")
                 }
-                guard Date() < deadline else { coordinator.terminate(); throw ReelError(.network, "the coordinator did not start within 15 s") }
+                guard Date() < deadline else {
+                    coordinator.terminate(); throw ReelError(.network, "the coordinator did not start within 15 s")
+                }
                 Thread.sleep(forTimeInterval: 0.05)
             }
         }
         endpoint = found!
         for index in 0..<count {
-            workers.append(try Self.spawn(["worker", "--connect", endpoint, "--name", "local-\(getpid())-\(index)"],
-                                          log: "\(logs)/worker-\(index).log"))
+            workers.append(
+                try Self.spawn(
+                    ["worker", "--connect", endpoint, "--name", "local-\(getpid())-\(index)"],
+                    log: "\(logs)/worker-\(index).log"))
         }
     }
 
@@ -92,7 +101,9 @@ final class LocalCluster {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ProcessSetup.executablePath)
         process.arguments = arguments
-        guard FileManager.default.createFile(atPath: log, contents: nil) else { throw ReelError(.usage, "cannot create the log file \(log)") }
+        guard FileManager.default.createFile(atPath: log, contents: nil) else {
+            throw ReelError(.usage, "cannot create the log file \(log)")
+        }
         process.standardError = FileHandle(forWritingAtPath: log)
         process.standardOutput = FileHandle.nullDevice
         try process.run()

@@ -19,7 +19,8 @@ extension Reel {
 
         func validate() throws {
             guard BackendKind(rawValue: backend) != nil else {
-                throw ValidationError("--backend: unknown backend '\(backend)' (known: \(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw ValidationError(
+                    "--backend: unknown backend '\(backend)' (known: \(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             if let name, name.isEmpty || name.utf8.count > 200 || name.hasPrefix("\0") {
                 throw ValidationError("--name: must be 1-200 bytes")
@@ -28,8 +29,10 @@ extension Reel {
 
         func run() throws {
             let logger = logging.makeLogger("reel.worker")
-            let node = try WorkerNode(options: WorkerOptions(coordinator: connect, name: name ?? WorkerOptions.defaultName,
-                                                             backends: [BackendKind(rawValue: backend)!]), logger: logger)
+            let node = try WorkerNode(
+                options: WorkerOptions(
+                    coordinator: connect, name: name ?? WorkerOptions.defaultName,
+                    backends: [BackendKind(rawValue: backend)!]), logger: logger)
             try node.run { ProcessSetup.shouldStop }
         }
     }

@@ -7,7 +7,8 @@ import ReelWire
 /// Runs the real `reel` executable built next to the test bundle.
 enum ReelBinary {
     static var path: String {
-        let tests = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        let tests = URL(
+            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
         var directory = tests.deletingLastPathComponent()
         // The test runner may be inside ReelPackageTests.xctest/; the executable sits beside the bundle.
         while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("reel").path), directory.path != "/" {
@@ -33,8 +34,10 @@ enum ReelBinary {
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        return (process.terminationStatus, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        return (
+            process.terminationStatus, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+            (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+        )
     }
 }
 
@@ -67,11 +70,14 @@ final class TestCluster {
     func startCoordinator(extraArguments: [String] = []) throws {
         try? FileManager.default.removeItem(atPath: "\(data)/coordinator.endpoint")
         try FileManager.default.createDirectory(atPath: "\(data)/logs", withIntermediateDirectories: true)
-        coordinator = try spawn(["coordinator", "--data", data, "--bind", "tcp://127.0.0.1:*", "--worker-timeout", "3"] + extraArguments,
-                                log: "coordinator.log")
+        coordinator = try spawn(
+            ["coordinator", "--data", data, "--bind", "tcp://127.0.0.1:*", "--worker-timeout", "3"] + extraArguments,
+            log: "coordinator.log")
         let deadline = Date().addingTimeInterval(20)
         while CoordinatorClient.endpoint(inDataDirectory: data) == nil {
-            guard coordinator.isRunning, Date() < deadline else { throw ReelError(.network, "coordinator did not start: \(log("coordinator.log"))") }
+            guard coordinator.isRunning, Date() < deadline else {
+                throw ReelError(.network, "coordinator did not start: \(log("coordinator.log"))")
+            }
             Thread.sleep(forTimeInterval: 0.05)
         }
         endpoint = CoordinatorClient.endpoint(inDataDirectory: data)!
@@ -108,7 +114,9 @@ final class TestCluster {
             let status = try client.status(job: job).jobs[0]
             if condition(status) { return status }
             if status.state == "failed" { throw ReelError(.encode, "job \(job) failed: \(status.reason ?? "?")") }
-            guard Date() < deadline else { throw ReelError(.network, "timed out; last status \(status.state) \(status.chunksDone)/\(status.chunksTotal)") }
+            guard Date() < deadline else {
+                throw ReelError(.network, "timed out; last status \(status.state) \(status.chunksDone)/\(status.chunksTotal)")
+            }
             Thread.sleep(forTimeInterval: 0.1)
         }
     }
@@ -121,22 +129,24 @@ final class TestCluster {
 }
 
 /// Writes a small spec file and returns its path.
-func writeSpec(in directory: String, name: String = "it", seconds: Double = 4, fps: Int = 12, width: Int = 96, height: Int = 64,
-               seed: Int = 5, chunkFrames: Int = 16, overlap: Int = 4, extra: String = "") -> String {
+func writeSpec(
+    in directory: String, name: String = "it", seconds: Double = 4, fps: Int = 12, width: Int = 96, height: Int = 64,
+    seed: Int = 5, chunkFrames: Int = 16, overlap: Int = 4, extra: String = ""
+) -> String {
     let text = """
-    name = "\(name)"
-    prompt = "integration kites"
-    seconds = \(seconds)
-    fps = \(fps)
-    width = \(width)
-    height = \(height)
-    seed = \(seed)
-    steps = 6
-    chunk_frames = \(chunkFrames)
-    overlap = \(overlap)
-    output = "\(name).mp4"
-    \(extra)
-    """
+        name = "\(name)"
+        prompt = "integration kites"
+        seconds = \(seconds)
+        fps = \(fps)
+        width = \(width)
+        height = \(height)
+        seed = \(seed)
+        steps = 6
+        chunk_frames = \(chunkFrames)
+        overlap = \(overlap)
+        output = "\(name).mp4"
+        \(extra)
+        """
     let path = "\(directory)/\(name).toml"
     try! text.write(toFile: path, atomically: true, encoding: .utf8)
     return path
@@ -146,9 +156,11 @@ func writeSpec(in directory: String, name: String = "it", seconds: Double = 4, f
 func probe(_ path: String) throws -> [String: String] {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
-                         "-show_entries", "stream=codec_name,pix_fmt,width,height,nb_read_frames,r_frame_rate:format=duration",
-                         "-of", "default=nw=1", path]
+    process.arguments = [
+        "ffprobe", "-v", "error", "-select_streams", "v:0", "-count_frames",
+        "-show_entries", "stream=codec_name,pix_fmt,width,height,nb_read_frames,r_frame_rate:format=duration",
+        "-of", "default=nw=1", path,
+    ]
     let out = Pipe()
     process.standardOutput = out
     try process.run()
