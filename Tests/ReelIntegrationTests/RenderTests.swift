@@ -61,6 +61,23 @@ import Testing
         #expect(Data(expected) == artifacts[0][0])
     }
 
+    @Test func tiledRenderWritesTheMP4AndOnePNGPerFrame() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(
+            in: directory.path, name: "tiled", seconds: 2, width: 96, height: 64,
+            extra: "tile_width = 48\ntile_height = 48\ntile_overlap = 16\npng_dir = \"frames\"")
+        let result = try ReelBinary.run(["render", spec, "--workers", "2", "--data", "\(directory.path)/data"])
+        #expect(result.status == 0, "\(result.err)")
+        let tasks = try Store(path: "\(directory.path)/data/reel.sqlite").tasks(job: 1)
+        #expect(tasks.count == 2 * 2 * 3, "2 time windows × 2×3 tiles, got \(tasks.count)")
+        let pngs = try FileManager.default.contentsOfDirectory(atPath: "\(directory.path)/frames").filter { $0.hasSuffix(".png") }.sorted()
+        #expect(pngs.count == 24)
+        #expect(pngs.first == "frame-000001.png" && pngs.last == "frame-000024.png")
+        let png = try probe("\(directory.path)/frames/frame-000012.png")
+        #expect(png["codec_name"] == "png" && png["width"] == "96" && png["height"] == "64")
+        #expect(try probe("\(directory.path)/tiled.mp4")["nb_read_frames"] == "24")
+    }
+
     @Test func anotherSeedGivesAnotherVideo() throws {
         let directory = TemporaryDirectory()
         var checksums: [String?] = []
