@@ -34,7 +34,8 @@ let package = Package(
                 "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .target(name: "ReelClient", dependencies: ["ReelCore", "ReelWire", "ReelZMQ"]),
+        .target(
+            name: "ReelClient", dependencies: ["ReelCore", "ReelWire", "ReelZMQ", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "reel",
             dependencies: [

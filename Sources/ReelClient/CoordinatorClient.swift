@@ -9,10 +9,20 @@ public final class CoordinatorClient {
     private let context = ZMQContext()
     private let socket: ZMQSocket
 
-    public init(endpoint: String) throws {
+    /// Connects to `endpoint`; with `curve`, as a CURVE client of a coordinator with that server key.
+    public init(endpoint: String, curve: (keys: CurveKeyPair, serverKey: [UInt8])? = nil) throws {
         self.endpoint = endpoint
         socket = try ZMQSocket(context, .dealer)
+        if let curve { try socket.makeCurveClient(keys: curve.keys, serverKey: curve.serverKey) }
         try socket.connect(endpoint)
+    }
+
+    /// Pauses, resumes or cancels a job; returns its status afterwards.
+    public func control(job: Int64, _ action: JobControl) throws -> StatusReport {
+        guard case .statusReply(let json) = try request(.control(job: job, action: action)) else {
+            throw ReelError(.network, "unexpected reply to CONTROL")
+        }
+        return try JSONDecoder().decode(StatusReport.self, from: Data(json))
     }
 
     /// Sends `message` and waits for the reply; an ERROR reply is thrown as a ``ReelError``.

@@ -1,10 +1,11 @@
 import ReelCore
 import ReelWire
 
-/// A worker's identity: its ZeroMQ routing id, which the worker sets to its unique name.
+/// A worker's identity: its ZeroMQ routing id (its unique name), prefixed with its
+/// authenticated CURVE identity when authentication is on.
 public typealias WorkerID = String
 
-/// Timings of leases and liveness.
+/// Timings and limits of leases, liveness and retries.
 public struct SchedulerTimings: Sendable, Hashable {
     /// How often each side sends a heartbeat when it has nothing else to say.
     public var heartbeatSeconds: Double
@@ -14,12 +15,41 @@ public struct SchedulerTimings: Sendable, Hashable {
     public var leaseSeconds: Double
     /// Failed attempts of one task before its job fails.
     public var maxFailures: Int
+    /// Failures of one job's tasks on one worker before that worker is blocklisted for the job.
+    public var blocklistAfter: Int
+    /// Delay before a failed task is retried; doubles with each failure, capped at 30 s.
+    public var retryBackoffSeconds: Double
 
-    public init(heartbeatSeconds: Double = 1, workerTimeoutSeconds: Double = 5, leaseSeconds: Double = 30, maxFailures: Int = 3) {
+    public init(
+        heartbeatSeconds: Double = 1, workerTimeoutSeconds: Double = 5, leaseSeconds: Double = 30, maxFailures: Int = 3,
+        blocklistAfter: Int = 3, retryBackoffSeconds: Double = 0.5
+    ) {
         self.heartbeatSeconds = heartbeatSeconds
         self.workerTimeoutSeconds = workerTimeoutSeconds
         self.leaseSeconds = leaseSeconds
         self.maxFailures = maxFailures
+        self.blocklistAfter = blocklistAfter
+        self.retryBackoffSeconds = retryBackoffSeconds
+    }
+}
+
+/// A task as the store holds it, handed to the scheduler when a job is loaded.
+public struct StoredTask: Sendable {
+    public var id: Int64
+    public var chunk: Int
+    public var work: ChunkWork
+    public var done: Bool
+    public var attempt: UInt32
+    /// The lease holder, for a task leased when the coordinator last stopped.
+    public var leasedTo: WorkerID?
+
+    public init(id: Int64, chunk: Int, work: ChunkWork, done: Bool, attempt: UInt32 = 0, leasedTo: WorkerID? = nil) {
+        self.id = id
+        self.chunk = chunk
+        self.work = work
+        self.done = done
+        self.attempt = attempt
+        self.leasedTo = leasedTo
     }
 }
 
@@ -31,9 +61,15 @@ public enum SchedulerEvent: Sendable {
     case resultArrived(WorkerID, LeaseRef)
     /// The shell committed the result of `lease` (artifact written, row updated).
     case committed(LeaseRef)
-    /// The shell could not commit the result of `lease`.
-    case commitFailed(LeaseRef, reason: String)
+    /// The shell could not commit the result of `lease`; `diskFull` pauses the job.
+    case commitFailed(LeaseRef, reason: String, diskFull: Bool)
+    /// The shell could not record a lease, so the task was never sent.
+    case dispatchFailed(LeaseRef, reason: String, diskFull: Bool)
     case taskFailed(WorkerID, LeaseRef, reason: String)
+    /// A client asked to pause, resume or cancel a job.
+    case control(job: Int64, JobControl)
+    /// The disk has room again: resume jobs paused for lack of it.
+    case spaceAvailable
     /// Time passed: expire silent workers and leases, send heartbeats, dispatch.
     case tick
 }
@@ -44,13 +80,14 @@ public enum SchedulerDirective: Sendable, Equatable {
     case dispatch(WorkerID, TaskAssignment, expiresAt: Double)
     /// Write the artifact and commit the task's row, then report `committed` or `commitFailed`.
     case commit(WorkerID, LeaseRef, job: Int64, chunk: Int)
-    /// Persist the task's return to pending.
+    /// Persist the task's return to pending, with the reason.
     case requeue(task: Int64, reason: String)
     case send(WorkerID, WireMessage)
     /// Every chunk of the job is committed: stitch and encode it.
     case chunksComplete(job: Int64)
-    case failJob(job: Int64, reason: String)
-    /// A message was ignored (stale, duplicate, foreign): count and log it.
+    /// Persist the job's new state and the reason for it.
+    case setJobState(job: Int64, JobState, reason: String?)
+    /// A message was ignored (stale, duplicate, foreign, for a stopped job): count and log it.
     case ignored(String)
     case log(String)
 }

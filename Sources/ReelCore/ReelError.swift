@@ -6,6 +6,8 @@ public struct ReelError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalidMessage = "invalid-message"
         case store = "store"
         case artifact = "artifact"
+        /// The disk (or the database) is full: the job pauses until space returns.
+        case diskFull = "disk-full"
         case encode = "encode"
         case network = "network"
         case notFound = "not-found"

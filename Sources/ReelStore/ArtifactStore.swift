@@ -60,6 +60,19 @@ public struct ArtifactStore: Sendable {
     }
 
     static func failure(_ what: String) -> ReelError {
-        ReelError(.artifact, "\(what): \(String(cString: strerror(errno))) (errno \(errno))")
+        let code = errno
+        return ReelError(code == ENOSPC || code == EDQUOT ? .diskFull : .artifact, "\(what): \(String(cString: strerror(code))) (errno \(code))")
+    }
+
+    /// Writes and removes a probe file of `bytes` bytes: true when the disk has that much room.
+    public func hasRoom(bytes: Int) -> Bool {
+        do {
+            try write([UInt8](repeating: 0, count: bytes), to: ".space-probe")
+            unlink("\(root)/.space-probe")
+            return true
+        } catch {
+            unlink("\(root)/.space-probe")
+            return false
+        }
     }
 }

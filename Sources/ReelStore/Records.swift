@@ -2,15 +2,7 @@ import Foundation
 import GRDB
 import ReelCore
 
-/// Where a job is in its life. Stored as text.
-public enum JobState: String, Sendable, Codable, DatabaseValueConvertible {
-    /// Chunks are being sampled.
-    case running
-    /// All chunks are committed; the video is being stitched and encoded.
-    case encoding
-    case done
-    case failed
-}
+extension JobState: DatabaseValueConvertible {}
 
 /// Where a task is in its life. Stored as text.
 public enum TaskState: String, Sendable, Codable, DatabaseValueConvertible {

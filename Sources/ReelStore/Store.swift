@@ -34,7 +34,11 @@ public final class Store: Sendable {
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try database.write(body) } catch let error as ReelError { throw error } catch {
+        do { return try database.write(body) } catch let error as ReelError { throw error } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_IOERR
+        {
+            throw ReelError(.diskFull, "database write failed: \(error.message ?? "\(error)")")
+        } catch {
             throw ReelError(.store, "database write failed: \(error)")
         }
     }
@@ -85,7 +89,10 @@ public final class Store: Sendable {
                     UPDATE task SET state = 'done', checksum = ?, artifact = ?, leaseExpiresAt = NULL, updatedAt = ?
                     WHERE id = ? AND state = 'leased' AND attempt = ? AND worker = ?
                     """, arguments: [checksum, artifact, now, task, attempt, worker])
-            return db.changesCount == 1
+            guard db.changesCount == 1 else { return false }
+            try EventRecord(id: nil, jobId: try jobID(of: task, db), taskId: task, at: now, kind: "task-committed",
+                            detail: "attempt \(attempt) from \(worker), checksum \(checksum)").insert(db)
+            return true
         }
     }
 
@@ -96,8 +103,33 @@ public final class Store: Sendable {
                 sql:
                     "UPDATE task SET state = 'pending', worker = NULL, leaseExpiresAt = NULL, updatedAt = ? WHERE id = ? AND state = 'leased'",
                 arguments: [now, task])
-            let job = try Int64.fetchOne(db, sql: "SELECT jobId FROM task WHERE id = ?", arguments: [task])
-            try EventRecord(id: nil, jobId: job, taskId: task, at: now, kind: "task-requeued", detail: reason).insert(db)
+            try EventRecord(id: nil, jobId: try jobID(of: task, db), taskId: task, at: now, kind: "task-requeued", detail: reason).insert(db)
+        }
+    }
+
+    private func jobID(of task: Int64, _ db: Database) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT jobId FROM task WHERE id = ?", arguments: [task])
+    }
+
+    /// How many times a task of `job` was leased again after it had been committed (must be 0).
+    public func recomputedAfterCommit(job: Int64) throws -> Int {
+        try read { db in
+            try Int.fetchOne(db, sql: """
+                SELECT COUNT(*) FROM event leased JOIN event committed
+                  ON leased.taskId = committed.taskId AND leased.kind = 'task-leased' AND committed.kind = 'task-committed'
+                  AND leased.id > committed.id
+                WHERE committed.jobId = ?
+                """, arguments: [job]) ?? 0
+        }
+    }
+
+    /// Commits recorded per task of `job` (each must be exactly 1 once the job is done).
+    public func commitCounts(job: Int64) throws -> [Int64: Int] {
+        try read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT taskId, COUNT(*) AS n FROM event WHERE jobId = ? AND kind = 'task-committed' GROUP BY taskId
+                """, arguments: [job])
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0["taskId"] as Int64, $0["n"] as Int) })
         }
     }
 

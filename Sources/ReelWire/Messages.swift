@@ -82,6 +82,8 @@ public enum WireMessage: Sendable, Hashable {
     case submitted(job: Int64)
     /// Client → coordinator: status of one job, or of all jobs when nil.
     case status(job: Int64?)
+    /// Client → coordinator: pause, resume or cancel a job (answered with its status).
+    case control(job: Int64, action: JobControl)
     /// Coordinator → client: status as JSON.
     case statusReply(json: [UInt8])
     /// Coordinator → client: a request was refused.
@@ -101,6 +103,7 @@ public enum WireMessage: Sendable, Hashable {
         case .submitted: 0x11
         case .status: 0x12
         case .statusReply: 0x13
+        case .control: 0x14
         case .error: 0x1F
         }
     }
@@ -119,6 +122,7 @@ public enum WireMessage: Sendable, Hashable {
         case .submitted: "SUBMITTED"
         case .status: "STATUS"
         case .statusReply: "STATUS-REPLY"
+        case .control: "CONTROL"
         case .error: "ERROR"
         }
     }

@@ -43,6 +43,9 @@ public enum WireCodec {
             body.i64(job)
         case .status(let job):
             body.i64(job ?? -1)
+        case .control(let job, let action):
+            body.i64(job)
+            body.string(action.rawValue)
         case .error(let code, let text):
             body.string(code)
             body.string(text)
@@ -101,6 +104,11 @@ public enum WireCodec {
             message = .status(job: job < 0 ? nil : job)
         case 0x13:
             message = .statusReply(json: try body.blob("status"))
+        case 0x14:
+            let job = try body.i64("job")
+            let name = try body.string("action")
+            guard let action = JobControl(rawValue: name) else { throw WireError("field 'action': unknown action '\(name)'") }
+            message = .control(job: job, action: action)
         case 0x1F:
             message = .error(code: try body.string("code"), message: try body.string("message"))
         default:

@@ -16,10 +16,15 @@ public struct WorkerOptions: Sendable {
     public var coordinatorTimeoutSeconds: Double
     public var reconnectInitialSeconds: Double
     public var reconnectMaxSeconds: Double
+    /// Memory this worker may use for one chunk; larger chunks are refused (reported FAILED).
+    public var maxMemoryMegabytes: Int?
+    /// This worker's CURVE keys and the coordinator's public key, when authentication is on.
+    public var curve: (keys: CurveKeyPair, serverKey: [UInt8])?
 
     public init(
         coordinator: String, name: String, backends: [BackendKind] = [.procedural], heartbeatSeconds: Double = 1,
-        coordinatorTimeoutSeconds: Double = 5, reconnectInitialSeconds: Double = 0.25, reconnectMaxSeconds: Double = 8
+        coordinatorTimeoutSeconds: Double = 5, reconnectInitialSeconds: Double = 0.25, reconnectMaxSeconds: Double = 8,
+        maxMemoryMegabytes: Int? = nil, curve: (keys: CurveKeyPair, serverKey: [UInt8])? = nil
     ) {
         self.coordinator = coordinator
         self.name = name
@@ -28,6 +33,8 @@ public struct WorkerOptions: Sendable {
         self.coordinatorTimeoutSeconds = coordinatorTimeoutSeconds
         self.reconnectInitialSeconds = reconnectInitialSeconds
         self.reconnectMaxSeconds = reconnectMaxSeconds
+        self.maxMemoryMegabytes = maxMemoryMegabytes
+        self.curve = curve
     }
 
     /// `host-pid`: unique per process, so a restarted worker is a new worker.
@@ -65,6 +72,7 @@ public final class WorkerNode {
         try socket.setOption(ZMQOption.reconnectInterval, 100)
         try socket.setOption(ZMQOption.reconnectIntervalMax, 2000)
         try socket.setOption64(ZMQOption.maxMessageSize, 1 << 24)
+        if let curve = options.curve { try socket.makeCurveClient(keys: curve.keys, serverKey: curve.serverKey) }
         do { try socket.connect(options.coordinator) } catch {
             throw ReelError(.network, "cannot connect to \(options.coordinator): \(error)")
         }
@@ -144,6 +152,13 @@ public final class WorkerNode {
 
     private func runTask(_ assignment: TaskAssignment, shouldStop: () -> Bool) {
         let started = now()
+        // The sampler holds about four Float32 copies of the chunk (noise, state, prediction, masks).
+        let neededMegabytes = assignment.work.resultCount * 4 * 4 >> 20
+        if let limit = options.maxMemoryMegabytes, neededMegabytes > limit {
+            logger.warning("refusing \(assignment.lease): needs about \(neededMegabytes) MB, this worker allows \(limit) MB")
+            send(.failed(assignment.lease, reason: "chunk needs about \(neededMegabytes) MB, worker \(options.name) allows \(limit) MB"))
+            return
+        }
         let latents = ChunkSampler.sample(assignment.work) { _ in
             if self.now() - self.lastSent >= self.options.heartbeatSeconds { self.send(.heartbeat) }
             try? self.drain()

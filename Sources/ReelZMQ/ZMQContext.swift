@@ -29,5 +29,10 @@ public struct ZMQError: Error, CustomStringConvertible, Sendable {
         self.code = zmq_errno()
     }
 
+    init(operation: String, code: Int32) {
+        self.operation = operation
+        self.code = code
+    }
+
     public var description: String { "\(operation): \(String(cString: zmq_strerror(code))) (errno \(code))" }
 }

@@ -7,12 +7,13 @@ import Glibc
 /// never hangs on unsent messages.
 public final class ZMQSocket {
     public enum Kind {
-        case router, dealer
+        case router, dealer, reply
 
         var rawValue: Int32 {
             switch self {
             case .router: ZMQ_ROUTER
             case .dealer: ZMQ_DEALER
+            case .reply: ZMQ_REP
             }
         }
     }
@@ -99,6 +100,7 @@ public final class ZMQSocket {
         let socket = try live()
         var frames: [[UInt8]] = []
         var tooMany = false
+        var userID: String?
         while true {
             var message = zmq_msg_t()
             zmq_msg_init(&message)
@@ -107,6 +109,9 @@ public final class ZMQSocket {
                 if zmq_errno() == EAGAIN && frames.isEmpty && !tooMany { return nil }
                 if zmq_errno() == EINTR && frames.isEmpty && !tooMany { return nil }
                 throw ZMQError("zmq_msg_recv")
+            }
+            if frames.isEmpty && !tooMany, let property = zmq_msg_gets(&message, "User-Id") {
+                userID = String(cString: property)
             }
             if frames.count < maxFrames {
                 let size = zmq_msg_size(&message)
@@ -120,7 +125,17 @@ public final class ZMQSocket {
             }
             if zmq_msg_more(&message) == 0 { break }
         }
-        return ReceivedMessage(frames: frames, truncated: tooMany)
+        return ReceivedMessage(frames: frames, truncated: tooMany, userID: userID)
+    }
+
+    /// Waits up to `timeoutMilliseconds` for any of `sockets` to have a message; returns which do.
+    public static func poll(_ sockets: [ZMQSocket], timeoutMilliseconds: Int) throws -> [Bool] {
+        var items = try sockets.map { zmq_pollitem_t(socket: try $0.live(), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        if zmq_poll(&items, Int32(items.count), timeoutMilliseconds) < 0 {
+            if zmq_errno() == EINTR { return sockets.map { _ in false } }
+            throw ZMQError("zmq_poll")
+        }
+        return items.map { $0.revents & Int16(ZMQ_POLLIN) != 0 }
     }
 
     /// Waits up to `timeoutMilliseconds` (-1: forever) for a message to read.
@@ -140,6 +155,8 @@ public struct ReceivedMessage: Sendable {
     public var frames: [[UInt8]]
     /// True when the peer sent more frames than allowed; the extra frames were discarded.
     public var truncated: Bool
+    /// The user id the ZAP handler gave the peer's authenticated key, when CURVE is on.
+    public var userID: String?
 }
 
 /// Option numbers this project uses, named (some are hidden behind libzmq's draft macro).

@@ -7,7 +7,10 @@ struct Reel: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "A render farm for long generated videos.",
         discussion: "Start with `reel render Config/examples/demo.toml`.",
-        subcommands: [Render.self, Coordinator.self, Worker.self, Submit.self, Status.self, Wait.self, PlanCommand.self]
+        subcommands: [
+            Render.self, Coordinator.self, Worker.self, Submit.self, Status.self, Wait.self, Pause.self, Resume.self, Cancel.self,
+            PlanCommand.self, Keys.self,
+        ]
     )
 }
 

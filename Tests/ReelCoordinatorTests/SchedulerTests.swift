@@ -11,8 +11,9 @@ import Testing
     static let hello = WorkerHello(name: "a", backends: ["procedural"], slots: 1, memoryMegabytes: 1, tags: [])
 
     func scheduler(tasks: Int = 3) -> Scheduler {
-        var scheduler = Scheduler(timings: SchedulerTimings(heartbeatSeconds: 1, workerTimeoutSeconds: 5, leaseSeconds: 30, maxFailures: 2))
-        scheduler.addJob(1, tasks: (0..<tasks).map { (Int64(100 + $0), $0, Self.work, false, 0, nil) }, now: 0)
+        var scheduler = Scheduler(
+            timings: SchedulerTimings(heartbeatSeconds: 1, workerTimeoutSeconds: 5, leaseSeconds: 30, maxFailures: 2, retryBackoffSeconds: 0))
+        scheduler.addJob(1, tasks: (0..<tasks).map { StoredTask(id: Int64(100 + $0), chunk: $0, work: Self.work, done: false) }, now: 0)
         return scheduler
     }
 
@@ -89,13 +90,18 @@ import Testing
         #expect(first.contains(.requeue(task: 100, reason: "worker a failed it: boom")))
         #expect(dispatched(first).first?.1 == LeaseRef(task: 100, attempt: 2))
         let second = s.handle(.taskFailed("a", LeaseRef(task: 100, attempt: 2), reason: "boom"), now: 2)
-        #expect(second.contains(.failJob(job: 1, reason: "chunk 0 failed 2 times; last: boom")))
+        #expect(second.contains(.setJobState(job: 1, .failed, reason: "chunk 0 failed 2 times; last on a: boom")))
         #expect(dispatched(second).isEmpty)
     }
 
     @Test func restoredLeasesAreReadoptedByTheirHolder() {
         var s = Scheduler()
-        s.addJob(1, tasks: [(100, 0, Self.work, false, 3, "a"), (101, 1, Self.work, true, 1, nil)], now: 0)
+        s.addJob(
+            1,
+            tasks: [
+                StoredTask(id: 100, chunk: 0, work: Self.work, done: false, attempt: 3, leasedTo: "a"),
+                StoredTask(id: 101, chunk: 1, work: Self.work, done: true, attempt: 1),
+            ], now: 0)
         // The holder comes back after a coordinator restart: it keeps its lease, and may deliver.
         #expect(dispatched(s.handle(.workerReady("a", Self.hello), now: 1)).isEmpty)
         let result = s.handle(.resultArrived("a", LeaseRef(task: 100, attempt: 3)), now: 2)

@@ -3,6 +3,7 @@ import Foundation
 import ReelClient
 import ReelCore
 import ReelWire
+import ReelZMQ
 
 /// Where a client finds the coordinator.
 struct CoordinatorAddress: ParsableArguments {
@@ -12,8 +13,30 @@ struct CoordinatorAddress: ParsableArguments {
     @Option(help: "Data directory of a local coordinator, to find its endpoint.")
     var data: String = "reel-data"
 
+    @Option(help: "This client's CURVE key file (from `reel keys`), when the coordinator requires CURVE.")
+    var curveKey: String?
+
+    @Option(help: "The coordinator's public key file, when it requires CURVE.")
+    var serverKey: String?
+
     var endpoint: String {
         coordinator ?? CoordinatorClient.endpoint(inDataDirectory: data) ?? "tcp://127.0.0.1:5555"
+    }
+
+    func validate() throws {
+        if (curveKey == nil) != (serverKey == nil) { throw ValidationError("--curve-key and --server-key go together") }
+    }
+
+    func client() throws -> CoordinatorClient {
+        try CoordinatorClient(endpoint: endpoint, curve: try CurveOptions.clientKeys(curveKey, serverKey))
+    }
+}
+
+/// Turns key-file options into CURVE client keys.
+enum CurveOptions {
+    static func clientKeys(_ keyFile: String?, _ serverKeyFile: String?) throws -> (keys: CurveKeyPair, serverKey: [UInt8])? {
+        guard let keyFile, let serverKeyFile else { return nil }
+        return (try KeyFiles.keyPair(keyFile), try KeyFiles.publicKey(serverKeyFile))
     }
 }
 
@@ -31,7 +54,7 @@ extension Reel {
 
         func run() throws {
             let spec = try SpecLoader.load(spec, outputOverride: out)
-            print(try CoordinatorClient(endpoint: address.endpoint).submit(spec))
+            print(try address.client().submit(spec))
         }
     }
 
@@ -47,7 +70,7 @@ extension Reel {
         @OptionGroup var address: CoordinatorAddress
 
         func run() throws {
-            let report = try CoordinatorClient(endpoint: address.endpoint).status(job: job)
+            let report = try address.client().status(job: job)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -64,6 +87,27 @@ extension Reel {
         }
     }
 
+    struct Pause: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop dispatching a job's chunks (running chunks finish and are kept).")
+        @Argument(help: "The job id.") var job: Int64
+        @OptionGroup var address: CoordinatorAddress
+        func run() throws { try JobControlCommand.run(.pause, job: job, address: address) }
+    }
+
+    struct Resume: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Resume a paused, failed or cancelled job where it stopped.")
+        @Argument(help: "The job id.") var job: Int64
+        @OptionGroup var address: CoordinatorAddress
+        func run() throws { try JobControlCommand.run(.resume, job: job, address: address) }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a job; results still arriving are ignored. `resume` restarts it.")
+        @Argument(help: "The job id.") var job: Int64
+        @OptionGroup var address: CoordinatorAddress
+        func run() throws { try JobControlCommand.run(.cancel, job: job, address: address) }
+    }
+
     struct Wait: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Wait for a job; print its output path. Exits 0 when done, 1 when it failed.")
@@ -78,7 +122,7 @@ extension Reel {
 
         func run() throws {
             ProcessSetup.start()
-            let client = try CoordinatorClient(endpoint: address.endpoint)
+            let client = try address.client()
             let started = Date()
             let progress = ProgressLine()
             while !ProcessSetup.shouldStop {
@@ -104,6 +148,14 @@ extension Reel {
             }
             throw ExitCode(130)
         }
+    }
+}
+
+enum JobControlCommand {
+    static func run(_ action: JobControl, job: Int64, address: CoordinatorAddress) throws {
+        let report = try address.client().control(job: job, action)
+        guard let status = report.jobs.first else { throw ReelError(.notFound, "no job \(job)") }
+        print("job \(status.id) is \(status.state)\(status.reason.map { " (\($0))" } ?? "")")
     }
 }
 

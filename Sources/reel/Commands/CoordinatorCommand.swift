@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import ReelClient
 import ReelCoordinator
 
 extension Reel {
@@ -12,17 +14,52 @@ extension Reel {
         @Option(help: "ZeroMQ endpoint to bind (loopback by default; `tcp://127.0.0.1:*` picks a free port).")
         var bind: String = "tcp://127.0.0.1:5555"
 
+        @Option(help: "Jobs may write their outputs only inside this folder (default: the current folder).")
+        var outputRoot: String?
+
         @Option(help: "Seconds of silence after which a worker is dead and its tasks are requeued.")
         var workerTimeout: Double = 5
 
+        @Option(help: "Seconds between heartbeats.")
+        var heartbeat: Double = 1
+
+        @Option(help: "Seconds a lease lasts without being renewed.")
+        var lease: Double = 30
+
+        @Option(help: "Failures of one chunk before its job fails.")
+        var maxFailures: Int = 3
+
+        @Option(help: "This coordinator's CURVE key file (from `reel keys`): turns on encryption and authentication.")
+        var curveSecret: String?
+
+        @Option(help: "A folder of allowed workers' and clients' .pub files (or one .pub file).")
+        var allow: String?
+
+        @Flag(help: "Allow binding beyond loopback without CURVE (only on a trusted, isolated network).")
+        var insecure = false
+
         @OptionGroup var logging: LoggingOptions
+
+        func validate() throws {
+            if (curveSecret == nil) != (allow == nil) { throw ValidationError("--curve-secret and --allow go together") }
+            guard workerTimeout > heartbeat, heartbeat > 0, lease > 0 else {
+                throw ValidationError("--worker-timeout must exceed --heartbeat, and both --heartbeat and --lease must be positive")
+            }
+            guard maxFailures >= 1 else { throw ValidationError("--max-failures must be at least 1") }
+        }
 
         func run() throws {
             let logger = logging.makeLogger("reel.coordinator")
+            var security: CurveServerSecurity?
+            if let curveSecret, let allow {
+                security = CurveServerSecurity(secretKey: try KeyFiles.keyPair(curveSecret).secretKey, allowedClients: try KeyFiles.allowList(allow))
+            }
+            let timings = SchedulerTimings(
+                heartbeatSeconds: heartbeat, workerTimeoutSeconds: workerTimeout, leaseSeconds: lease, maxFailures: maxFailures)
             let coordinator = try ReelCoordinator.Coordinator(
                 options: CoordinatorOptions(
-                    dataDirectory: data, bind: bind,
-                    timings: SchedulerTimings(workerTimeoutSeconds: workerTimeout)),
+                    dataDirectory: data, bind: bind, timings: timings,
+                    outputRoot: outputRoot ?? FileManager.default.currentDirectoryPath, security: security, insecure: insecure),
                 logger: logger)
             try coordinator.run { ProcessSetup.shouldStop }
         }

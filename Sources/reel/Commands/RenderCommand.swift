@@ -20,6 +20,16 @@ extension Reel {
         @Option(help: "Data directory: the SQLite store, chunk artifacts, logs.")
         var data: String = "reel-data"
 
+        /// The folder that holds everything this spec writes: the coordinator may write nowhere else.
+        static func outputRoot(of spec: JobSpec) -> String {
+            var root = (spec.output as NSString).deletingLastPathComponent
+            if let png = spec.pngDirectory {
+                while !(png + "/").hasPrefix(root + "/") && root != "/" { root = (root as NSString).deletingLastPathComponent }
+            }
+            try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            return root
+        }
+
         func validate() throws {
             guard (1...256).contains(workers) else { throw ValidationError("--workers: must be between 1 and 256 (got \(workers))") }
         }
@@ -28,7 +38,7 @@ extension Reel {
             ProcessSetup.start()
             let spec = try SpecLoader.load(spec, outputOverride: out)
             let started = Date()
-            let cluster = try LocalCluster(data: data, workers: workers)
+            let cluster = try LocalCluster(data: data, workers: workers, outputRoot: Self.outputRoot(of: spec))
             defer { cluster.stop() }
             let client = try CoordinatorClient(endpoint: cluster.endpoint)
             let job = try client.submit(spec)
@@ -68,11 +78,11 @@ final class LocalCluster {
     private let coordinator: Process
     private var workers: [Process] = []
 
-    init(data: String, workers count: Int) throws {
+    init(data: String, workers count: Int, outputRoot: String) throws {
         let logs = "\(data)/logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: "\(data)/coordinator.endpoint")
-        coordinator = try Self.spawn(["coordinator", "--data", data, "--bind", "tcp://127.0.0.1:*"], log: "\(logs)/coordinator.log")
+        coordinator = try Self.spawn(["coordinator", "--data", data, "--bind", "tcp://127.0.0.1:*", "--output-root", outputRoot], log: "\(logs)/coordinator.log")
         let deadline = Date().addingTimeInterval(15)
         var found: String?
         while found == nil {

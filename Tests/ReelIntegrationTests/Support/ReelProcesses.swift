@@ -57,9 +57,13 @@ final class TestCluster {
     private(set) var coordinator = Process()
     private(set) var workers: [String: Process] = [:]
     private(set) var endpoint = ""
+    let coordinatorArguments: [String]
+    var outputRoot: String { (data as NSString).deletingLastPathComponent }
 
-    init(data: String) throws {
+    /// Starts a coordinator on `data`; jobs may write inside the data folder's parent.
+    init(data: String, coordinatorArguments: [String] = []) throws {
         self.data = data
+        self.coordinatorArguments = coordinatorArguments
         try startCoordinator()
     }
 
@@ -67,11 +71,11 @@ final class TestCluster {
         for process in Array(workers.values) + [coordinator] where process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
-    func startCoordinator(extraArguments: [String] = []) throws {
+    func startCoordinator(bind: String = "tcp://127.0.0.1:*") throws {
         try? FileManager.default.removeItem(atPath: "\(data)/coordinator.endpoint")
         try FileManager.default.createDirectory(atPath: "\(data)/logs", withIntermediateDirectories: true)
         coordinator = try spawn(
-            ["coordinator", "--data", data, "--bind", "tcp://127.0.0.1:*", "--worker-timeout", "3"] + extraArguments,
+            ["coordinator", "--data", data, "--bind", bind, "--worker-timeout", "3", "--output-root", outputRoot] + coordinatorArguments,
             log: "coordinator.log")
         let deadline = Date().addingTimeInterval(20)
         while CoordinatorClient.endpoint(inDataDirectory: data) == nil {

@@ -1,0 +1,158 @@
+import Foundation
+import ReelCore
+import ReelPlan
+import ReelStore
+import ReelWire
+
+/// Jobs: loading on restart, submission, status, control, encoding.
+extension Coordinator {
+    func restoreJobs() throws {
+        for job in try store.jobs() where [.running, .paused, .encoding].contains(job.state) {
+            try load(job)
+            let counts = try store.taskCounts(job: job.id!)
+            logger.info("resumed job \(job.id!) '\(job.name)' (\(job.state.rawValue)): \(counts[.done] ?? 0)/\(counts.values.reduce(0, +)) chunks already committed")
+            if job.state == .encoding || (job.state == .running && counts[.done] == counts.values.reduce(0, +)) { startEncode(job.id!) }
+        }
+    }
+
+    /// Puts a stored job into the scheduler.
+    private func load(_ job: JobRecord) throws {
+        let spec = try job.spec()
+        let plan = Planner.plan(spec)
+        plans[job.id!] = (spec, plan)
+        let tasks = try store.tasks(job: job.id!).map { task in
+            StoredTask(
+                id: task.id!, chunk: task.chunkIndex, work: ChunkWork(spec: spec, chunk: plan.chunks[task.chunkIndex]),
+                done: task.state == .done, attempt: UInt32(task.attempt), leasedTo: task.state == .leased ? task.worker : nil)
+        }
+        scheduler.addJob(
+            job.id!, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true, tasks: tasks, now: now())
+    }
+
+    func submit(_ json: [UInt8]) -> WireMessage {
+        do {
+            var spec: JobSpec
+            do { spec = try JSONCoding.decoder.decode(JobSpec.self, from: Data(json)) } catch {
+                throw ReelError(.invalidSpec, "the submitted spec is not a valid job spec: \(error)")
+            }
+            let problems = JobSpecParser.problems(in: spec)
+            guard problems.isEmpty else { throw ReelError(.invalidSpec, problems.map(\.description).joined(separator: "; ")) }
+            spec.output = try OutputRoot.confine(spec.output, field: "output", root: options.outputRoot)
+            spec.pngDirectory = try spec.pngDirectory.map { try OutputRoot.confine($0, field: "png_dir", root: options.outputRoot) }
+            let plan = Planner.plan(spec)
+            let job = try store.insertJob(spec: spec, plan: plan, now: now())
+            try load(job)
+            logger.info("job \(job.id!) '\(spec.name)': \(plan.chunks.count) chunks, redundancy \(String(format: "%.3f", plan.redundancy))")
+            return .submitted(job: job.id!)
+        } catch let error as ReelError {
+            return .error(code: error.code.rawValue, message: error.message)
+        } catch {
+            return .error(code: ReelError.Code.store.rawValue, message: "\(error)")
+        }
+    }
+
+    func control(_ job: Int64, _ action: JobControl) -> WireMessage {
+        do {
+            guard let record = try store.job(job) else { return .error(code: ReelError.Code.notFound.rawValue, message: "no job \(job)") }
+            if scheduler.state(job: job) == nil {
+                guard record.state.isResumable else {
+                    return .error(code: ReelError.Code.usage.rawValue, message: "cannot \(action.rawValue) job \(job): it is \(record.state.rawValue)")
+                }
+                try load(record)
+            }
+            let directives = scheduler.handle(.control(job: job, action), now: now())
+            if case .ignored(let why) = directives.first {
+                return .error(code: ReelError.Code.usage.rawValue, message: "cannot \(action.rawValue) job \(job): \(why)")
+            }
+            execute(directives)
+            return status(job)
+        } catch {
+            return .error(code: ReelError.Code.store.rawValue, message: "\(error)")
+        }
+    }
+
+    func status(_ job: Int64?) -> WireMessage {
+        do {
+            let records = try job.map { id in try store.job(id).map { [$0] } ?? [] } ?? store.jobs()
+            if let job, records.isEmpty { return .error(code: ReelError.Code.notFound.rawValue, message: "no job \(job)") }
+            let jobs = try records.map { record -> StatusReport.Job in
+                let counts = try store.taskCounts(job: record.id!)
+                let frames = (try? record.spec().frameCount) ?? 0
+                let unrecorded = unrecordedStates[record.id!]
+                let state = unrecorded?.state ?? record.state
+                let encoded = state == .done ? frames : (encoder.framesEncoded(job: record.id!) ?? 0)
+                return StatusReport.Job(
+                    id: record.id!, name: record.name, state: state.rawValue, reason: unrecorded?.reason ?? record.reason,
+                    output: record.output, chunksDone: counts[.done] ?? 0, chunksTotal: counts.values.reduce(0, +),
+                    framesEncoded: encoded, framesTotal: frames, createdAt: record.createdAt, updatedAt: record.updatedAt,
+                    latentChecksum: record.latentChecksum, frameChecksum: record.frameChecksum)
+            }
+            let report = StatusReport(jobs: jobs, workers: scheduler.workerLoads, droppedMessages: droppedMessages)
+            return .statusReply(json: Array(try JSONCoding.encoder.encode(report)))
+        } catch {
+            return .error(code: ReelError.Code.store.rawValue, message: "\(error)")
+        }
+    }
+
+    // MARK: Encoding
+
+    func startEncode(_ job: Int64) {
+        guard let entry = plans[job], encoder.framesEncoded(job: job) == nil else { return }
+        do {
+            recordJobState(job, .encoding, reason: nil)
+            var paths: [Int: String] = [:]
+            for task in try store.tasks(job: job) { paths[task.chunkIndex] = task.artifact }
+            logger.info("job \(job): all \(entry.plan.chunks.count) chunks committed; stitching and encoding \(entry.spec.output)")
+            encoder.start(job: job, spec: entry.spec, plan: entry.plan, artifacts: artifacts, paths: paths)
+        } catch {
+            logger.error("job \(job): cannot start encoding: \(error)")
+        }
+    }
+
+    func collectEncodes() {
+        for finished in encoder.takeFinished() {
+            encoder.forget(job: finished.job)
+            switch finished.result {
+            case .success(let outcome):
+                do {
+                    try store.setJobState(
+                        finished.job, .done, reason: nil, now: now(),
+                        latentChecksum: Checksum.hex(outcome.latentChecksum), frameChecksum: Checksum.hex(outcome.frameChecksum))
+                    logger.info("job \(finished.job) done: \(outcome.frames) frames in \(plans[finished.job]?.spec.output ?? "?")")
+                    scheduler.removeJob(finished.job)
+                    plans[finished.job] = nil
+                } catch {
+                    logger.error("job \(finished.job) encoded but not recorded (\(error)); it will be encoded again")
+                    startEncode(finished.job)
+                }
+            case .failure(let error):
+                execute(scheduler.handle(.control(job: finished.job, .pause), now: now()))
+                recordJobState(finished.job, error.code == .diskFull ? .paused : .failed, reason: "encoding failed: \(error.message)")
+            }
+        }
+    }
+}
+
+/// Keeps spec-chosen paths inside the coordinator's output root.
+enum OutputRoot {
+    /// The absolute, normalized `path` if it lies inside `root` (symlinks resolved), else an
+    /// `invalid-spec` error naming `field`.
+    static func confine(_ path: String, field: String, root: String) throws -> String {
+        let rootReal = (root as NSString).resolvingSymlinksInPath
+        let absolute = path.hasPrefix("/") ? path : "\(rootReal)/\(path)"
+        let normalized = (absolute as NSString).standardizingPath
+        // Resolve symlinks in the longest existing ancestor, so a link cannot lead outside.
+        var existing = normalized
+        var rest: [String] = []
+        while !FileManager.default.fileExists(atPath: existing) && existing != "/" {
+            rest.insert((existing as NSString).lastPathComponent, at: 0)
+            existing = (existing as NSString).deletingLastPathComponent
+        }
+        let resolved = ([(existing as NSString).resolvingSymlinksInPath] + rest).joined(separator: "/")
+        let inside = rootReal == "/" || resolved.hasPrefix(rootReal + "/")
+        guard inside else {
+            throw ReelError(.invalidSpec, "field '\(field)': must be inside the coordinator's output root \(rootReal) (got \(path))")
+        }
+        return resolved
+    }
+}

@@ -1,0 +1,72 @@
+import ReelCore
+import ReelWire
+
+/// Job-level transitions: pause, resume, cancel, fail.
+extension Scheduler {
+    mutating func control(_ job: Int64, _ action: JobControl) -> [SchedulerDirective] {
+        guard let entry = jobs[job] else { return [.ignored("\(action.rawValue) for job \(job), which is not loaded")] }
+        switch action {
+        case .pause:
+            guard entry.state == .running else { return [.ignored("pause of job \(job), which is \(entry.state.rawValue)")] }
+            jobs[job]?.state = .paused
+            jobs[job]?.pausedForSpace = false
+            rebuildPending()
+            return [.setJobState(job: job, .paused, reason: "paused by request")]
+        case .resume:
+            guard entry.state.isResumable else { return [.ignored("resume of job \(job), which is \(entry.state.rawValue)")] }
+            return resume(job, reason: "resumed by request")
+        case .cancel:
+            guard entry.state == .running || entry.state == .paused || entry.state == .failed else {
+                return [.ignored("cancel of job \(job), which is \(entry.state.rawValue)")]
+            }
+            stop(job, as: .cancelled)
+            return [.setJobState(job: job, .cancelled, reason: "cancelled by request")]
+        }
+    }
+
+    mutating func resume(_ job: Int64, reason: String) -> [SchedulerDirective] {
+        guard var entry = jobs[job] else { return [] }
+        entry.pausedForSpace = false
+        entry.failuresByWorker = [:]
+        entry.blocklist = []
+        for task in tasks.values where task.job == job && task.phase == .pending {
+            tasks[task.id]?.failures = 0
+            tasks[task.id]?.notBefore = 0
+            tasks[task.id]?.avoid = []
+        }
+        if entry.remaining == 0 {
+            entry.state = .encoding
+            jobs[job] = entry
+            return [.chunksComplete(job: job)]
+        }
+        entry.state = .running
+        jobs[job] = entry
+        rebuildPending()
+        return [.setJobState(job: job, .running, reason: reason)]
+    }
+
+    mutating func pauseForSpace(_ job: Int64, reason: String) -> [SchedulerDirective] {
+        guard jobs[job]?.state == .running else { return [] }
+        jobs[job]?.state = .paused
+        jobs[job]?.pausedForSpace = true
+        rebuildPending()
+        return [.setJobState(job: job, .paused, reason: "disk full: \(reason)")]
+    }
+
+    mutating func failJob(_ job: Int64, reason: String) -> [SchedulerDirective] {
+        stop(job, as: .failed)
+        return [.setJobState(job: job, .failed, reason: reason)]
+    }
+
+    /// Stops dispatching a job; its leases are released (late results will be ignored).
+    private mutating func stop(_ job: Int64, as state: JobState) {
+        jobs[job]?.state = state
+        jobs[job]?.pausedForSpace = false
+        for task in tasks.values where task.job == job && task.phase == .leased {
+            if let holder = task.worker { workers[holder]?.leases.remove(LeaseRef(task: task.id, attempt: task.attempt)) }
+            tasks[task.id]?.phase = .pending
+            tasks[task.id]?.worker = nil
+        }
+        rebuildPending()
+    }
+}

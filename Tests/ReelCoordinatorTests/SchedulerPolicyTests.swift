@@ -1,0 +1,122 @@
+import Testing
+import ReelCore
+import ReelWire
+@testable import ReelCoordinator
+
+/// Failure policy, job control and disk-full handling of the pure scheduler.
+@Suite struct SchedulerPolicyTests {
+    static let work = SchedulerTests.work
+    static let hello = SchedulerTests.hello
+
+    func scheduler(tasks: Int = 3, timings: SchedulerTimings = SchedulerTimings(retryBackoffSeconds: 1)) -> Scheduler {
+        var scheduler = Scheduler(timings: timings)
+        scheduler.addJob(1, tasks: (0..<tasks).map { StoredTask(id: Int64(100 + $0), chunk: $0, work: Self.work, done: false) }, now: 0)
+        return scheduler
+    }
+
+    func leases(_ directives: [SchedulerDirective]) -> [(WorkerID, LeaseRef)] {
+        directives.compactMap { if case .dispatch(let w, let a, _) = $0 { return (w, a.lease) } else { return nil } }
+    }
+
+    @Test func aFailedTaskWaitsItsBackoffAndGoesToAnotherWorker() {
+        var s = scheduler(tasks: 1)
+        _ = s.handle(.workerReady("a", Self.hello), now: 0)
+        let failed = s.handle(.taskFailed("a", LeaseRef(task: 100, attempt: 1), reason: "oom"), now: 1)
+        #expect(leases(failed).isEmpty, "not retried before the back-off")
+        #expect(leases(s.handle(.workerReady("b", Self.hello), now: 1.5)).isEmpty, "still backing off")
+        let retry = leases(s.handle(.tick, now: 2.1))
+        #expect(retry.map(\.0) == ["b"], "retried elsewhere, not on the worker that failed it")
+        #expect(retry.first?.1.attempt == 2)
+    }
+
+    @Test func aWorkerThatFailedATaskStillGetsItWhenNoOtherCan() {
+        var s = scheduler(tasks: 1)
+        _ = s.handle(.workerReady("a", Self.hello), now: 0)
+        _ = s.handle(.taskFailed("a", LeaseRef(task: 100, attempt: 1), reason: "flaky"), now: 1)
+        #expect(leases(s.handle(.tick, now: 2.1)).map(\.0) == ["a"])
+    }
+
+    @Test func aWorkerFailingAJobRepeatedlyIsBlocklistedAndTheJobFailsWhenNoWorkerIsLeft() throws {
+        var s = scheduler(
+            tasks: 4, timings: SchedulerTimings(maxFailures: 5, blocklistAfter: 2, retryBackoffSeconds: 0))
+        _ = s.handle(.workerReady("bad", Self.hello), now: 0)
+        let first = s.handle(.taskFailed("bad", LeaseRef(task: 100, attempt: 1), reason: "x"), now: 1)
+        let lease = try #require(leases(first).first?.1, "the only worker gets the task again")
+        let second = s.handle(.taskFailed("bad", lease, reason: "x"), now: 2)
+        #expect(s.blocklist(job: 1) == ["bad"])
+        #expect(second.contains(.setJobState(job: 1, .failed, reason: "no worker left that can run it (blocklisted: bad); last failure: x")))
+    }
+
+    @Test func blocklistedWorkersGetNoTasksOfThatJob() {
+        var s = scheduler(tasks: 4, timings: SchedulerTimings(maxFailures: 5, blocklistAfter: 1, retryBackoffSeconds: 0))
+        _ = s.handle(.workerReady("bad", Self.hello), now: 0)
+        var out = s.handle(.workerReady("good", Self.hello), now: 0)
+        _ = s.handle(.taskFailed("bad", LeaseRef(task: 100, attempt: 1), reason: "x"), now: 1)
+        for step in 2..<10 {
+            out += s.handle(.tick, now: Double(step))
+            #expect(!leases(out).contains { $0.0 == "bad" })
+            let finished = leases(out)
+            out = []
+            for (worker, lease) in finished {
+                out += s.handle(.resultArrived(worker, lease), now: Double(step))
+                out += s.handle(.committed(lease), now: Double(step))
+            }
+        }
+        #expect(s.progress(job: 1)! == (4, 4), "the good worker finished the job")
+    }
+
+    @Test func pausedJobsDispatchNothingUntilResumed() {
+        var s = scheduler(tasks: 2)
+        #expect(s.handle(.control(job: 1, .pause), now: 0) == [.setJobState(job: 1, .paused, reason: "paused by request")])
+        #expect(leases(s.handle(.workerReady("a", Self.hello), now: 0)).isEmpty)
+        let resumed = s.handle(.control(job: 1, .resume), now: 1)
+        #expect(resumed.contains(.setJobState(job: 1, .running, reason: "resumed by request")))
+        #expect(leases(resumed).count == 1)
+    }
+
+    @Test func cancelledJobsIgnoreLateResultsAndCanBeResumed() {
+        var s = scheduler(tasks: 1)
+        _ = s.handle(.workerReady("a", Self.hello), now: 0)
+        #expect(s.handle(.control(job: 1, .cancel), now: 1).contains(.setJobState(job: 1, .cancelled, reason: "cancelled by request")))
+        let late = s.handle(.resultArrived("a", LeaseRef(task: 100, attempt: 1)), now: 2)
+        #expect(late.contains { if case .ignored(let why) = $0 { why.contains("cancelled job 1") } else { false } })
+        #expect(!late.contains { if case .commit = $0 { true } else { false } })
+        let resumed = s.handle(.control(job: 1, .resume), now: 3)
+        #expect(leases(resumed).first?.1 == LeaseRef(task: 100, attempt: 2))
+    }
+
+    @Test func aFullDiskPausesTheJobUntilSpaceReturns() {
+        var s = scheduler(tasks: 2)
+        _ = s.handle(.workerReady("a", Self.hello), now: 0)
+        let lease = LeaseRef(task: 100, attempt: 1)
+        #expect(leases(s.handle(.resultArrived("a", lease), now: 1)).map(\.1) == [LeaseRef(task: 101, attempt: 1)], "a moves on")
+        let full = s.handle(.commitFailed(lease, reason: "No space left on device", diskFull: true), now: 1)
+        #expect(full.contains(.requeue(task: 100, reason: "commit failed: No space left on device")))
+        #expect(full.contains(.setJobState(job: 1, .paused, reason: "disk full: No space left on device")))
+        #expect(s.hasJobsPausedForSpace)
+        #expect(leases(s.handle(.tick, now: 2)).isEmpty)
+        #expect(s.handle(.control(job: 1, .pause), now: 2).allSatisfy { if case .ignored = $0 { true } else { false } })
+        #expect(s.handle(.spaceAvailable, now: 3).contains(.setJobState(job: 1, .running, reason: "disk space is back")))
+        // The worker's slot frees when its result arrives: the requeued chunk goes out then.
+        let next = s.handle(.resultArrived("a", LeaseRef(task: 101, attempt: 1)), now: 4)
+        #expect(leases(next).first?.1 == LeaseRef(task: 100, attempt: 2), "the uncommitted chunk runs again")
+    }
+
+    @Test func aManualPauseIsNotUndoneByFreeSpace() {
+        var s = scheduler(tasks: 1)
+        _ = s.handle(.control(job: 1, .pause), now: 0)
+        #expect(s.handle(.spaceAvailable, now: 1).isEmpty)
+        #expect(s.state(job: 1) == .paused)
+    }
+
+    @Test func lostLeasesDoNotCountAsFailures() {
+        var s = scheduler(tasks: 1, timings: SchedulerTimings(workerTimeoutSeconds: 1, maxFailures: 1, retryBackoffSeconds: 0))
+        for round in 0..<5 {
+            let t = Double(round) * 10
+            let out = s.handle(.workerReady("w\(round)", Self.hello), now: t)
+            #expect(leases(out).count == 1, "round \(round)")
+            _ = s.handle(.tick, now: t + 5)
+        }
+        #expect(s.state(job: 1) == .running, "five dead workers did not fail the job")
+    }
+}
