@@ -47,6 +47,7 @@ let package = Package(
         .testTarget(name: "ReelCoreTests", dependencies: ["ReelCore"]),
         .testTarget(name: "ReelPlanTests", dependencies: ["ReelCore", "ReelPlan"]),
         .testTarget(name: "ReelSamplerTests", dependencies: ["ReelCore", "ReelPlan", "ReelSampler"]),
+        .testTarget(name: "ReelZMQTests", dependencies: ["ReelZMQ"]),
         .testTarget(name: "ReelWireTests", dependencies: ["ReelCore", "ReelWire"]),
         .testTarget(name: "ReelCoordinatorTests", dependencies: ["ReelCore", "ReelWire", "ReelCoordinator"]),
         .testTarget(name: "ReelStitchTests", dependencies: ["ReelCore", "ReelPlan", "ReelStitch"]),
@@ -54,7 +55,7 @@ let package = Package(
         .testTarget(
             name: "ReelIntegrationTests",
             dependencies: [
-                "reel", "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ", "ReelStore", "ReelClient",
+                "reel", "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ", "ReelStore", "ReelClient", "ReelStitch",
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -6,6 +6,8 @@ import ReelZMQ
 /// A client's connection to a coordinator: one request, one reply, with a timeout.
 public final class CoordinatorClient {
     public let endpoint: String
+    /// How long a request waits for its reply.
+    public var timeoutSeconds: Double = 10
     private let context = ZMQContext()
     private let socket: ZMQSocket
 
@@ -26,7 +28,7 @@ public final class CoordinatorClient {
     }
 
     /// Sends `message` and waits for the reply; an ERROR reply is thrown as a ``ReelError``.
-    public func request(_ message: WireMessage, timeoutSeconds: Double = 10) throws -> WireMessage {
+    public func request(_ message: WireMessage) throws -> WireMessage {
         _ = try socket.send(WireCodec.encode(message), dontWait: false)
         guard try socket.waitReadable(timeoutMilliseconds: Int(timeoutSeconds * 1000)),
             let reply = try socket.receive()

@@ -14,8 +14,10 @@ public enum KeyFiles {
         guard !FileManager.default.fileExists(atPath: secretPath) else {
             throw ReelError(.usage, "\(secretPath) exists; not overwriting a key")
         }
-        let secretText = "# Reel CURVE key pair '\(name)': keep this file secret.\npublic = \"\(Z85.encode(keys.publicKey))\"\nsecret = \"\(Z85.encode(keys.secretKey))\"\n"
-        guard FileManager.default.createFile(atPath: secretPath, contents: Data(secretText.utf8), attributes: [.posixPermissions: 0o600]) else {
+        let secretText =
+            "# Reel CURVE key pair '\(name)': keep this file secret.\npublic = \"\(Z85.encode(keys.publicKey))\"\nsecret = \"\(Z85.encode(keys.secretKey))\"\n"
+        guard FileManager.default.createFile(atPath: secretPath, contents: Data(secretText.utf8), attributes: [.posixPermissions: 0o600])
+        else {
             throw ReelError(.usage, "cannot write \(secretPath)")
         }
         try "# Reel CURVE public key '\(name)'.\npublic = \"\(Z85.encode(keys.publicKey))\"\n"
@@ -38,7 +40,8 @@ public enum KeyFiles {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ReelError(.usage, "--allow: \(path) does not exist")
         }
-        let files = isDirectory.boolValue
+        let files =
+            isDirectory.boolValue
             ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".pub") }.sorted().map { "\(path)/\($0)" }
             : [path]
         var allowed: [[UInt8]: String] = [:]

@@ -41,7 +41,8 @@ extension Coordinator {
         } catch {
             let error = error as? ReelError ?? ReelError(.store, "\(error)")
             logger.error("cannot record the lease of \(assignment.lease): \(error)")
-            execute(scheduler.handle(.dispatchFailed(assignment.lease, reason: error.message, diskFull: error.code == .diskFull), now: now()))
+            execute(
+                scheduler.handle(.dispatchFailed(assignment.lease, reason: error.message, diskFull: error.code == .diskFull), now: now()))
         }
     }
 
@@ -91,9 +92,10 @@ extension Coordinator {
     func probeSpaceIfPaused() {
         guard scheduler.hasJobsPausedForSpace, now() - lastSpaceProbe >= 2 else { return }
         lastSpaceProbe = now()
-        let chunkBytes = plans.values.map { entry in
-            entry.plan.chunks.map { $0.region.frames.count * $0.region.rows.count * $0.region.columns.count }.max() ?? 0
-        }.max() ?? 0
+        let chunkBytes =
+            plans.values.map { entry in
+                entry.plan.chunks.map { $0.region.frames.count * $0.region.rows.count * $0.region.columns.count }.max() ?? 0
+            }.max() ?? 0
         let probeBytes = max(1 << 20, 2 * chunkBytes * 3 * 2)
         if artifacts.hasRoom(bytes: probeBytes) {
             execute(scheduler.handle(.spaceAvailable, now: now()))

@@ -10,7 +10,9 @@ extension Coordinator {
         for job in try store.jobs() where [.running, .paused, .encoding].contains(job.state) {
             try load(job)
             let counts = try store.taskCounts(job: job.id!)
-            logger.info("resumed job \(job.id!) '\(job.name)' (\(job.state.rawValue)): \(counts[.done] ?? 0)/\(counts.values.reduce(0, +)) chunks already committed")
+            logger.info(
+                "resumed job \(job.id!) '\(job.name)' (\(job.state.rawValue)): \(counts[.done] ?? 0)/\(counts.values.reduce(0, +)) chunks already committed"
+            )
             if job.state == .encoding || (job.state == .running && counts[.done] == counts.values.reduce(0, +)) { startEncode(job.id!) }
         }
     }
@@ -56,7 +58,9 @@ extension Coordinator {
             guard let record = try store.job(job) else { return .error(code: ReelError.Code.notFound.rawValue, message: "no job \(job)") }
             if scheduler.state(job: job) == nil {
                 guard record.state.isResumable else {
-                    return .error(code: ReelError.Code.usage.rawValue, message: "cannot \(action.rawValue) job \(job): it is \(record.state.rawValue)")
+                    return .error(
+                        code: ReelError.Code.usage.rawValue, message: "cannot \(action.rawValue) job \(job): it is \(record.state.rawValue)"
+                    )
                 }
                 try load(record)
             }

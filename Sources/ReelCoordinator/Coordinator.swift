@@ -66,7 +66,8 @@ public final class Coordinator {
         if options.security == nil && !options.insecure && !Self.isLocal(options.bind) {
             throw ReelError(
                 .usage,
-                "refusing to bind \(options.bind) without authentication: pass --curve-secret and --allow (see `reel keys`), or --insecure on a trusted network")
+                "refusing to bind \(options.bind) without authentication: pass --curve-secret and --allow (see `reel keys`), or --insecure on a trusted network"
+            )
         }
         try ArtifactStore.makeDirectory(options.dataDirectory)
         store = try Store(path: "\(options.dataDirectory)/reel.sqlite")
@@ -92,7 +93,8 @@ public final class Coordinator {
     public func run(until shouldStop: () -> Bool) throws {
         logger.info("coordinator listening on \(endpoint)\(options.security == nil ? "" : " (CURVE)"), data in \(options.dataDirectory)")
         if options.security == nil && !Self.isLocal(endpoint) {
-            logger.warning("listening beyond loopback with no authentication: anyone who can reach \(endpoint) can submit jobs or pose as a worker")
+            logger.warning(
+                "listening beyond loopback with no authentication: anyone who can reach \(endpoint) can submit jobs or pose as a worker")
         }
         let sockets = [socket] + (authenticator.map { [$0.socket] } ?? [])
         while !shouldStop() {

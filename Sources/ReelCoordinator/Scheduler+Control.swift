@@ -26,9 +26,9 @@ extension Scheduler {
 
     mutating func resume(_ job: Int64, reason: String) -> [SchedulerDirective] {
         guard var entry = jobs[job] else { return [] }
+        // Failure counts start over; the blocklist stays (a worker that failed this job 3 times
+        // is not trusted with it again just because it was resumed).
         entry.pausedForSpace = false
-        entry.failuresByWorker = [:]
-        entry.blocklist = []
         for task in tasks.values where task.job == job && task.phase == .pending {
             tasks[task.id]?.failures = 0
             tasks[task.id]?.notBefore = 0

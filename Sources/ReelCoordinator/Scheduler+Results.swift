@@ -11,7 +11,9 @@ extension Scheduler {
         guard task.phase == .leased, task.attempt == lease.attempt, task.worker == id else {
             let why = task.phase == .done || task.phase == .committing ? "duplicate" : "stale"
             return [
-                .ignored("\(why) result for \(lease) from \(id) (task is \(task.phase), attempt \(task.attempt), holder \(task.worker ?? "none"))")
+                .ignored(
+                    "\(why) result for \(lease) from \(id) (task is \(task.phase), attempt \(task.attempt), holder \(task.worker ?? "none"))"
+                )
             ]
         }
         task.phase = .committing
@@ -85,7 +87,12 @@ extension Scheduler {
         }
         let capable = workers.filter { $0.value.hello.backends.contains(task.work.backend.rawValue) }.map(\.key)
         if !capable.isEmpty && capable.allSatisfy({ job.blocklist.contains($0) }) {
-            return out + failJob(task.job, reason: "no worker left that can run it (blocklisted: \(job.blocklist.sorted().joined(separator: ", "))); last failure: \(reason)")
+            return out
+                + failJob(
+                    task.job,
+                    reason:
+                        "no worker left that can run it (blocklisted: \(job.blocklist.sorted().joined(separator: ", "))); last failure: \(reason)"
+                )
         }
         insertPending(lease.task)
         return out + [.requeue(task: lease.task, reason: "worker \(id) failed it: \(reason)")]

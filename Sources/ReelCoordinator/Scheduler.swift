@@ -137,7 +137,9 @@ public struct Scheduler: Sendable {
         case .control(let job, let action):
             out += control(job, action)
         case .spaceAvailable:
-            for (id, job) in jobs.sorted(by: { $0.key < $1.key }) where job.pausedForSpace { out += resume(id, reason: "disk space is back") }
+            for (id, job) in jobs.sorted(by: { $0.key < $1.key }) where job.pausedForSpace {
+                out += resume(id, reason: "disk space is back")
+            }
         case .tick:
             out += expire(now: now)
         }

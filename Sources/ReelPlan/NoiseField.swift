@@ -27,7 +27,8 @@ public struct NoiseField: Sendable, Hashable {
     }
 
     /// The noise of a whole region, in the region's local frames × channels × rows × columns order.
-    public func fill(_ region: Region, channels: Int) -> [Float] {
+    /// `progress` is called after each frame (long fills must not look like a hang).
+    public func fill(_ region: Region, channels: Int, progress: () -> Void = {}) -> [Float] {
         var values = [Float](repeating: 0, count: region.frames.count * channels * region.rows.count * region.columns.count)
         var index = 0
         for frame in region.frames {
@@ -39,6 +40,7 @@ public struct NoiseField: Sendable, Hashable {
                     }
                 }
             }
+            progress()
         }
         return values
     }

@@ -22,10 +22,11 @@ public struct ProceduralDenoiser: Denoiser {
     /// Local frame → local segment.
     let segmentOfFrame: [Int]
 
-    public init(world: ProceduralWorld, region: Region) {
+    /// Precomputes the region's footprints; `progress` is called as that work advances.
+    public init(world: ProceduralWorld, region: Region, progress: () -> Void = {}) {
         self.world = world
         self.region = region
-        masks = SpriteMasks(world: world, region: region)
+        masks = SpriteMasks(world: world, region: region, progress: progress)
         let segmentFrames = ProceduralWorld.segmentFrames
         firstSegment = region.frames.lowerBound / segmentFrames
         segmentCount = (region.frames.upperBound - 1) / segmentFrames - firstSegment + 1
@@ -68,6 +69,7 @@ public struct ProceduralDenoiser: Denoiser {
                 }
                 quadratic[take * masks.boxes.count + b] = sum
             }
+            if b % 64 == 63 { progress() }
         }
         footprintQuadratic = quadratic
     }

@@ -41,7 +41,7 @@ struct SpriteMasks {
     var boxes: [Box] = []
     var values: [Float] = []
 
-    init(world: ProceduralWorld, region: Region) {
+    init(world: ProceduralWorld, region: Region, progress: () -> Void) {
         frames = region.frames.count
         pairCount = KeypointWalk.pairs.count
         for lane in world.lanes.indices {
@@ -63,6 +63,7 @@ struct SpriteMasks {
                         for x in clippedColumns { values.append(world.coverage(lane: lane, x: x, y: y, center: center)) }
                     }
                 }
+                progress()
             }
         }
     }

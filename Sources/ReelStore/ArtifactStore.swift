@@ -61,7 +61,8 @@ public struct ArtifactStore: Sendable {
 
     static func failure(_ what: String) -> ReelError {
         let code = errno
-        return ReelError(code == ENOSPC || code == EDQUOT ? .diskFull : .artifact, "\(what): \(String(cString: strerror(code))) (errno \(code))")
+        return ReelError(
+            code == ENOSPC || code == EDQUOT ? .diskFull : .artifact, "\(what): \(String(cString: strerror(code))) (errno \(code))")
     }
 
     /// Writes and removes a probe file of `bytes` bytes: true when the disk has that much room.

@@ -77,6 +77,10 @@ public final class Store: Sendable {
                     UPDATE task SET state = 'leased', attempt = ?, worker = ?, leaseExpiresAt = ?, updatedAt = ?
                     WHERE id = ? AND state != 'done'
                     """, arguments: [attempt, worker, expiresAt, now, task])
+            try EventRecord(
+                id: nil, jobId: try jobID(of: task, db), taskId: task, at: now, kind: "task-leased",
+                detail: "attempt \(attempt) to \(worker)"
+            ).insert(db)
         }
     }
 
@@ -90,8 +94,10 @@ public final class Store: Sendable {
                     WHERE id = ? AND state = 'leased' AND attempt = ? AND worker = ?
                     """, arguments: [checksum, artifact, now, task, attempt, worker])
             guard db.changesCount == 1 else { return false }
-            try EventRecord(id: nil, jobId: try jobID(of: task, db), taskId: task, at: now, kind: "task-committed",
-                            detail: "attempt \(attempt) from \(worker), checksum \(checksum)").insert(db)
+            try EventRecord(
+                id: nil, jobId: try jobID(of: task, db), taskId: task, at: now, kind: "task-committed",
+                detail: "attempt \(attempt) from \(worker), checksum \(checksum)"
+            ).insert(db)
             return true
         }
     }
@@ -103,7 +109,8 @@ public final class Store: Sendable {
                 sql:
                     "UPDATE task SET state = 'pending', worker = NULL, leaseExpiresAt = NULL, updatedAt = ? WHERE id = ? AND state = 'leased'",
                 arguments: [now, task])
-            try EventRecord(id: nil, jobId: try jobID(of: task, db), taskId: task, at: now, kind: "task-requeued", detail: reason).insert(db)
+            try EventRecord(id: nil, jobId: try jobID(of: task, db), taskId: task, at: now, kind: "task-requeued", detail: reason).insert(
+                db)
         }
     }
 
@@ -114,21 +121,25 @@ public final class Store: Sendable {
     /// How many times a task of `job` was leased again after it had been committed (must be 0).
     public func recomputedAfterCommit(job: Int64) throws -> Int {
         try read { db in
-            try Int.fetchOne(db, sql: """
-                SELECT COUNT(*) FROM event leased JOIN event committed
-                  ON leased.taskId = committed.taskId AND leased.kind = 'task-leased' AND committed.kind = 'task-committed'
-                  AND leased.id > committed.id
-                WHERE committed.jobId = ?
-                """, arguments: [job]) ?? 0
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT COUNT(*) FROM event leased JOIN event committed
+                      ON leased.taskId = committed.taskId AND leased.kind = 'task-leased' AND committed.kind = 'task-committed'
+                      AND leased.id > committed.id
+                    WHERE committed.jobId = ?
+                    """, arguments: [job]) ?? 0
         }
     }
 
     /// Commits recorded per task of `job` (each must be exactly 1 once the job is done).
     public func commitCounts(job: Int64) throws -> [Int64: Int] {
         try read { db in
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT taskId, COUNT(*) AS n FROM event WHERE jobId = ? AND kind = 'task-committed' GROUP BY taskId
-                """, arguments: [job])
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT taskId, COUNT(*) AS n FROM event WHERE jobId = ? AND kind = 'task-committed' GROUP BY taskId
+                    """, arguments: [job])
             return Dictionary(uniqueKeysWithValues: rows.map { ($0["taskId"] as Int64, $0["n"] as Int) })
         }
     }

@@ -149,6 +149,13 @@ public enum WireCodec {
         let shift = try body.f64("shift")
         guard (1...1000).contains(steps), shift > 0, shift.isFinite else { throw WireError("field 'steps' or 'shift' out of range") }
         let dims = try (0..<4).map { _ in Int(try body.u32("grid")) }
+        // Bounds before any arithmetic: a hostile grid must not overflow a product.
+        guard (1...(1 << 24)).contains(dims[0]), dims[1] == backend.latentChannels, (1...16384).contains(dims[2]),
+            (1...16384).contains(dims[3])
+        else {
+            throw WireError(
+                "field 'grid': \(dims.map(String.init).joined(separator: "x")) is out of range for the \(backend.rawValue) backend")
+        }
         let grid = LatentGrid(frames: dims[0], channels: dims[1], height: dims[2], width: dims[3])
         var ranges: [Range<Int>] = []
         for (field, extent) in [("frames", grid.frames), ("rows", grid.height), ("columns", grid.width)] {
@@ -157,9 +164,6 @@ public enum WireCodec {
                 throw WireError("field '\(field)': range \(lower)..<\(upper) is outside 0..<\(extent)")
             }
             ranges.append(lower..<upper)
-        }
-        guard grid.channels == backend.latentChannels, grid.voxelCount <= Int(UInt32.max) * 4 else {
-            throw WireError("field 'grid' does not fit the \(backend.rawValue) backend")
         }
         return ChunkWork(
             backend: backend, prompt: prompt, seed: seed, steps: steps, shift: shift, grid: grid,

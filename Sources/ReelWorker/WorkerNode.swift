@@ -153,13 +153,13 @@ public final class WorkerNode {
     private func runTask(_ assignment: TaskAssignment, shouldStop: () -> Bool) {
         let started = now()
         // The sampler holds about four Float32 copies of the chunk (noise, state, prediction, masks).
-        let neededMegabytes = assignment.work.resultCount * 4 * 4 >> 20
+        let neededMegabytes = (assignment.work.resultCount * 4 * 4) >> 20
         if let limit = options.maxMemoryMegabytes, neededMegabytes > limit {
             logger.warning("refusing \(assignment.lease): needs about \(neededMegabytes) MB, this worker allows \(limit) MB")
             send(.failed(assignment.lease, reason: "chunk needs about \(neededMegabytes) MB, worker \(options.name) allows \(limit) MB"))
             return
         }
-        let latents = ChunkSampler.sample(assignment.work) { _ in
+        let latents = ChunkSampler.sample(assignment.work) {
             if self.now() - self.lastSent >= self.options.heartbeatSeconds { self.send(.heartbeat) }
             try? self.drain()
         }

@@ -110,7 +110,8 @@ public final class ZMQSocket {
                 if zmq_errno() == EINTR && frames.isEmpty && !tooMany { return nil }
                 throw ZMQError("zmq_msg_recv")
             }
-            if frames.isEmpty && !tooMany, let property = zmq_msg_gets(&message, "User-Id") {
+            // The ROUTER's own identity frame carries no metadata: take it from the peer's frames.
+            if userID == nil, let property = zmq_msg_gets(&message, "User-Id") {
                 userID = String(cString: property)
             }
             if frames.count < maxFrames {

@@ -1,6 +1,7 @@
-import Testing
 import ReelCore
 import ReelWire
+import Testing
+
 @testable import ReelCoordinator
 
 /// Failure policy, job control and disk-full handling of the pure scheduler.
@@ -44,7 +45,8 @@ import ReelWire
         let lease = try #require(leases(first).first?.1, "the only worker gets the task again")
         let second = s.handle(.taskFailed("bad", lease, reason: "x"), now: 2)
         #expect(s.blocklist(job: 1) == ["bad"])
-        #expect(second.contains(.setJobState(job: 1, .failed, reason: "no worker left that can run it (blocklisted: bad); last failure: x")))
+        #expect(
+            second.contains(.setJobState(job: 1, .failed, reason: "no worker left that can run it (blocklisted: bad); last failure: x")))
     }
 
     @Test func blocklistedWorkersGetNoTasksOfThatJob() {

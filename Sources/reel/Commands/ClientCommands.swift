@@ -110,7 +110,7 @@ extension Reel {
 
     struct Wait: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Wait for a job; print its output path. Exits 0 when done, 1 when it failed.")
+            abstract: "Wait for a job; print its output path. Exits 0 when done, 1 when it failed or was cancelled.")
 
         @Argument(help: "The job id.")
         var job: Int64
@@ -134,9 +134,9 @@ extension Reel {
                     progress.finish()
                     print(status.output)
                     return
-                case "failed":
+                case "failed", "cancelled":
                     progress.finish()
-                    FileHandle.standardError.write(Data("job \(job) failed: \(status.reason ?? "no reason recorded")\n".utf8))
+                    FileHandle.standardError.write(Data("job \(job) \(status.state): \(status.reason ?? "no reason recorded")\n".utf8))
                     throw ExitCode(1)
                 default:
                     if let timeout, Date().timeIntervalSince(started) > timeout {

@@ -52,7 +52,8 @@ extension Reel {
             let logger = logging.makeLogger("reel.coordinator")
             var security: CurveServerSecurity?
             if let curveSecret, let allow {
-                security = CurveServerSecurity(secretKey: try KeyFiles.keyPair(curveSecret).secretKey, allowedClients: try KeyFiles.allowList(allow))
+                security = CurveServerSecurity(
+                    secretKey: try KeyFiles.keyPair(curveSecret).secretKey, allowedClients: try KeyFiles.allowList(allow))
             }
             let timings = SchedulerTimings(
                 heartbeatSeconds: heartbeat, workerTimeoutSeconds: workerTimeout, leaseSeconds: lease, maxFailures: maxFailures)

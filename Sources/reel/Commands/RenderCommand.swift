@@ -82,7 +82,8 @@ final class LocalCluster {
         let logs = "\(data)/logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: "\(data)/coordinator.endpoint")
-        coordinator = try Self.spawn(["coordinator", "--data", data, "--bind", "tcp://127.0.0.1:*", "--output-root", outputRoot], log: "\(logs)/coordinator.log")
+        coordinator = try Self.spawn(
+            ["coordinator", "--data", data, "--bind", "tcp://127.0.0.1:*", "--output-root", outputRoot], log: "\(logs)/coordinator.log")
         let deadline = Date().addingTimeInterval(15)
         var found: String?
         while found == nil {

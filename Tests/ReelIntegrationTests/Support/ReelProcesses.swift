@@ -71,9 +71,12 @@ final class TestCluster {
         for process in Array(workers.values) + [coordinator] where process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
+    /// Logs live beside the data folder, so a full data disk cannot silence them.
+    var logs: String { data + "-logs" }
+
     func startCoordinator(bind: String = "tcp://127.0.0.1:*") throws {
         try? FileManager.default.removeItem(atPath: "\(data)/coordinator.endpoint")
-        try FileManager.default.createDirectory(atPath: "\(data)/logs", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         coordinator = try spawn(
             ["coordinator", "--data", data, "--bind", bind, "--worker-timeout", "3", "--output-root", outputRoot] + coordinatorArguments,
             log: "coordinator.log")
@@ -87,9 +90,16 @@ final class TestCluster {
         endpoint = CoordinatorClient.endpoint(inDataDirectory: data)!
     }
 
+    /// SIGKILLs the coordinator and starts a new one on the same data folder and endpoint.
+    func restartCoordinatorAfterSIGKILL() throws {
+        kill(coordinator.processIdentifier, SIGKILL)
+        coordinator.waitUntilExit()
+        try startCoordinator(bind: endpoint)
+    }
+
     @discardableResult
-    func startWorker(_ name: String) throws -> Process {
-        let process = try spawn(["worker", "--connect", endpoint, "--name", name], log: "\(name).log")
+    func startWorker(_ name: String, arguments: [String] = []) throws -> Process {
+        let process = try spawn(["worker", "--connect", endpoint, "--name", name] + arguments, log: "\(name).log")
         workers[name] = process
         return process
     }
@@ -98,16 +108,34 @@ final class TestCluster {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ReelBinary.path)
         process.arguments = arguments
-        _ = FileManager.default.createFile(atPath: "\(data)/logs/\(log)", contents: nil)
-        process.standardError = FileHandle(forWritingAtPath: "\(data)/logs/\(log)")
+        if !FileManager.default.fileExists(atPath: "\(logs)/\(log)") {
+            _ = FileManager.default.createFile(atPath: "\(logs)/\(log)", contents: nil)
+        }
+        let handle = FileHandle(forWritingAtPath: "\(logs)/\(log)")
+        handle?.seekToEndOfFile()
+        process.standardError = handle
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         return process
     }
 
-    func log(_ name: String) -> String { (try? String(contentsOfFile: "\(data)/logs/\(name)", encoding: .utf8)) ?? "" }
+    func log(_ name: String) -> String { (try? String(contentsOfFile: "\(logs)/\(name)", encoding: .utf8)) ?? "" }
 
-    func client() throws -> CoordinatorClient { try CoordinatorClient(endpoint: endpoint) }
+    func client(timeout: Double = 10) throws -> CoordinatorClient {
+        let client = try CoordinatorClient(endpoint: endpoint)
+        client.timeoutSeconds = timeout
+        return client
+    }
+
+    /// The store, opened beside the running coordinator (WAL allows a second connection).
+    func store() throws -> Store { try Store(path: "\(data)/reel.sqlite") }
+
+    /// Submits `spec` with its output inside this cluster's output root.
+    func submit(_ specPath: String, output: String) throws -> Int64 {
+        var spec = try SpecLoaderForTests.load(specPath)
+        spec.output = "\(outputRoot)/\(output)"
+        return try client().submit(spec)
+    }
 
     /// Polls until `condition` holds for the job's status, or fails after `timeout` seconds.
     @discardableResult

@@ -1,0 +1,73 @@
+import Foundation
+import ReelClient
+import ReelCore
+import ReelStore
+import Testing
+
+/// `reel pause / resume / cancel` and the failure policy, through the CLI and real workers.
+@Suite(.serialized) struct JobControlTests {
+    @Test func pauseStopsDispatchAndResumeFinishesIdentically() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(in: directory.path, name: "paused", seconds: 6, seed: 3)
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        defer { cluster.stop() }
+        try cluster.startWorker("w")
+        let job = try cluster.submit(spec, output: "paused.mp4")
+        try cluster.waitFor(job: job) { $0.chunksDone >= 1 }
+        let paused = try ReelBinary.run(["pause", "\(job)", "--coordinator", cluster.endpoint])
+        #expect(paused.status == 0 && paused.out.contains("job \(job) is paused (paused by request)"), "\(paused.out)\(paused.err)")
+        try waitUntil("the chunk in flight has committed") { try cluster.client().status().workers["w"] == 0 }
+        let settled = try cluster.client().status(job: job).jobs[0].chunksDone
+        Thread.sleep(forTimeInterval: 2)
+        #expect(try cluster.client().status(job: job).jobs[0].chunksDone == settled, "nothing new is dispatched while paused")
+        #expect(settled < 6)
+        let resumed = try ReelBinary.run(["resume", "\(job)", "--coordinator", cluster.endpoint])
+        #expect(resumed.status == 0 && resumed.out.contains("is running"), "\(resumed.err)")
+        try cluster.waitFor(job: job) { $0.state == "done" }
+        #expect(try Reference.verify(job: job, in: try cluster.store(), spec: spec, artifacts: "\(cluster.data)/artifacts") == [])
+        let again = try ReelBinary.run(["pause", "\(job)", "--coordinator", cluster.endpoint])
+        #expect(again.status != 0 && again.err.contains("cannot pause job \(job): it is done"), "\(again.err)")
+    }
+
+    @Test func cancelIgnoresLateResultsAndResumeStillCompletes() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(in: directory.path, name: "cancelled", seconds: 4, seed: 4)
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        defer { cluster.stop() }
+        try cluster.startWorker("w")
+        let job = try cluster.submit(spec, output: "cancelled.mp4")
+        try waitUntil("the worker holds a lease") { try cluster.client().status().workers["w"] == 1 }
+        let cancelled = try ReelBinary.run(["cancel", "\(job)", "--coordinator", cluster.endpoint])
+        #expect(cancelled.status == 0 && cancelled.out.contains("is cancelled"), "\(cancelled.err)")
+        try waitUntil("the late result is ignored", timeout: 30) { cluster.log("coordinator.log").contains("of cancelled job \(job)") }
+        let waited = try ReelBinary.run(["wait", "\(job)", "--coordinator", cluster.endpoint])
+        #expect(waited.status != 0, "wait fails for a cancelled job")
+        #expect(try ReelBinary.run(["resume", "\(job)", "--coordinator", cluster.endpoint]).status == 0)
+        try cluster.waitFor(job: job) { $0.state == "done" }
+        #expect(try Reference.verify(job: job, in: try cluster.store(), spec: spec, artifacts: "\(cluster.data)/artifacts") == [])
+    }
+
+    @Test func aChunkThatKeepsFailingFailsTheJobWithItsReasonAndResumeRecovers() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(in: directory.path, name: "failing", seconds: 2, seed: 5)
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        defer { cluster.stop() }
+        // This worker refuses every chunk: each refusal is a reported failure.
+        try cluster.startWorker("small", arguments: ["--max-memory-mb", "0"])
+        let job = try cluster.submit(spec, output: "failing.mp4")
+        let waited = try ReelBinary.run(["wait", "\(job)", "--coordinator", cluster.endpoint], timeout: 60)
+        #expect(waited.status == 1)
+        #expect(waited.err.contains("job \(job) failed:") && waited.err.contains("worker small allows 0 MB"), "\(waited.err)")
+        let record = try #require(try cluster.store().job(job))
+        #expect(record.state == .failed)
+        #expect(
+            cluster.log("coordinator.log").contains("worker small blocklisted for job \(job)")
+                || record.reason?.contains("failed 3 times") == true, "\(record.reason ?? "")")
+        try cluster.startWorker("big")
+        try waitUntil("the new worker has joined") { try cluster.client().status().workers["big"] != nil }
+        #expect(try ReelBinary.run(["resume", "\(job)", "--coordinator", cluster.endpoint]).status == 0)
+        try cluster.waitFor(job: job) { $0.state == "done" }
+        #expect(try Reference.verify(job: job, in: try cluster.store(), spec: spec, artifacts: "\(cluster.data)/artifacts") == [])
+        #expect(try cluster.store().tasks(job: job).allSatisfy { $0.worker == "big" })
+    }
+}

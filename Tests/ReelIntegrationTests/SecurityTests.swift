@@ -1,0 +1,86 @@
+import Foundation
+import ReelClient
+import ReelCore
+import ReelStore
+import ReelZMQ
+import Testing
+
+/// CURVE authentication end to end, and paths that specs must not escape.
+@Suite(.serialized) struct SecurityTests {
+    func makeKeys(_ directory: String, _ names: [String]) throws {
+        for name in names {
+            let result = try ReelBinary.run(["keys", "--name", name, "--out", "\(directory)/keys"])
+            #expect(result.status == 0, "\(result.err)")
+        }
+    }
+
+    @Test func aListedKeyRendersAndAnUnknownKeyIsRefused() throws {
+        let directory = TemporaryDirectory()
+        let keys = "\(directory.path)/keys"
+        try makeKeys(directory.path, ["coordinator", "good", "client", "rogue"])
+        let attributes = try FileManager.default.attributesOfItem(atPath: "\(keys)/good.key")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600, "secret keys are private")
+        let allowed = "\(directory.path)/allowed"
+        try FileManager.default.createDirectory(atPath: allowed, withIntermediateDirectories: true)
+        for name in ["good", "client"] { try FileManager.default.copyItem(atPath: "\(keys)/\(name).pub", toPath: "\(allowed)/\(name).pub") }
+
+        let cluster = try TestCluster(
+            data: "\(directory.path)/data", coordinatorArguments: ["--curve-secret", "\(keys)/coordinator.key", "--allow", allowed])
+        defer { cluster.stop() }
+        let curve = { (name: String) in ["--curve-key", "\(keys)/\(name).key", "--server-key", "\(keys)/coordinator.pub"] }
+        try cluster.startWorker("rogue-worker", arguments: curve("rogue"))
+        try cluster.startWorker("plain-worker")
+        try cluster.startWorker("good-worker", arguments: curve("good"))
+        var spec = try SpecLoaderForTests.load(writeSpec(in: directory.path, name: "secure", seconds: 2))
+        spec.output = "\(cluster.outputRoot)/secure.mp4"
+
+        // A client without keys gets no answer at all.
+        let stranger = try cluster.client(timeout: 1)
+        #expect(throws: ReelError.self) { try stranger.status() }
+
+        let client = try CoordinatorClient(
+            endpoint: cluster.endpoint,
+            curve: (try KeyFiles.keyPair("\(keys)/client.key"), try KeyFiles.publicKey("\(keys)/coordinator.pub")))
+        let job = try client.submit(spec)
+        try waitUntil("the job is done") { try client.status(job: job).jobs[0].state == "done" }
+        let report = try client.status()
+        #expect(Array(report.workers.keys) == ["good/good-worker"], "only the listed key joined, named by its key: \(report.workers)")
+        let tasks = try cluster.store().tasks(job: job)
+        #expect(tasks.allSatisfy { $0.worker == "good/good-worker" }, "task ownership is bound to the authenticated key")
+        #expect(cluster.log("coordinator.log").contains("refused an unknown CURVE key"))
+        #expect(!cluster.log("rogue-worker.log").contains("sampled"))
+    }
+
+    @Test func bindingBeyondLoopbackWithoutCurveIsRefused() throws {
+        let directory = TemporaryDirectory()
+        let result = try ReelBinary.run(["coordinator", "--data", "\(directory.path)/data", "--bind", "tcp://0.0.0.0:*"], timeout: 20)
+        #expect(result.status != 0)
+        #expect(result.err.contains("refusing to bind tcp://0.0.0.0:* without authentication"), "\(result.err)")
+    }
+
+    @Test func specOutputsCannotEscapeTheOutputRoot() throws {
+        let directory = TemporaryDirectory()
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        defer { cluster.stop() }
+        let root = cluster.outputRoot
+        try FileManager.default.createSymbolicLink(atPath: "\(root)/escape", withDestinationPath: "/tmp")
+        var spec = try SpecLoaderForTests.load(writeSpec(in: directory.path, name: "escape", seconds: 1))
+        for (path, allowed) in [
+            ("\(root)/ok/out.mp4", true), ("/etc/reel-escape.mp4", false), ("\(root)/../outside.mp4", false),
+            ("\(root)/escape/through-link.mp4", false),
+        ] {
+            spec.output = path
+            do {
+                _ = try cluster.client().submit(spec)
+                #expect(allowed, "\(path) was accepted")
+            } catch let error as ReelError {
+                #expect(!allowed, "\(path) was refused: \(error)")
+                #expect(
+                    error.code == .invalidSpec && error.message.contains("field 'output': must be inside the coordinator's output root"))
+            }
+        }
+        spec.output = "\(root)/fine.mp4"
+        spec.pngDirectory = "\(root)/../frames"
+        #expect(throws: ReelError.self) { try cluster.client().submit(spec) }
+    }
+}
