@@ -25,7 +25,7 @@ let package = Package(
         .target(
             name: "ReelCoordinator",
             dependencies: [
-                "ReelCore", "ReelPlan", "ReelWire", "ReelZMQ", "ReelStore", "ReelStitch",
+                "ReelCore", "ReelPlan", "ReelWire", "ReelZMQ", "ReelStore", "ReelStitch", "ReelMetrics",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
@@ -34,13 +34,14 @@ let package = Package(
                 "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ",
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .target(name: "ReelMetrics", dependencies: ["ReelCore", "ReelPlan", "ReelSampler", "ReelStitch"]),
         .target(
             name: "ReelClient", dependencies: ["ReelCore", "ReelWire", "ReelZMQ", .product(name: "TOMLKit", package: "TOMLKit")]),
         .executableTarget(
             name: "reel",
             dependencies: [
                 "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelStore", "ReelZMQ", "ReelStitch", "ReelCoordinator", "ReelWorker",
-                "ReelClient",
+                "ReelClient", "ReelMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -48,6 +49,7 @@ let package = Package(
         .testTarget(name: "ReelPlanTests", dependencies: ["ReelCore", "ReelPlan"]),
         .testTarget(name: "ReelSamplerTests", dependencies: ["ReelCore", "ReelPlan", "ReelSampler"]),
         .testTarget(name: "ReelZMQTests", dependencies: ["ReelZMQ"]),
+        .testTarget(name: "ReelMetricsTests", dependencies: ["ReelMetrics"]),
         .testTarget(name: "ReelWireTests", dependencies: ["ReelCore", "ReelWire"]),
         .testTarget(name: "ReelCoordinatorTests", dependencies: ["ReelCore", "ReelWire", "ReelCoordinator"]),
         .testTarget(name: "ReelStitchTests", dependencies: ["ReelCore", "ReelPlan", "ReelStitch"]),
@@ -56,6 +58,7 @@ let package = Package(
             name: "ReelIntegrationTests",
             dependencies: [
                 "reel", "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ", "ReelStore", "ReelClient", "ReelStitch",
+                "ReelMetrics",
             ]),
     ],
     swiftLanguageModes: [.v6]

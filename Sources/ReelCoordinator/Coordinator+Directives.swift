@@ -1,5 +1,7 @@
 import Foundation
 import ReelCore
+import ReelPlan
+import ReelStitch
 import ReelStore
 import ReelWire
 
@@ -33,7 +35,16 @@ extension Coordinator {
 
     /// Records the lease, then sends the task; a task whose lease cannot be recorded is not sent.
     private func dispatch(_ worker: WorkerID, _ assignment: TaskAssignment, expiresAt: Double) {
+        var assignment = assignment
         do {
+            if let (job, unit) = unit(of: assignment.lease.task), let entry = plans[job] {
+                assignment.conditioning = try ConditioningAssembler(spec: entry.spec, plan: entry.plan) { dependency in
+                    let work = Planner.work(entry.spec, entry.plan, unit: dependency)
+                    return try LatentCodec.decode(
+                        try self.artifacts.read(entry.artifactPath(self.artifacts, job: job, unit: dependency)),
+                        expectedCount: work.resultCount)
+                }.conditioning(unit: unit)
+            }
             try store.recordLease(
                 task: assignment.lease.task, attempt: Int(assignment.lease.attempt), worker: worker, expiresAt: expiresAt, now: now())
             send(worker, .task(assignment))
@@ -49,12 +60,11 @@ extension Coordinator {
     /// Writes the artifact durably, then commits the row; the ACK goes out only after both.
     private func commit(worker: WorkerID, lease: LeaseRef, job: Int64, chunk: Int, latents: [UInt8]) -> SchedulerEvent {
         guard let entry = plans[job] else { return .commitFailed(lease, reason: "job \(job) is not loaded", diskFull: false) }
-        let region = entry.plan.chunks[chunk].region
-        let expected = region.frames.count * entry.plan.grid.channels * region.rows.count * region.columns.count * 2
+        let expected = Planner.work(entry.spec, entry.plan, unit: chunk).resultCount * 2
         guard latents.count == expected else {
-            return .commitFailed(lease, reason: "result holds \(latents.count) bytes, chunk needs \(expected)", diskFull: false)
+            return .commitFailed(lease, reason: "result holds \(latents.count) bytes, the task needs \(expected)", diskFull: false)
         }
-        let path = artifacts.chunkPath(job: job, stage: Store.chunkStage, chunk: chunk)
+        let path = entry.artifactPath(artifacts, job: job, unit: chunk)
         do {
             try artifacts.write(latents, to: path)
             let committed = try store.commitResult(
@@ -68,6 +78,14 @@ extension Coordinator {
         } catch {
             return .commitFailed(lease, reason: "\(error)", diskFull: false)
         }
+    }
+
+    /// The job and plan unit of a task id.
+    func unit(of task: Int64) -> (job: Int64, unit: Int)? {
+        for (job, entry) in plans {
+            if let unit = entry.taskOfUnit.firstIndex(of: task) { return (job, unit) }
+        }
+        return nil
     }
 
     /// Persists a job transition; if the store cannot (a full disk), keeps it to retry.
@@ -94,7 +112,7 @@ extension Coordinator {
         lastSpaceProbe = now()
         let chunkBytes =
             plans.values.map { entry in
-                entry.plan.chunks.map { $0.region.frames.count * $0.region.rows.count * $0.region.columns.count }.max() ?? 0
+                entry.plan.units.indices.map { Planner.work(entry.spec, entry.plan, unit: $0).resultCount / 3 }.max() ?? 0
             }.max() ?? 0
         let probeBytes = max(1 << 20, 2 * chunkBytes * 3 * 2)
         if artifacts.hasRoom(bytes: probeBytes) {

@@ -21,11 +21,24 @@ extension Coordinator {
     private func load(_ job: JobRecord) throws {
         let spec = try job.spec()
         let plan = Planner.plan(spec)
-        plans[job.id!] = (spec, plan)
-        let tasks = try store.tasks(job: job.id!).map { task in
-            StoredTask(
-                id: task.id!, chunk: task.chunkIndex, work: ChunkWork(spec: spec, chunk: plan.chunks[task.chunkIndex]),
-                done: task.state == .done, attempt: UInt32(task.attempt), leasedTo: task.state == .leased ? task.worker : nil)
+        let records = try store.tasks(job: job.id!)
+        var unitOf: [String: Int] = [:]
+        for (unit, entry) in plan.units.enumerated() { unitOf["\(entry.stage.rawValue)/\(entry.index)"] = unit }
+        var taskOfUnit = [Int64](repeating: -1, count: plan.units.count)
+        for record in records {
+            guard let unit = unitOf["\(record.stage)/\(record.chunkIndex)"] else {
+                throw ReelError(.store, "job \(job.id!): task \(record.id!) (\(record.stage) \(record.chunkIndex)) is not in its plan")
+            }
+            taskOfUnit[unit] = record.id!
+        }
+        guard !taskOfUnit.contains(-1) else { throw ReelError(.store, "job \(job.id!): the store lacks tasks of its plan") }
+        plans[job.id!] = LoadedJob(spec: spec, plan: plan, taskOfUnit: taskOfUnit)
+        let tasks = records.map { task in
+            let unit = unitOf["\(task.stage)/\(task.chunkIndex)"]!
+            return StoredTask(
+                id: task.id!, chunk: unit, work: Planner.work(spec, plan, unit: unit), done: task.state == .done,
+                attempt: UInt32(task.attempt), leasedTo: task.state == .leased ? task.worker : nil,
+                dependencies: plan.units[unit].dependencies.map { taskOfUnit[$0] })
         }
         scheduler.addJob(
             job.id!, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true, tasks: tasks, now: now())
@@ -102,15 +115,11 @@ extension Coordinator {
 
     func startEncode(_ job: Int64) {
         guard let entry = plans[job], encoder.framesEncoded(job: job) == nil else { return }
-        do {
-            recordJobState(job, .encoding, reason: nil)
-            var paths: [Int: String] = [:]
-            for task in try store.tasks(job: job) { paths[task.chunkIndex] = task.artifact }
-            logger.info("job \(job): all \(entry.plan.chunks.count) chunks committed; stitching and encoding \(entry.spec.output)")
-            encoder.start(job: job, spec: entry.spec, plan: entry.plan, artifacts: artifacts, paths: paths)
-        } catch {
-            logger.error("job \(job): cannot start encoding: \(error)")
-        }
+        recordJobState(job, .encoding, reason: nil)
+        logger.info("job \(job): all \(entry.plan.units.count) tasks committed; stitching and encoding \(entry.spec.output)")
+        encoder.start(
+            job: job, spec: entry.spec, plan: entry.plan, artifacts: artifacts,
+            paths: entry.plan.units.indices.map { entry.artifactPath(artifacts, job: job, unit: $0) })
     }
 
     func collectEncodes() {
@@ -121,7 +130,10 @@ extension Coordinator {
                 do {
                     try store.setJobState(
                         finished.job, .done, reason: nil, now: now(),
-                        latentChecksum: Checksum.hex(outcome.latentChecksum), frameChecksum: Checksum.hex(outcome.frameChecksum))
+                        latentChecksum: Checksum.hex(outcome.latentChecksum), frameChecksum: Checksum.hex(outcome.frameChecksum),
+                        consistencyJSON: finished.consistency.flatMap {
+                            try? String(decoding: JSONCoding.encoder.encode($0), as: UTF8.self)
+                        })
                     logger.info("job \(finished.job) done: \(outcome.frames) frames in \(plans[finished.job]?.spec.output ?? "?")")
                     scheduler.removeJob(finished.job)
                     plans[finished.job] = nil

@@ -6,6 +6,19 @@ import ReelStore
 import ReelWire
 import ReelZMQ
 
+/// A job the coordinator is working on: its spec, plan, and the task id of each plan unit.
+struct LoadedJob {
+    let spec: JobSpec
+    let plan: Plan
+    /// `taskOfUnit[unit]`: the store's task id of each unit of the plan.
+    let taskOfUnit: [Int64]
+
+    /// The artifact path of a unit's committed output.
+    func artifactPath(_ artifacts: ArtifactStore, job: Int64, unit: Int) -> String {
+        artifacts.chunkPath(job: job, stage: plan.units[unit].stage.rawValue, chunk: plan.units[unit].index)
+    }
+}
+
 /// How a coordinator is set up.
 public struct CoordinatorOptions: Sendable {
     public var dataDirectory: String
@@ -51,7 +64,7 @@ public final class Coordinator {
     let socket: ZMQSocket
     let authenticator: ZAPAuthenticator?
     var scheduler: Scheduler
-    var plans: [Int64: (spec: JobSpec, plan: Plan)] = [:]
+    var plans: [Int64: LoadedJob] = [:]
     let encoder = EncodeRunner()
     var droppedMessages = 0
     /// Job states the store could not record yet (a full disk); retried every tick.

@@ -1,5 +1,7 @@
 import Foundation
 import ReelCore
+import ReelMetrics
+import ReelPlan
 import ReelStitch
 import ReelStore
 import Synchronization
@@ -10,31 +12,49 @@ final class EncodeRunner: Sendable {
     struct Finished: Sendable {
         let job: Int64
         let result: Result<VideoAssembler.Outcome, ReelError>
+        let consistency: ConsistencyReport?
     }
 
     private let finished = Mutex<[Finished]>([])
     private let progress = Mutex<[Int64: Int]>([:])
 
     /// Starts assembling `job`'s video from its committed chunk artifacts.
-    func start(job: Int64, spec: JobSpec, plan: Plan, artifacts: ArtifactStore, paths: [Int: String]) {
+    /// `paths[unit]` is the artifact of each unit of the plan.
+    func start(job: Int64, spec: JobSpec, plan: Plan, artifacts: ArtifactStore, paths: [String]) {
         progress.withLock { $0[job] = 0 }
         let thread = Thread { [self] in
             let result: Result<VideoAssembler.Outcome, ReelError>
+            var consistency: ConsistencyReport?
             do {
+                let read = { (unit: Int) throws -> [Float] in
+                    try LatentCodec.decode(try artifacts.read(paths[unit]), expectedCount: Planner.work(spec, plan, unit: unit).resultCount)
+                }
+                let load = { (chunk: Chunk) throws -> [Float] in try read(plan.unit(.chunks, chunk.index)!) }
+                let seams = SeamOverride(plan: plan, read: read)
+                var frameMetrics = FrameMetrics(
+                    seams: ConsistencyScorer.seamRanges(plan), cuts: Set(plan.shots.dropFirst().map(\.frames.lowerBound)), fps: spec.fps)
                 let outcome = try VideoAssembler.assemble(
-                    spec: spec, plan: plan,
-                    load: { chunk in
-                        guard let path = paths[chunk.index] else { throw ReelError(.artifact, "chunk \(chunk.index) has no artifact") }
-                        let expected = chunk.region.frames.count * plan.grid.channels * chunk.region.rows.count * chunk.region.columns.count
-                        return try LatentCodec.decode(try artifacts.read(path), expectedCount: expected)
-                    }, progress: { frames in self.progress.withLock { $0[job] = frames } })
+                    spec: spec, plan: plan, load: load, override: seams.frame, observe: { _, rgb in frameMetrics.add(rgb) },
+                    progress: { frames in self.progress.withLock { $0[job] = frames } })
+                consistency =
+                    spec.backend != .procedural
+                    ? nil
+                    : try? ConsistencyScorer.score(
+                        spec: spec, plan: plan, frames: frameMetrics.report(), chunk: { try read(plan.unit(.chunks, $0)!) },
+                        final: { frames in
+                            var latents: [Float] = []
+                            try Stitcher(plan: plan).stitch(frames: frames, load: load, override: seams.frame) { _, frame in
+                                latents += frame
+                            }
+                            return latents
+                        })
                 result = .success(outcome)
             } catch let error as ReelError {
                 result = .failure(error)
             } catch {
                 result = .failure(ReelError(.encode, "\(error)"))
             }
-            self.finished.withLock { $0.append(Finished(job: job, result: result)) }
+            self.finished.withLock { [consistency] in $0.append(Finished(job: job, result: result, consistency: consistency)) }
         }
         thread.name = "reel-encode-\(job)"
         thread.start()

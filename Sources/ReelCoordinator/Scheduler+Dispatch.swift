@@ -57,7 +57,8 @@ extension Scheduler {
     /// retry back-off, and not a worker that failed it while another capable worker exists.
     func canRun(_ worker: WorkerID, _ task: Task, now: Double) -> Bool {
         guard let entry = workers[worker], entry.hello.backends.contains(task.work.backend.rawValue),
-            isDispatchable(task), task.notBefore <= now, jobs[task.job]?.blocklist.contains(worker) == false
+            isDispatchable(task), task.notBefore <= now, jobs[task.job]?.blocklist.contains(worker) == false,
+            task.dependencies.allSatisfy({ tasks[$0]?.phase == .done })
         else { return false }
         if task.avoid.contains(worker) {
             let blocklist = jobs[task.job]?.blocklist ?? []

@@ -9,7 +9,8 @@ extension Scheduler {
             return [.ignored("result for \(lease) of \(state) job \(task.job) from \(id)")]
         }
         guard task.phase == .leased, task.attempt == lease.attempt, task.worker == id else {
-            let why = task.phase == .done || task.phase == .committing ? "duplicate" : "stale"
+            let sameLease = task.attempt == lease.attempt && task.worker == id
+            let why = sameLease && (task.phase == .done || task.phase == .committing) ? "duplicate" : "stale"
             return [
                 .ignored(
                     "\(why) result for \(lease) from \(id) (task is \(task.phase), attempt \(task.attempt), holder \(task.worker ?? "none"))"

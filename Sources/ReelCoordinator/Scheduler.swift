@@ -30,6 +30,8 @@ public struct Scheduler: Sendable {
         var notBefore: Double = 0
         /// Workers that failed this task: it goes elsewhere when it can.
         var avoid: Set<WorkerID> = []
+        /// Tasks that must be done before this one runs.
+        var dependencies: [Int64] = []
     }
 
     struct Job: Sendable {
@@ -86,7 +88,7 @@ public struct Scheduler: Sendable {
         for entry in stored.sorted(by: { $0.chunk < $1.chunk }) {
             var task = Task(
                 id: entry.id, job: job, chunk: entry.chunk, work: entry.work, phase: entry.done ? .done : .pending,
-                attempt: entry.attempt, worker: nil)
+                attempt: entry.attempt, worker: nil, dependencies: entry.dependencies)
             if !entry.done {
                 remaining += 1
                 if let holder = entry.leasedTo {

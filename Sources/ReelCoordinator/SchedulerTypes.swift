@@ -36,20 +36,26 @@ public struct SchedulerTimings: Sendable, Hashable {
 /// A task as the store holds it, handed to the scheduler when a job is loaded.
 public struct StoredTask: Sendable {
     public var id: Int64
+    /// The task's unit index in its job's plan (also its dispatch order).
     public var chunk: Int
     public var work: ChunkWork
     public var done: Bool
     public var attempt: UInt32
     /// The lease holder, for a task leased when the coordinator last stopped.
     public var leasedTo: WorkerID?
+    /// Tasks (ids) that must be committed before this one may run.
+    public var dependencies: [Int64]
 
-    public init(id: Int64, chunk: Int, work: ChunkWork, done: Bool, attempt: UInt32 = 0, leasedTo: WorkerID? = nil) {
+    public init(
+        id: Int64, chunk: Int, work: ChunkWork, done: Bool, attempt: UInt32 = 0, leasedTo: WorkerID? = nil, dependencies: [Int64] = []
+    ) {
         self.id = id
         self.chunk = chunk
         self.work = work
         self.done = done
         self.attempt = attempt
         self.leasedTo = leasedTo
+        self.dependencies = dependencies
     }
 }
 

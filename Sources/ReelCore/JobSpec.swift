@@ -2,6 +2,9 @@
 public enum BackendKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// Closed-form denoiser of a procedural video world: no weights, no GPU.
     case procedural
+    /// Deterministic content at a configurable cost per step, spent sleeping: for measuring
+    /// the farm (scheduling, scaling) rather than this machine's CPUs.
+    case simulated
 
     /// Width and height must be multiples of this (a stand-in for a VAE's spatial factor).
     public var spatialMultiple: Int { 16 }
@@ -25,6 +28,8 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var steps: Int
     /// Timestep shift of the flow-matching schedule (1 = unshifted).
     public var shift: Double
+    /// Simulated backend: milliseconds each denoising step costs (spent sleeping).
+    public var stepMilliseconds: Int = 0
     /// Latent frames per chunk (time window length).
     public var chunkFrames: Int
     /// Minimum latent frames shared by neighbouring time windows.
@@ -38,6 +43,31 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var output: String
     /// Optional folder for one PNG per frame.
     public var pngDirectory: String?
+    /// How chunks are kept consistent with each other.
+    public var consistency: ConsistencyMode
+    /// How pinned frames condition a sample.
+    public var conditioning: ConditioningMethod
+    /// Rolling mode: a keyframe every this many latent frames (sampled jointly per shot).
+    public var keyframeEvery: Int
+    /// Rolling mode: how far a seam window is re-noised before it is denoised again (0-1].
+    public var seamStrength: Double
+    /// A prompt schedule: each shot starts at `start` seconds (the first at 0). Empty: one shot of `prompt`.
+    public var shots: [Shot]
+
+    /// One shot of a multi-shot prompt schedule.
+    public struct Shot: Sendable, Hashable, Codable {
+        public var prompt: String
+        public var start: Double
+        public init(prompt: String, start: Double) {
+            self.prompt = prompt
+            self.start = start
+        }
+    }
+
+    /// The shots as (prompt, first latent frame), one shot of `prompt` when none are given.
+    public var shotSchedule: [(prompt: String, startFrame: Int)] {
+        shots.isEmpty ? [(prompt, 0)] : shots.map { ($0.prompt, Int(($0.start * Double(fps)).rounded())) }
+    }
 
     /// Number of video (and, for the procedural backend, latent) frames.
     public var frameCount: Int { Int((seconds * Double(fps)).rounded()) }
@@ -51,7 +81,8 @@ public struct JobSpec: Sendable, Hashable, Codable {
         name: String, prompt: String, seconds: Double, fps: Int, width: Int, height: Int, seed: UInt64,
         backend: BackendKind = .procedural, steps: Int = 10, shift: Double = 3.0, chunkFrames: Int = 48,
         overlap: Int = 8, tileWidth: Int = 0, tileHeight: Int = 0, tileOverlap: Int = 16,
-        output: String, pngDirectory: String? = nil
+        output: String, pngDirectory: String? = nil, consistency: ConsistencyMode = .rolling,
+        conditioning: ConditioningMethod = .native, keyframeEvery: Int = 24, seamStrength: Double = 0.5, shots: [Shot] = []
     ) {
         self.name = name
         self.prompt = prompt
@@ -70,5 +101,10 @@ public struct JobSpec: Sendable, Hashable, Codable {
         self.tileOverlap = tileOverlap
         self.output = output
         self.pngDirectory = pngDirectory
+        self.consistency = consistency
+        self.conditioning = conditioning
+        self.keyframeEvery = keyframeEvery
+        self.seamStrength = seamStrength
+        self.shots = shots
     }
 }

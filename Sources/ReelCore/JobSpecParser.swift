@@ -16,6 +16,7 @@ public enum JobSpecParser {
     public static let knownKeys: Set<String> = [
         "name", "prompt", "seconds", "fps", "width", "height", "seed", "backend", "steps", "shift",
         "chunk_frames", "overlap", "tile_width", "tile_height", "tile_overlap", "output", "png_dir",
+        "consistency", "conditioning", "keyframe_every", "seam_strength", "shots", "step_ms",
     ]
 
     /// Longest video a spec may ask for, in seconds (four hours).
@@ -57,7 +58,9 @@ private struct FieldReader {
                 SpecProblem(field: key, problem: "unknown key (known keys: \(JobSpecParser.knownKeys.sorted().joined(separator: ", ")))"))
         }
         let name = string("name")
-        let prompt = string("prompt")
+        let prompt =
+            table["shots"] != nil && table["prompt"] == nil
+            ? table["shots"]?.array?.first?.table?["prompt"]?.string ?? "" : string("prompt")
         let seconds = number("seconds")
         let fps = integer("fps")
         let width = integer("width")
@@ -73,6 +76,12 @@ private struct FieldReader {
         let tileOverlap = integer("tile_overlap", default: 16)
         let output = string("output")
         let pngDirectory = optionalString("png_dir")
+        let consistency = choice("consistency", default: ConsistencyMode.rolling)
+        let conditioning = choice("conditioning", default: ConditioningMethod.native)
+        let keyframeEvery = integer("keyframe_every", default: 24)
+        let seamStrength = number("seam_strength", default: 0.5)
+        let shots = readShots()
+        let stepMilliseconds = integer("step_ms", default: 0)
 
         var backend: BackendKind?
         if let backendName {
@@ -88,15 +97,18 @@ private struct FieldReader {
         if let seed, seed < 0 {
             problems.append(SpecProblem(field: "seed", problem: "must be >= 0 (got \(seed))"))
         }
-        guard let name, let prompt, let seconds, let fps, let width, let height, let seed, seed >= 0, let backend,
+        guard let name, let prompt, let seconds, let consistency, let conditioning, let keyframeEvery, let seamStrength,
+            let shots, let stepMilliseconds, let fps, let width, let height, let seed, seed >= 0, let backend,
             let steps, let shift, let chunkFrames, let overlap, let tileWidth, let tileHeight, let tileOverlap,
             let output
         else { return nil }
-        let spec = JobSpec(
+        var spec = JobSpec(
             name: name, prompt: prompt, seconds: seconds, fps: fps, width: width, height: height,
             seed: UInt64(seed), backend: backend, steps: steps, shift: shift, chunkFrames: chunkFrames,
             overlap: overlap, tileWidth: tileWidth, tileHeight: tileHeight, tileOverlap: tileOverlap,
-            output: output, pngDirectory: pngDirectory)
+            output: output, pngDirectory: pngDirectory, consistency: consistency, conditioning: conditioning,
+            keyframeEvery: keyframeEvery, seamStrength: seamStrength, shots: shots)
+        spec.stepMilliseconds = stepMilliseconds
         problems += SpecRules.check(spec)
         return spec
     }
@@ -117,6 +129,35 @@ private struct FieldReader {
         guard let value = value(key, required: fallback == nil) else { return fallback }
         guard let text = value.string else { wrongType(key, "a string", value); return nil }
         return text
+    }
+
+    mutating func choice<Choice: RawRepresentable & CaseIterable>(_ key: String, default fallback: Choice) -> Choice?
+    where Choice.RawValue == String {
+        guard let name = string(key, default: fallback.rawValue) else { return nil }
+        guard let value = Choice(rawValue: name) else {
+            problems.append(
+                SpecProblem(
+                    field: key, problem: "unknown value '\(name)' (known: \(Choice.allCases.map(\.rawValue).joined(separator: ", ")))"))
+            return nil
+        }
+        return value
+    }
+
+    /// `[[shots]]` tables: `prompt` and `start` (seconds).
+    mutating func readShots() -> [JobSpec.Shot]? {
+        guard let value = table["shots"] else { return [] }
+        guard let array = value.array else { wrongType("shots", "an array of tables ([[shots]])", value); return nil }
+        var shots: [JobSpec.Shot] = []
+        for (index, element) in array.enumerated() {
+            guard let shot = element.table, let prompt = shot["prompt"]?.string,
+                let start = shot["start"]?.double ?? shot["start"]?.int.map(Double.init)
+            else {
+                problems.append(SpecProblem(field: "shots[\(index)]", problem: "needs a string 'prompt' and a number 'start' (seconds)"))
+                return nil
+            }
+            shots.append(JobSpec.Shot(prompt: prompt, start: start))
+        }
+        return shots
     }
 
     mutating func optionalString(_ key: String) -> String? {

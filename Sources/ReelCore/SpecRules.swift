@@ -56,6 +56,29 @@ enum SpecRules {
             fail("output", "must end in .mp4 (got '\(spec.output)')")
         }
         if let png = spec.pngDirectory, png.trimmingWhitespace().isEmpty { fail("png_dir", "must not be empty when given") }
+        if spec.stepMilliseconds < 0 || spec.stepMilliseconds > 60000 {
+            fail("step_ms", "must be between 0 and 60000 (got \(spec.stepMilliseconds))")
+        } else if spec.stepMilliseconds > 0 && spec.backend != .simulated {
+            fail("step_ms", "applies to the simulated backend only (backend is \(spec.backend.rawValue))")
+        }
+        if spec.keyframeEvery < 1 { fail("keyframe_every", "must be at least 1 (got \(spec.keyframeEvery))") }
+        if !(spec.seamStrength > 0 && spec.seamStrength <= 1) { fail("seam_strength", "must be in (0, 1] (got \(spec.seamStrength))") }
+        if !spec.shots.isEmpty {
+            if spec.shots[0].start != 0 { fail("shots", "the first shot must start at 0 (got \(spec.shots[0].start))") }
+            for (index, shot) in spec.shots.enumerated() {
+                if shot.prompt.trimmingWhitespace().isEmpty { fail("shots[\(index)].prompt", "must not be empty") }
+                if index > 0 && !(shot.start > spec.shots[index - 1].start) {
+                    fail("shots[\(index)].start", "must be after the previous shot's start (got \(shot.start))")
+                }
+                if spec.fps > 0 && shot.start >= spec.seconds {
+                    fail("shots[\(index)].start", "must be before the end of the video (\(spec.seconds) s)")
+                }
+            }
+            let starts = spec.shotSchedule.map(\.startFrame) + [spec.frameCount]
+            for (index, pair) in zip(starts, starts.dropFirst()).enumerated() where pair.1 - pair.0 < 2 {
+                fail("shots[\(index)]", "must last at least 2 frames")
+            }
+        }
         return problems
     }
 }

@@ -28,10 +28,11 @@ public struct NoiseField: Sendable, Hashable {
 
     /// The noise of a whole region, in the region's local frames × channels × rows × columns order.
     /// `progress` is called after each frame (long fills must not look like a hang).
-    public func fill(_ region: Region, channels: Int, progress: () -> Void = {}) -> [Float] {
-        var values = [Float](repeating: 0, count: region.frames.count * channels * region.rows.count * region.columns.count)
+    public func fill(_ region: Region, channels: Int, frames: [Int]? = nil, progress: () -> Void = {}) -> [Float] {
+        let frames = frames ?? Array(region.frames)
+        var values = [Float](repeating: 0, count: frames.count * channels * region.rows.count * region.columns.count)
         var index = 0
-        for frame in region.frames {
+        for frame in frames {
             for channel in 0..<channels {
                 for y in region.rows {
                     for x in region.columns {

@@ -1,18 +1,50 @@
 import ReelCore
 
-/// Turns a validated spec into a plan of overlapping chunks on the latent grid. Pure.
+/// Turns a validated spec into a plan. Pure.
 public enum Planner {
-    /// Plans `spec`: time windows of `chunkFrames` latent frames, optional spatial tiles.
+    /// Plans `spec`: per shot, time windows of `chunkFrames` latent frames (never crossing a
+    /// shot change), optional spatial tiles, and by consistency mode the keyframes, seams and
+    /// dependencies.
     public static func plan(_ spec: JobSpec) -> Plan {
         let grid = spec.grid
-        let windows = split(length: grid.frames, window: spec.chunkFrames, overlap: spec.overlap)
-        let rows =
-            spec.tileHeight > 0
-            ? split(length: grid.height, window: spec.tileHeight, overlap: spec.tileOverlap) : [0..<grid.height]
-        let columns =
-            spec.tileWidth > 0
-            ? split(length: grid.width, window: spec.tileWidth, overlap: spec.tileOverlap) : [0..<grid.width]
-        return Plan(grid: grid, windows: windows, tileRows: rows, tileColumns: columns)
+        let schedule = spec.shotSchedule
+        var windows: [Range<Int>] = []
+        var shots: [ShotPlan] = []
+        var seams: [Seam] = []
+        for (index, shot) in schedule.enumerated() {
+            let frames = shot.startFrame..<(index + 1 < schedule.count ? schedule[index + 1].startFrame : grid.frames)
+            let first = windows.count
+            windows += split(length: frames.count, window: spec.chunkFrames, overlap: spec.overlap)
+                .map { ($0.lowerBound + frames.lowerBound)..<($0.upperBound + frames.lowerBound) }
+            let keyframes =
+                spec.consistency == .rolling ? Array(stride(from: frames.lowerBound, to: frames.upperBound, by: spec.keyframeEvery)) : []
+            shots.append(ShotPlan(prompt: shot.prompt, frames: frames, windows: first..<windows.count, keyframes: keyframes))
+            if spec.consistency == .rolling {
+                seams += seamWindows(
+                    windows: Array(windows[first...]), firstWindow: first, shot: index, shotFrames: frames,
+                    chunkFrames: spec.chunkFrames, firstIndex: seams.count)
+            }
+        }
+        let rows = spec.tileHeight > 0 ? split(length: grid.height, window: spec.tileHeight, overlap: spec.tileOverlap) : [0..<grid.height]
+        let columns = spec.tileWidth > 0 ? split(length: grid.width, window: spec.tileWidth, overlap: spec.tileOverlap) : [0..<grid.width]
+        return Plan(grid: grid, mode: spec.consistency, shots: shots, windows: windows, tileRows: rows, tileColumns: columns, seams: seams)
+    }
+
+    /// One seam window per overlap, centred on it; all of a shot's seam windows have the same
+    /// half-width, small enough that they never overlap each other (so they run in parallel).
+    static func seamWindows(windows: [Range<Int>], firstWindow: Int, shot: Int, shotFrames: Range<Int>, chunkFrames: Int, firstIndex: Int)
+        -> [Seam]
+    {
+        guard windows.count > 1 else { return [] }
+        let centers = zip(windows, windows.dropFirst()).map { ($0.upperBound + $1.lowerBound) / 2 }
+        var half = chunkFrames / 2
+        for (a, b) in zip(centers, centers.dropFirst()) { half = min(half, (b - a) / 2) }
+        return centers.enumerated().map { k, center in
+            let frames = max(shotFrames.lowerBound, center - half)..<min(shotFrames.upperBound, center + half)
+            return Seam(
+                index: firstIndex + k, shot: shot, before: firstWindow + k, after: firstWindow + k + 1, frames: frames,
+                context: max(1, min(4, frames.count / 6)))
+        }
     }
 
     /// Covers `0..<length` with windows of exactly `window` elements (or one window of `length`
@@ -31,5 +63,30 @@ public enum Planner {
             let start = (index * span * 2 + (count - 1)) / (2 * (count - 1))
             return start..<(start + window)
         }
+    }
+
+    /// The work of unit `unit` of `plan` under `spec` (conditioning is assembled separately).
+    public static func work(_ spec: JobSpec, _ plan: Plan, unit: Int) -> ChunkWork {
+        let entry = plan.units[unit]
+        var work: ChunkWork
+        switch entry.stage {
+        case .keyframes:
+            let shot = plan.shots[entry.index]
+            work = ChunkWork(
+                spec: spec,
+                chunk: Chunk(index: 0, window: 0, tile: 0, region: plan.fullFrame(shot.keyframes.first!..<(shot.keyframes.last! + 1))))
+            work.frames = shot.keyframes
+            work.prompt = shot.prompt
+        case .chunks:
+            let chunk = plan.chunks[entry.index]
+            work = ChunkWork(spec: spec, chunk: chunk)
+            work.prompt = plan.shots[chunk.shot].prompt
+        case .seams:
+            let seam = plan.seams[entry.index]
+            work = ChunkWork(spec: spec, chunk: Chunk(index: 0, window: 0, tile: 0, region: plan.fullFrame(seam.frames)))
+            work.prompt = plan.shots[seam.shot].prompt
+            work.refineStrength = spec.seamStrength
+        }
+        return work
     }
 }

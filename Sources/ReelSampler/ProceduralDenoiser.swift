@@ -11,26 +11,39 @@ import ReelCore
 /// boundaries gives each lane's evidence and marginals, and the takes are enumerated.
 public struct ProceduralDenoiser: Denoiser {
     public let world: ProceduralWorld
+    /// Rows and columns sampled, and the span of frames.
     public let region: Region
+    /// Global frames sampled, ascending: every frame of `region` for a chunk, a sparse set
+    /// for keyframes (sampled jointly, so one posterior decides them all).
+    public let frames: [Int]
+    /// Frames (local index) observed clean: keyframes, a neighbour's committed frames. The
+    /// posterior treats them as data at noise level ``pinnedNoiseLevel`` (native conditioning).
+    public var pinnedFrames: [Int: [Float]] = [:]
+    /// The noise level pinned frames are observed at: nearly clean, so they decide.
+    public static let pinnedNoiseLevel = 0.01
     let masks: SpriteMasks
     /// `‖f‖²` terms of each footprint that depend on the move: `[take * boxCount + box]`.
     let footprintQuadratic: [Double]
-    /// Take-dependent part of the background's squared norm over the region, per take.
+    /// Take-dependent part of the background's squared norm over one frame, per take.
     let backgroundQuadratic: [Double]
     let firstSegment: Int
     let segmentCount: Int
     /// Local frame → local segment.
     let segmentOfFrame: [Int]
 
-    /// Precomputes the region's footprints; `progress` is called as that work advances.
-    public init(world: ProceduralWorld, region: Region, progress: () -> Void = {}) {
+    /// Precomputes the footprints of `region` (or of `frames` in its rows and columns);
+    /// `progress` is called as that work advances.
+    public init(world: ProceduralWorld, region: Region, frames: [Int]? = nil, progress: () -> Void = {}) {
         self.world = world
         self.region = region
-        masks = SpriteMasks(world: world, region: region, progress: progress)
+        let frames = frames ?? Array(region.frames)
+        precondition(!frames.isEmpty && zip(frames, frames.dropFirst()).allSatisfy { $0 < $1 })
+        self.frames = frames
+        masks = SpriteMasks(world: world, frames: frames, rows: region.rows, columns: region.columns, progress: progress)
         let segmentFrames = ProceduralWorld.segmentFrames
-        firstSegment = region.frames.lowerBound / segmentFrames
-        segmentCount = (region.frames.upperBound - 1) / segmentFrames - firstSegment + 1
-        segmentOfFrame = region.frames.map { $0 / segmentFrames - region.frames.lowerBound / segmentFrames }
+        firstSegment = frames.first! / segmentFrames
+        segmentCount = frames.last! / segmentFrames - firstSegment + 1
+        segmentOfFrame = frames.map { $0 / segmentFrames - frames.first! / segmentFrames }
 
         let takes = ProceduralWorld.takeCount
         var background = [Double](repeating: 0, count: takes)
@@ -46,7 +59,7 @@ public struct ProceduralDenoiser: Denoiser {
                     sum += Double(region.columns.count) * sky * sky + 2 * sky * patternSum
                 }
             }
-            background[take] = sum * Double(region.frames.count)
+            background[take] = sum
         }
         backgroundQuadratic = background
 
@@ -75,19 +88,27 @@ public struct ProceduralDenoiser: Denoiser {
     }
 
     public mutating func predictClean(_ x: [Float], t: Double, into prediction: inout [Float]) {
-        compose(posterior(x, t: t), into: &prediction)
+        compose(posterior(x, t: t, pinned: pinnedFrames), into: &prediction)
     }
 
-    /// The exact posterior of the world's choices given `x` at noise level `t` (0 < t < 1).
-    public func posterior(_ x: [Float], t: Double) -> ProceduralPosterior {
+    /// The exact posterior of the world's choices given `x` at noise level `t` (0 < t < 1),
+    /// with `pinned` frames (local index → clean values) observed at ``pinnedNoiseLevel``.
+    public func posterior(_ noisy: [Float], t: Double, pinned: [Int: [Float]] = [:]) -> ProceduralPosterior {
         let takes = ProceduralWorld.takeCount, lanes = world.lanes.count, pairCount = masks.pairCount
-        let h = region.rows.count, w = region.columns.count, frames = region.frames.count
-        precondition(x.count == frames * 3 * h * w)
-        let alpha = (1 - t) / (t * t), beta = (1 - t) * (1 - t) / (2 * t * t)
+        let h = region.rows.count, w = region.columns.count, frames = self.frames.count
+        precondition(noisy.count == frames * 3 * h * w)
+        // Per frame: the data and its noise level (pinned frames are observed clean).
+        var observed = noisy
+        for (frame, values) in pinned {
+            precondition(values.count == 3 * h * w)
+            observed.replaceSubrange((frame * 3 * h * w)..<((frame + 1) * 3 * h * w), with: values)
+        }
+        let levels = (0..<frames).map { pinned[$0] == nil ? t : Self.pinnedNoiseLevel }
+        let alphas = levels.map { (1 - $0) / ($0 * $0) }, betas = levels.map { (1 - $0) * (1 - $0) / (2 * $0 * $0) }
         var logTake = [Double](repeating: -log(Double(takes)), count: takes)
         var emissions = [Double](repeating: 0, count: takes * lanes * segmentCount * pairCount)
 
-        x.withUnsafeBufferPointer { x in
+        observed.withUnsafeBufferPointer { x in
             // Background evidence: ⟨x, sky_k⟩ through row sums (the texture term is the same for every take).
             for frame in 0..<frames {
                 for channel in 0..<3 {
@@ -97,12 +118,14 @@ public struct ProceduralDenoiser: Denoiser {
                         for lx in 0..<w { rowSum += x[start + lx] }
                         let y = region.rows.lowerBound + ly
                         for take in 0..<takes {
-                            logTake[take] += alpha * Double(world.sky[(take * 3 + channel) * world.grid.height + y]) * Double(rowSum)
+                            logTake[take] +=
+                                alphas[frame] * Double(world.sky[(take * 3 + channel) * world.grid.height + y]) * Double(rowSum)
                         }
                     }
                 }
             }
-            for take in 0..<takes { logTake[take] -= beta * backgroundQuadratic[take] }
+            let betaSum = betas.reduce(0, +)
+            for take in 0..<takes { logTake[take] -= betaSum * backgroundQuadratic[take] }
 
             // Footprint evidence per (lane, frame, move): ⟨x, m·(c_k − g_k − p)⟩ for every take at once.
             masks.values.withUnsafeBufferPointer { maskValues in
@@ -140,7 +163,9 @@ public struct ProceduralDenoiser: Denoiser {
                                     }
                                 }
                                 for take in 0..<takes {
-                                    let emission = alpha * linear[take] - beta * footprintQuadratic[take * masks.boxes.count + boxIndex]
+                                    let emission =
+                                        alphas[frame] * linear[take] - betas[frame]
+                                        * footprintQuadratic[take * masks.boxes.count + boxIndex]
                                     emissions[((take * lanes + lane) * segmentCount + segment) * pairCount + pair] += emission
                                 }
                             }
@@ -170,7 +195,7 @@ public struct ProceduralDenoiser: Denoiser {
     /// Writes the posterior mean of the video under `posterior` into `prediction`.
     public func compose(_ posterior: ProceduralPosterior, into prediction: inout [Float]) {
         let takes = ProceduralWorld.takeCount, lanes = world.lanes.count, pairCount = masks.pairCount
-        let h = region.rows.count, w = region.columns.count, frames = region.frames.count
+        let h = region.rows.count, w = region.columns.count, frames = self.frames.count
         let negligible = 1e-9
         prediction.withUnsafeMutableBufferPointer { out in
             // Background: texture plus the take-weighted sky.
@@ -233,7 +258,7 @@ public struct ProceduralDenoiser: Denoiser {
                 posterior.pairProbabilities[((state.take * world.lanes.count + lane) * segmentCount + segment) * masks.pairCount + pair] = 1
             }
         }
-        var video = [Float](repeating: 0, count: region.frames.count * 3 * region.rows.count * region.columns.count)
+        var video = [Float](repeating: 0, count: frames.count * 3 * region.rows.count * region.columns.count)
         compose(posterior, into: &video)
         return video
     }

@@ -19,8 +19,8 @@ public struct ProceduralOracle: Sendable {
 
     /// The most probable world state behind `video` (local layout of `region`), treating it as
     /// nearly clean (noise level 0.02).
-    public func read(_ video: [Float], region: Region) -> Reading {
-        let posterior = ProceduralDenoiser(world: world, region: region).posterior(video, t: 0.02)
+    public func read(_ video: [Float], region: Region, frames: [Int]? = nil) -> Reading {
+        let posterior = ProceduralDenoiser(world: world, region: region, frames: frames).posterior(video, t: 0.02)
         let best = posterior.mostProbable
         return Reading(
             take: best.take, firstBoundary: posterior.firstSegment, paths: best.paths,

@@ -78,7 +78,7 @@ public struct ProceduralWorld: Sendable {
     public var boundaryCount: Int { (grid.frames + Self.segmentFrames - 1) / Self.segmentFrames + 1 }
 
     /// Sprite centre (x, y) at a global frame, easing from keypoint `from` to keypoint `to`.
-    func center(lane: Int, frame: Int, from: Int, to: Int) -> (x: Double, y: Double) {
+    public func center(lane: Int, frame: Int, from: Int, to: Int) -> (x: Double, y: Double) {
         let segment = frame / Self.segmentFrames
         let u = Double(frame - segment * Self.segmentFrames) / Double(Self.segmentFrames)
         let ease = u * u * (3 - 2 * u)

@@ -41,12 +41,13 @@ struct SpriteMasks {
     var boxes: [Box] = []
     var values: [Float] = []
 
-    init(world: ProceduralWorld, region: Region, progress: () -> Void) {
-        frames = region.frames.count
+    init(world: ProceduralWorld, frames sampled: [Int], rows: Range<Int>, columns: Range<Int>, progress: () -> Void) {
+        frames = sampled.count
+        let region = Region(frames: sampled.first!..<(sampled.last! + 1), rows: rows, columns: columns)
         pairCount = KeypointWalk.pairs.count
         for lane in world.lanes.indices {
             let laneRows = world.lanes[lane].clamped(to: region.rows)
-            for frame in region.frames {
+            for frame in sampled {
                 for pair in KeypointWalk.pairs {
                     let center = world.center(lane: lane, frame: frame, from: pair.from, to: pair.to)
                     let reach = world.radius[lane] + 1

@@ -23,8 +23,14 @@ public struct Stitcher {
     /// Calls `emit(frame, latents)` for every frame in order, where `latents` is one frame's
     /// channels × height × width. `load(chunk)` returns a chunk's latents (local layout); each
     /// chunk is loaded once. Returns the most chunks held in memory at any one time.
+    ///
+    /// `frames` limits the work to a range of frames; `override(frame)`, when it returns
+    /// latents, replaces the blend for that frame (the seam pass's committed output).
     @discardableResult
-    public func stitch(load: (Chunk) throws -> [Float], emit: (Int, [Float]) throws -> Void) throws -> Int {
+    public func stitch(
+        frames range: Range<Int>? = nil, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]? = { _ in nil },
+        emit: (Int, [Float]) throws -> Void
+    ) throws -> Int {
         let grid = plan.grid
         let perFrame = grid.voxelsPerFrame
         let tilesPerWindow = plan.tileRows.count * plan.tileColumns.count
@@ -32,10 +38,14 @@ public struct Stitcher {
         var accumulator = [Float](repeating: 0, count: perFrame)
         var weightSum = [Float](repeating: 0, count: grid.height * grid.width)
         var mostHeld = 0
-        for frame in 0..<grid.frames {
+        for frame in range ?? 0..<grid.frames {
             let covering = plan.windowsCovering(frame: frame)
             // Evict chunks of windows that ended before this frame.
             for index in loaded.keys where !covering.contains(plan.chunks[index].window) { loaded[index] = nil }
+            if let replaced = try override(frame) {
+                try emit(frame, replaced)
+                continue
+            }
             for i in accumulator.indices { accumulator[i] = 0 }
             for i in weightSum.indices { weightSum[i] = 0 }
             for window in covering {

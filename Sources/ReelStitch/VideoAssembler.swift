@@ -13,13 +13,15 @@ public enum VideoAssembler {
 
     /// Assembles `plan`'s chunks into the MP4 at `spec.output`.
     public static func assemble(
-        spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float], progress: (Int) -> Void = { _ in }
+        spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]? = { _ in nil },
+        observe: (Int, [UInt8]) -> Void = { _, _ in }, progress: (Int) -> Void = { _ in }
     ) throws -> Outcome {
         let encoder = try FFmpegEncoder(
             output: spec.output, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory)
         do {
-            let outcome = try stitch(spec: spec, plan: plan, load: load) { frame, rgb in
+            let outcome = try stitch(spec: spec, plan: plan, load: load, override: override) { frame, rgb in
                 try encoder.write(rgb)
+                observe(frame, rgb)
                 progress(frame + 1)
             }
             try encoder.finish()
@@ -33,10 +35,11 @@ public enum VideoAssembler {
     /// Stitches and decodes every frame, handing each to `frame(index, rgb)`, and returns the
     /// checksums; no encoding (tests use it to compute what a render must produce).
     public static func stitch(
-        spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float], frame: (Int, [UInt8]) throws -> Void
+        spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]? = { _ in nil },
+        frame: (Int, [UInt8]) throws -> Void
     ) throws -> Outcome {
         var latentHash = RunningChecksum(), frameHash = RunningChecksum()
-        try Stitcher(plan: plan).stitch(load: load) { index, latents in
+        try Stitcher(plan: plan).stitch(load: load, override: override) { index, latents in
             latents.withUnsafeBytes { latentHash.add($0) }
             let rgb = FrameDecoder.rgb8(latents, width: spec.width, height: spec.height)
             rgb.withUnsafeBytes { frameHash.add($0) }

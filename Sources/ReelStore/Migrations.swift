@@ -41,6 +41,9 @@ enum Migrations {
                 t.column("detail", .text).notNull()
             }
         }
+        migrator.registerMigration("0002-job-consistency") { db in
+            try db.alter(table: "job") { t in t.add(column: "consistencyJSON", .text) }
+        }
         return migrator
     }
 }

@@ -27,6 +27,8 @@ public struct JobRecord: Sendable, Codable, Hashable, FetchableRecord, Persistab
     public var latentChecksum: String?
     /// Checksum of the decoded RGB frames, once encoded.
     public var frameChecksum: String?
+    /// The consistency report (JSON), once encoded.
+    public var consistencyJSON: String? = nil
 
     public func spec() throws -> JobSpec {
         try JSONCoding.decoder.decode(JobSpec.self, from: Data(specJSON.utf8))

@@ -55,15 +55,15 @@ public final class Store: Sendable {
                 id: nil, name: spec.name, specJSON: json, state: .running, reason: nil, output: spec.output,
                 createdAt: now, updatedAt: now, latentChecksum: nil, frameChecksum: nil
             ).inserted(db)
-            for chunk in plan.chunks {
+            for unit in plan.units {
                 try TaskRecord(
-                    id: nil, jobId: job.id!, stage: Self.chunkStage, chunkIndex: chunk.index, state: .pending,
+                    id: nil, jobId: job.id!, stage: unit.stage.rawValue, chunkIndex: unit.index, state: .pending,
                     attempt: 0, worker: nil, leaseExpiresAt: nil, checksum: nil, artifact: nil, updatedAt: now
                 ).insert(db)
             }
             try EventRecord(
                 id: nil, jobId: job.id, taskId: nil, at: now, kind: "job-submitted",
-                detail: "\(plan.chunks.count) chunks"
+                detail: "\(plan.mode.rawValue): \(plan.units.count) tasks (\(plan.chunks.count) chunks, \(plan.seams.count) seams)"
             ).insert(db)
             return job
         }
@@ -147,15 +147,16 @@ public final class Store: Sendable {
     /// Moves a job to `state`, recording why.
     public func setJobState(
         _ job: Int64, _ state: JobState, reason: String?, now: Double,
-        latentChecksum: String? = nil, frameChecksum: String? = nil
+        latentChecksum: String? = nil, frameChecksum: String? = nil, consistencyJSON: String? = nil
     ) throws {
         try write { db in
             try db.execute(
                 sql: """
                     UPDATE job SET state = ?, reason = ?, updatedAt = ?,
-                      latentChecksum = COALESCE(?, latentChecksum), frameChecksum = COALESCE(?, frameChecksum)
+                      latentChecksum = COALESCE(?, latentChecksum), frameChecksum = COALESCE(?, frameChecksum),
+                      consistencyJSON = COALESCE(?, consistencyJSON)
                     WHERE id = ?
-                    """, arguments: [state, reason, now, latentChecksum, frameChecksum, job])
+                    """, arguments: [state, reason, now, latentChecksum, frameChecksum, consistencyJSON, job])
             try EventRecord(id: nil, jobId: job, taskId: nil, at: now, kind: "job-\(state.rawValue)", detail: reason ?? "").insert(db)
         }
     }
@@ -168,8 +169,9 @@ public final class Store: Sendable {
         try read { db in try JobRecord.fetchOne(db, key: id) }
     }
 
+    /// A job's tasks, every stage, in id order (the plan's unit order).
     public func tasks(job: Int64) throws -> [TaskRecord] {
-        try read { db in try TaskRecord.filter(Column("jobId") == job).order(Column("chunkIndex")).fetchAll(db) }
+        try read { db in try TaskRecord.filter(Column("jobId") == job).order(Column("id")).fetchAll(db) }
     }
 
     public func events(job: Int64) throws -> [EventRecord] {

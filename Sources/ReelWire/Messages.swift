@@ -37,11 +37,14 @@ public struct TaskAssignment: Sendable, Hashable {
     /// How long the lease lasts without heartbeats, in milliseconds.
     public var leaseMilliseconds: UInt32
     public var work: ChunkWork
+    /// Clean data the task is conditioned on (travels in the message's third frame).
+    public var conditioning: Conditioning
 
-    public init(lease: LeaseRef, leaseMilliseconds: UInt32, work: ChunkWork) {
+    public init(lease: LeaseRef, leaseMilliseconds: UInt32, work: ChunkWork, conditioning: Conditioning = .none) {
         self.lease = lease
         self.leaseMilliseconds = leaseMilliseconds
         self.work = work
+        self.conditioning = conditioning
     }
 }
 

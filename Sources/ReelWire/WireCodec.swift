@@ -26,6 +26,10 @@ public enum WireCodec {
             write(assignment.lease, &body)
             body.u32(assignment.leaseMilliseconds)
             write(assignment.work, &body)
+            let pinned = assignment.conditioning.pinned.keys.sorted()
+            body.u32(UInt32(pinned.count))
+            for frame in pinned { body.u32(UInt32(frame)) }
+            body.u8(assignment.conditioning.initial == nil ? 0 : 1)
         case .result(let result):
             write(result.lease, &body)
             body.u64(result.checksum)
@@ -52,6 +56,11 @@ public enum WireCodec {
         }
         frames.append(body.bytes)
         if case .result(let result) = message { frames.append(result.latents) }
+        if case .task(let assignment) = message {
+            let conditioning = assignment.conditioning
+            let values = conditioning.pinned.keys.sorted().flatMap { conditioning.pinned[$0]! } + (conditioning.initial ?? [])
+            frames.append(LatentCodec.encode(values))
+        }
         return frames
     }
 
@@ -62,7 +71,7 @@ public enum WireCodec {
             throw WireError("unsupported protocol version \(header[4]) (this coordinator speaks \(version))")
         }
         let command = header[5]
-        let expectedFrames = command == 0x04 ? 3 : 2
+        let expectedFrames = command == 0x04 || command == 0x03 ? 3 : 2
         guard frames.count == expectedFrames else {
             throw WireError("command 0x\(String(command, radix: 16)) needs \(expectedFrames) frames, got \(frames.count)")
         }
@@ -82,7 +91,10 @@ public enum WireCodec {
             message = .heartbeat
         case 0x03:
             let lease = try readLease(&body)
-            message = .task(TaskAssignment(lease: lease, leaseMilliseconds: try body.u32("lease_ms"), work: try readWork(&body)))
+            let milliseconds = try body.u32("lease_ms")
+            let work = try readWork(&body)
+            let conditioning = try readConditioning(&body, work: work, payload: frames[2])
+            message = .task(TaskAssignment(lease: lease, leaseMilliseconds: milliseconds, work: work, conditioning: conditioning))
         case 0x04:
             let lease = try readLease(&body)
             let checksum = try body.u64("checksum")
@@ -127,6 +139,24 @@ public enum WireCodec {
         LeaseRef(task: try body.i64("task"), attempt: try body.u32("attempt"))
     }
 
+    private static func readConditioning(_ body: inout ByteReader, work: ChunkWork, payload: [UInt8]) throws -> Conditioning {
+        let count = try body.count("pinned", limit: work.frameCount)
+        let pinned = try (0..<count).map { _ in Int(try body.u32("pinned")) }
+        guard zip(pinned, pinned.dropFirst()).allSatisfy({ $0 < $1 }), pinned.allSatisfy({ $0 < work.frameCount }) else {
+            throw WireError("field 'pinned': frames must be ascending local frames below \(work.frameCount)")
+        }
+        let hasInitial = try body.u8("initial") == 1
+        let perFrame = work.grid.channels * work.region.rows.count * work.region.columns.count
+        let expected = (pinned.count + (hasInitial ? work.frameCount : 0)) * perFrame
+        guard payload.count == expected * 2 else {
+            throw WireError("conditioning frame holds \(payload.count) bytes, expected \(expected * 2)")
+        }
+        let values = try LatentCodec.decode(payload, expectedCount: expected)
+        var frames: [Int: [Float]] = [:]
+        for (i, frame) in pinned.enumerated() { frames[frame] = Array(values[(i * perFrame)..<((i + 1) * perFrame)]) }
+        return Conditioning(pinned: frames, initial: hasInitial ? Array(values[(pinned.count * perFrame)...]) : nil)
+    }
+
     private static func write(_ work: ChunkWork, _ body: inout ByteWriter) {
         body.string(work.backend.rawValue)
         body.string(work.prompt)
@@ -138,6 +168,11 @@ public enum WireCodec {
             body.u32(UInt32(range.lowerBound))
             body.u32(UInt32(range.upperBound))
         }
+        body.u32(UInt32(work.frames?.count ?? 0))
+        for frame in work.frames ?? [] { body.u32(UInt32(frame)) }
+        body.f64(work.refineStrength ?? -1)
+        body.string(work.method.rawValue)
+        body.u32(UInt32(work.stepMilliseconds))
     }
 
     private static func readWork(_ body: inout ByteReader) throws -> ChunkWork {
@@ -165,8 +200,21 @@ public enum WireCodec {
             }
             ranges.append(lower..<upper)
         }
-        return ChunkWork(
-            backend: backend, prompt: prompt, seed: seed, steps: steps, shift: shift, grid: grid,
-            region: Region(frames: ranges[0], rows: ranges[1], columns: ranges[2]))
+        let region = Region(frames: ranges[0], rows: ranges[1], columns: ranges[2])
+        let frameCount = try body.count("frames", limit: region.frames.count)
+        let frames = try (0..<frameCount).map { _ in Int(try body.u32("frames")) }
+        guard zip(frames, frames.dropFirst()).allSatisfy({ $0 < $1 }), frames.allSatisfy({ region.frames.contains($0) }) else {
+            throw WireError("field 'frames': must be ascending frames inside \(region.frames)")
+        }
+        let strength = try body.f64("refine")
+        guard strength == -1 || (strength > 0 && strength <= 1) else { throw WireError("field 'refine': \(strength) is not in (0, 1]") }
+        let methodName = try body.string("method")
+        guard let method = ConditioningMethod(rawValue: methodName) else { throw WireError("field 'method': unknown '\(methodName)'") }
+        var work = ChunkWork(
+            backend: backend, prompt: prompt, seed: seed, steps: steps, shift: shift, grid: grid, region: region,
+            frames: frameCount == 0 ? nil : frames, refineStrength: strength == -1 ? nil : strength, method: method)
+        work.stepMilliseconds = Int(try body.u32("step_ms"))
+        guard work.stepMilliseconds <= 60000 else { throw WireError("field 'step_ms': \(work.stepMilliseconds) is over 60000") }
+        return work
     }
 }

@@ -71,7 +71,7 @@ public final class WorkerNode {
         try socket.setOption(ZMQOption.immediate, 1)
         try socket.setOption(ZMQOption.reconnectInterval, 100)
         try socket.setOption(ZMQOption.reconnectIntervalMax, 2000)
-        try socket.setOption64(ZMQOption.maxMessageSize, 1 << 24)
+        try socket.setOption64(ZMQOption.maxMessageSize, 1 << 30)
         if let curve = options.curve { try socket.makeCurveClient(keys: curve.keys, serverKey: curve.serverKey) }
         do { try socket.connect(options.coordinator) } catch {
             throw ReelError(.network, "cannot connect to \(options.coordinator): \(error)")
@@ -153,13 +153,13 @@ public final class WorkerNode {
     private func runTask(_ assignment: TaskAssignment, shouldStop: () -> Bool) {
         let started = now()
         // The sampler holds about four Float32 copies of the chunk (noise, state, prediction, masks).
-        let neededMegabytes = (assignment.work.resultCount * 4 * 4) >> 20
+        let neededMegabytes = (assignment.work.resultCount * 4 * 4 + (1 << 20) - 1) >> 20
         if let limit = options.maxMemoryMegabytes, neededMegabytes > limit {
             logger.warning("refusing \(assignment.lease): needs about \(neededMegabytes) MB, this worker allows \(limit) MB")
             send(.failed(assignment.lease, reason: "chunk needs about \(neededMegabytes) MB, worker \(options.name) allows \(limit) MB"))
             return
         }
-        let latents = ChunkSampler.sample(assignment.work) {
+        let latents = ChunkSampler.sample(assignment.work, conditioning: assignment.conditioning) {
             if self.now() - self.lastSent >= self.options.heartbeatSeconds { self.send(.heartbeat) }
             try? self.drain()
         }

@@ -14,7 +14,7 @@ public struct CurveKeyPair: Sendable, Hashable {
     public static func generate() throws -> CurveKeyPair {
         var publicText = [CChar](repeating: 0, count: 41), secretText = [CChar](repeating: 0, count: 41)
         guard zmq_curve_keypair(&publicText, &secretText) == 0 else { throw ZMQError("zmq_curve_keypair") }
-        return CurveKeyPair(publicKey: try Z85.decode(String(cString: publicText)), secretKey: try Z85.decode(String(cString: secretText)))
+        return CurveKeyPair(publicKey: try Z85.decode(text(publicText)), secretKey: try Z85.decode(text(secretText)))
     }
 }
 
@@ -24,7 +24,7 @@ public enum Z85 {
         precondition(key.count == 32)
         var text = [CChar](repeating: 0, count: 41)
         _ = key.withUnsafeBufferPointer { zmq_z85_encode(&text, $0.baseAddress, 32) }
-        return String(cString: text)
+        return ReelZMQ.text(text)
     }
 
     public static func decode(_ text: String) throws -> [UInt8] {
@@ -59,4 +59,9 @@ extension ZMQSocket {
         try setOption(ZMQ_CURVE_PUBLICKEY, bytes: keys.publicKey)
         try setOption(ZMQ_CURVE_SECRETKEY, bytes: keys.secretKey)
     }
+}
+
+/// A NUL-terminated C buffer as a Swift string.
+func text(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }

@@ -14,7 +14,8 @@ import Testing
 
     func job(_ store: Store) throws -> (JobRecord, [TaskRecord]) {
         let spec = JobSpec(
-            name: "t", prompt: "p", seconds: 10, fps: 12, width: 32, height: 32, seed: 1, chunkFrames: 48, overlap: 8, output: "/tmp/o.mp4")
+            name: "t", prompt: "p", seconds: 10, fps: 12, width: 32, height: 32, seed: 1, chunkFrames: 48, overlap: 8, output: "/tmp/o.mp4",
+            consistency: .independent)
         let job = try store.insertJob(spec: spec, plan: Planner.plan(spec), now: 1)
         return (job, try store.tasks(job: job.id!))
     }

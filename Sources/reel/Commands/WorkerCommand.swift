@@ -10,8 +10,8 @@ extension Reel {
         @Option(help: "The coordinator's ZeroMQ endpoint.")
         var connect: String
 
-        @Option(help: "Backend to offer (\(BackendKind.allCases.map(\.rawValue).joined(separator: ", "))).")
-        var backend: String = BackendKind.procedural.rawValue
+        @Option(help: "Offer only this backend (\(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")); default: all).")
+        var backend: String?
 
         @Option(help: "Unique worker name (default: host-pid).")
         var name: String?
@@ -31,7 +31,7 @@ extension Reel {
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
-            guard BackendKind(rawValue: backend) != nil else {
+            if let backend, BackendKind(rawValue: backend) == nil {
                 throw ValidationError(
                     "--backend: unknown backend '\(backend)' (known: \(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
@@ -45,7 +45,8 @@ extension Reel {
             let logger = logging.makeLogger("reel.worker")
             let node = try WorkerNode(
                 options: WorkerOptions(
-                    coordinator: connect, name: name ?? WorkerOptions.defaultName, backends: [BackendKind(rawValue: backend)!],
+                    coordinator: connect, name: name ?? WorkerOptions.defaultName,
+                    backends: backend.map { [BackendKind(rawValue: $0)!] } ?? BackendKind.allCases,
                     heartbeatSeconds: heartbeat, coordinatorTimeoutSeconds: max(5, heartbeat * 5), maxMemoryMegabytes: maxMemoryMb,
                     curve: try CurveOptions.clientKeys(curveKey, serverKey)),
                 logger: logger)

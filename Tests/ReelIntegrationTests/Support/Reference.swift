@@ -17,16 +17,27 @@ enum Reference {
         lock.lock()
         defer { lock.unlock() }
         if let known = cache[spec] { return known }
-        let plan = Planner.plan(spec)
-        let outcome = try VideoAssembler.stitch(
-            spec: spec, plan: plan,
-            load: { chunk in
-                let bytes = LatentCodec.encode(ChunkSampler.sample(ChunkWork(spec: spec, chunk: chunk)))
-                return try LatentCodec.decode(bytes, expectedCount: ChunkWork(spec: spec, chunk: chunk).resultCount)
-            }, frame: { _, _ in })
+        let outcome = try run(spec).outcome
         let result = (Checksum.hex(outcome.latentChecksum), Checksum.hex(outcome.frameChecksum))
         cache[spec] = result
         return result
+    }
+
+    /// Runs every unit of the plan in order, in-process, exactly as workers would (conditioning
+    /// assembled from committed outputs and rounded as it travels), and stitches the result.
+    static func run(_ spec: JobSpec) throws -> (outcome: VideoAssembler.Outcome, plan: Plan, outputs: [Int: [Float]]) {
+        let plan = Planner.plan(spec)
+        var outputs: [Int: [Float]] = [:]
+        for unit in plan.units.indices {
+            let work = Planner.work(spec, plan, unit: unit)
+            let conditioning = try ConditioningAssembler(spec: spec, plan: plan) { outputs[$0]! }.conditioning(unit: unit)
+            let latents = ChunkSampler.sample(work, conditioning: conditioning)
+            outputs[unit] = try LatentCodec.decode(LatentCodec.encode(latents), expectedCount: work.resultCount)
+        }
+        let seams = SeamOverride(plan: plan) { outputs[$0]! }
+        let outcome = try VideoAssembler.stitch(
+            spec: spec, plan: plan, load: { outputs[plan.unit(.chunks, $0.index)!]! }, override: seams.frame, frame: { _, _ in })
+        return (outcome, plan, outputs)
     }
 
     /// Checks a finished job against the reference and the store's invariants; returns problems.

@@ -1,0 +1,82 @@
+import ReelCore
+
+/// Consistency measured on decoded RGB frames, accumulated one frame at a time (streaming).
+///
+/// - seam jump ratio: the mean absolute frame difference (MAFD) across each seam's overlap
+///   over the median MAFD elsewhere; 1.0 means the seam cannot be told from any other frame.
+/// - flicker: the mean MAFD over the whole video (0-1 scale).
+/// - drift: the largest total-variation distance between the colour histogram of the first
+///   two seconds and that of any later two-second window (0 = same colours, 1 = disjoint).
+public struct FrameMetrics: Sendable {
+    public struct Report: Sendable, Hashable, Codable {
+        public var seamJumpRatio: Double
+        public var worstSeamJumpRatio: Double
+        public var flicker: Double
+        public var drift: Double
+    }
+
+    let seams: [Range<Int>]
+    let cuts: Set<Int>
+    let windowFrames: Int
+    private var previous: [UInt8]?
+    private var differences: [Double] = []
+    private var reference: [Double]?
+    private var histogram = [Double](repeating: 0, count: 48)
+    private var histogramFrames = 0
+    private var drift = 0.0
+
+    /// `seams`: the frame ranges whose transitions are seams; `cuts`: first frames of shots
+    /// (hard cuts are not counted); `fps` sets the two-second drift windows.
+    public init(seams: [Range<Int>], cuts: Set<Int> = [], fps: Int) {
+        self.seams = seams
+        self.cuts = cuts
+        windowFrames = max(1, 2 * fps)
+    }
+
+    public mutating func add(_ rgb: [UInt8]) {
+        let frame = differences.count + (previous == nil ? 0 : 1)
+        if let previous, !cuts.contains(frame) {
+            var sum = 0
+            for i in 0..<rgb.count { sum += abs(Int(rgb[i]) - Int(previous[i])) }
+            differences.append(Double(sum) / Double(rgb.count) / 255)
+        } else if previous != nil {
+            differences.append(.nan)
+        }
+        previous = rgb
+        for pixel in stride(from: 0, to: rgb.count, by: 3) {
+            for channel in 0..<3 { histogram[channel * 16 + Int(rgb[pixel + channel]) >> 4] += 1 }
+        }
+        histogramFrames += 1
+        if histogramFrames == windowFrames { closeWindow() }
+    }
+
+    private mutating func closeWindow() {
+        let total = histogram.reduce(0, +)
+        let normalized = histogram.map { $0 / total }
+        if let reference {
+            drift = max(drift, zip(normalized, reference).reduce(0) { $0 + abs($1.0 - $1.1) } / 2 / 3)
+        } else {
+            reference = normalized
+        }
+        histogram = [Double](repeating: 0, count: 48)
+        histogramFrames = 0
+    }
+
+    /// The metrics of every frame added so far.
+    public func report() -> Report {
+        // differences[i] is the change from frame i to frame i + 1.
+        let inSeam = { (i: Int) in self.seams.contains { $0.lowerBound <= i + 1 && i + 1 < $0.upperBound } }
+        let valid = differences.indices.filter { !differences[$0].isNaN }
+        let outside = valid.filter { !inSeam($0) }.map { differences[$0] }.sorted()
+        let median = outside.isEmpty ? 0 : outside[outside.count / 2]
+        let ratios = seams.map { seam -> Double in
+            let inside = valid.filter { seam.lowerBound <= $0 + 1 && $0 + 1 < seam.upperBound }.map { differences[$0] }
+            guard !inside.isEmpty, median > 0 else { return 1 }
+            return inside.reduce(0, +) / Double(inside.count) / median
+        }
+        let flicker = valid.isEmpty ? 0 : valid.map { differences[$0] }.reduce(0, +) / Double(valid.count)
+        return Report(
+            seamJumpRatio: ratios.isEmpty ? 1 : ratios.reduce(0, +) / Double(ratios.count), worstSeamJumpRatio: ratios.max() ?? 1,
+            flicker: flicker, drift: drift)
+    }
+}

@@ -1,0 +1,79 @@
+import ReelCore
+import ReelPlan
+
+/// Builds a task's conditioning from the committed outputs of the tasks it depends on:
+/// keyframes inside a chunk, the previous chunk's tail (autoregressive), the blended chunks
+/// around a seam. Pure apart from `latents`, which reads a committed unit's artifact.
+public struct ConditioningAssembler {
+    public let spec: JobSpec
+    public let plan: Plan
+    /// The committed latents of a unit (in its own local layout).
+    public let latents: (Int) throws -> [Float]
+
+    public init(spec: JobSpec, plan: Plan, latents: @escaping (Int) throws -> [Float]) {
+        self.spec = spec
+        self.plan = plan
+        self.latents = latents
+    }
+
+    /// The conditioning of `unit`, rounded as it travels (Float16), so every path agrees.
+    public func conditioning(unit: Int) throws -> Conditioning {
+        let exact = try assemble(unit: unit)
+        let round = { (values: [Float]) in try! LatentCodec.decode(LatentCodec.encode(values), expectedCount: values.count) }
+        return Conditioning(pinned: exact.pinned.mapValues(round), initial: exact.initial.map(round))
+    }
+
+    func assemble(unit: Int) throws -> Conditioning {
+        let entry = plan.units[unit]
+        switch entry.stage {
+        case .keyframes:
+            return .none
+        case .chunks:
+            let chunk = plan.chunks[entry.index]
+            var pinned: [Int: [Float]] = [:]
+            if plan.mode == .rolling, let keyframeUnit = plan.unit(.keyframes, chunk.shot) {
+                let shot = plan.shots[chunk.shot]
+                let keyframes = try latents(keyframeUnit)
+                for (k, frame) in shot.keyframes.enumerated() where chunk.region.frames.contains(frame) {
+                    pinned[frame - chunk.region.frames.lowerBound] = crop(keyframes, frame: k, to: chunk.region)
+                }
+            }
+            if plan.mode == .autoregressive, let previousUnit = entry.dependencies.first(where: { plan.units[$0].stage == .chunks }) {
+                let previous = plan.chunks[plan.units[previousUnit].index]
+                let values = try latents(previousUnit)
+                let perFrame = plan.grid.channels * chunk.region.rows.count * chunk.region.columns.count
+                for frame in chunk.region.frames where previous.region.frames.contains(frame) {
+                    let local = frame - previous.region.frames.lowerBound
+                    pinned[frame - chunk.region.frames.lowerBound] = Array(values[(local * perFrame)..<((local + 1) * perFrame)])
+                }
+            }
+            return Conditioning(pinned: pinned)
+        case .seams:
+            let seam = plan.seams[entry.index]
+            var initial: [Float] = []
+            try Stitcher(plan: plan).stitch(
+                frames: seam.frames,
+                load: { chunk in try latents(plan.unit(.chunks, chunk.index)!) },
+                emit: { _, frame in initial += frame })
+            let perFrame = plan.grid.voxelsPerFrame
+            var pinned: [Int: [Float]] = [:]
+            let local = Array(0..<seam.context) + Array((seam.frames.count - seam.context)..<seam.frames.count)
+            for frame in local { pinned[frame] = Array(initial[(frame * perFrame)..<((frame + 1) * perFrame)]) }
+            return Conditioning(pinned: pinned, initial: initial)
+        }
+    }
+
+    /// Frame `index` of a full-frame latent block, cut to `region`'s rows and columns.
+    func crop(_ block: [Float], frame index: Int, to region: Region) -> [Float] {
+        let grid = plan.grid
+        var out: [Float] = []
+        out.reserveCapacity(grid.channels * region.rows.count * region.columns.count)
+        for channel in 0..<grid.channels {
+            for y in region.rows {
+                let start = ((index * grid.channels + channel) * grid.height + y) * grid.width
+                out += block[(start + region.columns.lowerBound)..<(start + region.columns.upperBound)]
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import ReelCore
+import ReelMetrics
+import ReelPlan
+import ReelStitch
+import ReelStore
+
+extension Reel {
+    struct Score: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Measure a video's consistency: seam jump ratio, flicker, drift; with --plan, also overlap disagreement and the procedural oracle's counts."
+        )
+
+        @Argument(help: "The video (MP4) to measure.")
+        var video: String
+
+        @Option(help: "A job id in --data: seams come from its plan, and its artifacts are scored too.")
+        var plan: Int64?
+
+        @Option(help: "Data directory holding the job.")
+        var data: String = "reel-data"
+
+        @Option(help: "Seam frame ranges instead of a plan, e.g. 40-48,80-88.")
+        var seams: String?
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func validate() throws {
+            if plan != nil && seams != nil { throw ValidationError("give --plan or --seams, not both") }
+        }
+
+        func run() throws {
+            ProcessSetup.start()
+            let info = try VideoProbe.probe(video)
+            var seamRanges: [Range<Int>] = []
+            var job: (spec: JobSpec, plan: Plan, store: Store, id: Int64)?
+            if let plan {
+                let store = try Store(path: "\(data)/reel.sqlite")
+                guard let record = try store.job(plan) else { throw ReelError(.notFound, "no job \(plan) in \(data)") }
+                let spec = try record.spec()
+                let planned = Planner.plan(spec)
+                seamRanges = ConsistencyScorer.seamRanges(planned)
+                job = (spec, planned, store, plan)
+            } else if let seams {
+                seamRanges = try seams.split(separator: ",").map { part in
+                    let bounds = part.split(separator: "-").compactMap { Int($0) }
+                    guard bounds.count == 2, bounds[0] < bounds[1] else { throw ValidationError("--seams: '\(part)' is not FROM-TO") }
+                    return bounds[0]..<bounds[1]
+                }
+            }
+            var metrics = FrameMetrics(
+                seams: seamRanges, cuts: Set(job?.plan.shots.dropFirst().map(\.frames.lowerBound) ?? []), fps: info.fps)
+            try VideoProbe.frames(video, width: info.width, height: info.height) { metrics.add($0) }
+            let frames = metrics.report()
+            var report: ConsistencyReport?
+            if let job {
+                let artifacts = try ArtifactStore(root: "\(data)/artifacts")
+                let read = { (unit: Int) throws -> [Float] in
+                    let entry = job.plan.units[unit]
+                    return try LatentCodec.decode(
+                        try artifacts.read(artifacts.chunkPath(job: job.id, stage: entry.stage.rawValue, chunk: entry.index)),
+                        expectedCount: Planner.work(job.spec, job.plan, unit: unit).resultCount)
+                }
+                let load = { (chunk: Chunk) throws -> [Float] in try read(job.plan.unit(.chunks, chunk.index)!) }
+                let seams = SeamOverride(plan: job.plan, read: read)
+                report = try ConsistencyScorer.score(
+                    spec: job.spec, plan: job.plan, frames: frames, chunk: { try read(job.plan.unit(.chunks, $0)!) },
+                    final: { range in
+                        var latents: [Float] = []
+                        try Stitcher(plan: job.plan).stitch(frames: range, load: load, override: seams.frame) { _, frame in latents += frame
+                        }
+                        return latents
+                    })
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                let data = report.map { try? encoder.encode($0) } ?? (try? encoder.encode(frames))
+                print(String(decoding: data ?? Data(), as: UTF8.self))
+                return
+            }
+            print(
+                String(
+                    format: "seam jump ratio  %.3f (worst %.3f, %d seams)", frames.seamJumpRatio, frames.worstSeamJumpRatio,
+                    seamRanges.count))
+            print(String(format: "flicker          %.5f", frames.flicker))
+            print(String(format: "drift            %.4f", frames.drift))
+            if let report {
+                print(String(format: "overlap disagreement before blending  %.4f", report.overlapDisagreement))
+                print(
+                    "oracle, chunks as sampled: \(report.chunkSeamsDisagreeing) of \(report.neighbourPairs) seams disagree; \(report.chunkTakeDisagreements) take / \(report.chunkPathDisagreements) lane-path disagreements"
+                )
+                print(
+                    "oracle, final video:       \(report.seamsDisagreeing) of \(report.neighbourPairs) seams disagree; \(report.takeDisagreements) take / \(report.pathDisagreements) lane-path disagreements; \(report.takesAgainstMajority) windows against the majority take"
+                )
+            }
+        }
+    }
+}
+
+/// ffprobe and ffmpeg, for reading a video back.
+enum VideoProbe {
+    static func probe(_ path: String) throws -> (width: Int, height: Int, fps: Int) {
+        let out = try run([
+            "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries", "stream=width,height,r_frame_rate", "-of", "csv=p=0", path,
+        ])
+        let fields = String(decoding: out, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
+        guard fields.count == 3, let width = Int(fields[0]), let height = Int(fields[1]) else {
+            throw ReelError(.usage, "\(path) is not a video ffprobe can read")
+        }
+        let rate = fields[2].split(separator: "/").compactMap { Double($0) }
+        return (width, height, Int(((rate.first ?? 24) / (rate.count > 1 ? rate[1] : 1)).rounded()))
+    }
+
+    static func frames(_ path: String, width: Int, height: Int, each: ([UInt8]) -> Void) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["ffmpeg", "-v", "error", "-i", path, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let size = width * height * 3
+        var buffer = Data()
+        while true {
+            let chunk = pipe.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            buffer.append(chunk)
+            while buffer.count >= size {
+                each([UInt8](buffer.prefix(size)))
+                buffer.removeFirst(size)
+            }
+        }
+        process.waitUntilExit()
+    }
+
+    static func run(_ arguments: [String]) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return data
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import ReelCore
+import ReelMetrics
+import ReelPlan
+import ReelStitch
+import Testing
+
+/// The consistency pipeline against the procedural oracle, run in-process exactly as the farm
+/// runs it (see `Reference.run`), on a small spec so it stays fast in a debug build.
+@Suite(.serialized) struct ConsistencyTests {
+    func report(_ mode: ConsistencyMode, seed: UInt64 = 7) throws -> ConsistencyReport {
+        let spec = JobSpec(
+            name: "c", prompt: "three kites drifting over rolling hills at dusk", seconds: 12, fps: 12, width: 96, height: 48,
+            seed: seed, steps: 8, chunkFrames: 24, overlap: 6, output: "/unused.mp4", consistency: mode, keyframeEvery: 12)
+        let run = try Reference.run(spec)
+        var frames = FrameMetrics(seams: ConsistencyScorer.seamRanges(run.plan), fps: spec.fps)
+        let seams = SeamOverride(plan: run.plan) { run.outputs[$0]! }
+        let load = { (chunk: Chunk) in run.outputs[run.plan.unit(.chunks, chunk.index)!]! }
+        _ = try VideoAssembler.stitch(spec: spec, plan: run.plan, load: load, override: seams.frame) { _, rgb in frames.add(rgb) }
+        return try ConsistencyScorer.score(
+            spec: spec, plan: run.plan, frames: frames.report(), chunk: { run.outputs[run.plan.unit(.chunks, $0)!]! },
+            final: { range in
+                var latents: [Float] = []
+                try Stitcher(plan: run.plan).stitch(frames: range, load: load, override: seams.frame) { _, frame in latents += frame }
+                return latents
+            })
+    }
+
+    @Test func independentChunksDisagreeAndRollingRemovesIt() throws {
+        let independent = try report(.independent)
+        #expect(independent.seamsDisagreeing * 2 > independent.neighbourPairs, "most independent seams disagree: \(independent)")
+        #expect(independent.overlapDisagreement > 0.01)
+        let rolling = try report(.rolling)
+        #expect(rolling.takeDisagreements == 0 && rolling.takesAgainstMajority == 0, "keyframes fix the take: \(rolling)")
+        #expect(rolling.pathDisagreements == 0 && rolling.seamsDisagreeing == 0, "the seam pass leaves no path disagreement: \(rolling)")
+        #expect(rolling.frames.drift < independent.frames.drift || independent.takeDisagreements == 0)
+    }
+
+    @Test func keyframesAloneLeavePathDisagreementsThatTheSeamPassRemoves() throws {
+        // Chunks pinned to keyframes agree on the take, but may still disagree on a sprite's path
+        // where they overlap: that is the seam pass's job.
+        let rolling = try report(.rolling, seed: 11)
+        #expect(rolling.chunkTakeDisagreements == 0)
+        #expect(rolling.chunkPathDisagreements > 0, "this seed has path disagreements before the seam pass: \(rolling)")
+        #expect(rolling.pathDisagreements == 0)
+    }
+
+    @Test func autoregressiveChunksAgreeExactlyInTheirOverlaps() throws {
+        let serial = try report(.autoregressive)
+        #expect(serial.overlapDisagreement == 0)
+        #expect(serial.chunkTakeDisagreements == 0 && serial.chunkPathDisagreements == 0)
+    }
+}

@@ -1,0 +1,62 @@
+import ReelCore
+import Testing
+
+@testable import ReelPlan
+
+@Suite struct ConsistencyPlanTests {
+    func spec(_ mode: ConsistencyMode, seconds: Double = 20, shots: [JobSpec.Shot] = []) -> JobSpec {
+        JobSpec(
+            name: "t", prompt: "p", seconds: seconds, fps: 12, width: 64, height: 48, seed: 1, chunkFrames: 24, overlap: 4,
+            output: "o.mp4", consistency: mode, keyframeEvery: 12, shots: shots)
+    }
+
+    @Test func independentPlansChunksOnly() {
+        let plan = Planner.plan(spec(.independent))
+        #expect(plan.units.allSatisfy { $0.stage == .chunks && $0.dependencies.isEmpty })
+        #expect(plan.seams.isEmpty)
+    }
+
+    @Test func rollingPinsChunksToJointKeyframesAndAddsNonOverlappingSeams() {
+        let plan = Planner.plan(spec(.rolling))
+        #expect(plan.units.first == WorkUnit(stage: .keyframes, index: 0, dependencies: []))
+        #expect(plan.shots[0].keyframes == Array(stride(from: 0, to: 240, by: 12)))
+        let chunkUnits = plan.units.filter { $0.stage == .chunks }
+        #expect(chunkUnits.count == plan.chunks.count && chunkUnits.allSatisfy { $0.dependencies == [0] })
+        #expect(plan.seams.count == plan.windows.count - 1, "one seam per overlap")
+        for (a, b) in zip(plan.seams, plan.seams.dropFirst()) {
+            #expect(a.frames.upperBound <= b.frames.lowerBound, "seam windows never overlap, so they run in parallel")
+        }
+        for seam in plan.seams {
+            let overlap = plan.windows[seam.after].lowerBound..<plan.windows[seam.before].upperBound
+            #expect(
+                seam.frames.contains(overlap.lowerBound) && seam.frames.contains(overlap.upperBound - 1), "the window covers its overlap")
+            #expect(seam.context >= 1 && 2 * seam.context < seam.frames.count)
+            let unit = plan.units[plan.unit(.seams, seam.index)!]
+            #expect(Set(unit.dependencies) == [plan.unit(.chunks, seam.before)!, plan.unit(.chunks, seam.after)!])
+        }
+    }
+
+    @Test func autoregressiveChainsEachChunkToTheOneBefore() {
+        let plan = Planner.plan(spec(.autoregressive))
+        let chunkUnits = plan.units.filter { $0.stage == .chunks }
+        #expect(chunkUnits[0].dependencies.isEmpty)
+        for (index, unit) in chunkUnits.enumerated().dropFirst() { #expect(unit.dependencies == [index - 1]) }
+    }
+
+    @Test func shotsNeverShareAWindowAndEachUsesItsPrompt() {
+        let plan = Planner.plan(spec(.rolling, seconds: 20, shots: [.init(prompt: "a", start: 0), .init(prompt: "b", start: 8)]))
+        #expect(plan.shots.map(\.frames) == [0..<96, 96..<240])
+        for window in plan.windows { #expect(window.upperBound <= 96 || window.lowerBound >= 96, "\(window) crosses the cut") }
+        #expect(
+            plan.seams.allSatisfy {
+                plan.shots[$0.shot].frames.contains($0.frames.lowerBound) && $0.frames.upperBound <= plan.shots[$0.shot].frames.upperBound
+            })
+        let spec = spec(.rolling, seconds: 20, shots: [.init(prompt: "a", start: 0), .init(prompt: "b", start: 8)])
+        for unit in plan.units.indices {
+            let work = Planner.work(spec, plan, unit: unit)
+            let shot = work.region.frames.lowerBound >= 96 ? "b" : "a"
+            #expect(work.prompt == shot)
+        }
+        #expect(plan.units.filter { $0.stage == .keyframes }.count == 2, "keyframes per shot")
+    }
+}
