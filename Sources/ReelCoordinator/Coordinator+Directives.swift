@@ -38,12 +38,20 @@ extension Coordinator {
         var assignment = assignment
         do {
             if let (job, unit) = unit(of: assignment.lease.task), let entry = plans[job] {
-                assignment.conditioning = try ConditioningAssembler(spec: entry.spec, plan: entry.plan) { dependency in
-                    let work = Planner.work(entry.spec, entry.plan, unit: dependency)
-                    return try LatentCodec.decode(
-                        try self.artifacts.read(entry.artifactPath(self.artifacts, job: job, unit: dependency)),
-                        expectedCount: work.resultCount)
-                }.conditioning(unit: unit)
+                let read = { (unit: Int) throws -> [Float] in
+                    try LatentCodec.decode(
+                        try self.artifacts.read(entry.artifactPath(self.artifacts, job: job, unit: unit)),
+                        expectedCount: Planner.work(entry.spec, entry.plan, unit: unit).resultCount)
+                }
+                let readFrame = { (unit: Int, local: Int) throws -> [Float] in
+                    let work = Planner.work(entry.spec, entry.plan, unit: unit)
+                    let perFrame = work.resultCount / work.frameCount
+                    let bytes = try self.artifacts.read(
+                        entry.artifactPath(self.artifacts, job: job, unit: unit), offset: local * perFrame * 2, count: perFrame * 2)
+                    return try LatentCodec.decode(bytes, expectedCount: perFrame)
+                }
+                assignment.conditioning = try ConditioningAssembler(spec: entry.spec, plan: entry.plan, latents: read, frame: readFrame)
+                    .conditioning(unit: unit)
             }
             try store.recordLease(
                 task: assignment.lease.task, attempt: Int(assignment.lease.attempt), worker: worker, expiresAt: expiresAt, now: now())
@@ -83,7 +91,7 @@ extension Coordinator {
     /// The job and plan unit of a task id.
     func unit(of task: Int64) -> (job: Int64, unit: Int)? {
         for (job, entry) in plans {
-            if let unit = entry.taskOfUnit.firstIndex(of: task) { return (job, unit) }
+            if let unit = entry.unitOfTask[task] { return (job, unit) }
         }
         return nil
     }

@@ -124,16 +124,21 @@ extension Coordinator {
 
     func collectEncodes() {
         for finished in encoder.takeFinished() {
+            guard let result = finished.result else {
+                if let report = finished.consistency, let json = try? JSONCoding.encoder.encode(report) {
+                    do { try store.recordConsistency(job: finished.job, json: String(decoding: json, as: UTF8.self)) } catch {
+                        logger.error("cannot record the consistency of job \(finished.job): \(error)")
+                    }
+                }
+                continue
+            }
             encoder.forget(job: finished.job)
-            switch finished.result {
+            switch result {
             case .success(let outcome):
                 do {
                     try store.setJobState(
                         finished.job, .done, reason: nil, now: now(),
-                        latentChecksum: Checksum.hex(outcome.latentChecksum), frameChecksum: Checksum.hex(outcome.frameChecksum),
-                        consistencyJSON: finished.consistency.flatMap {
-                            try? String(decoding: JSONCoding.encoder.encode($0), as: UTF8.self)
-                        })
+                        latentChecksum: Checksum.hex(outcome.latentChecksum), frameChecksum: Checksum.hex(outcome.frameChecksum))
                     logger.info("job \(finished.job) done: \(outcome.frames) frames in \(plans[finished.job]?.spec.output ?? "?")")
                     scheduler.removeJob(finished.job)
                     plans[finished.job] = nil

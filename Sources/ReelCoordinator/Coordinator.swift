@@ -12,6 +12,15 @@ struct LoadedJob {
     let plan: Plan
     /// `taskOfUnit[unit]`: the store's task id of each unit of the plan.
     let taskOfUnit: [Int64]
+    /// The inverse of `taskOfUnit`.
+    let unitOfTask: [Int64: Int]
+
+    init(spec: JobSpec, plan: Plan, taskOfUnit: [Int64]) {
+        self.spec = spec
+        self.plan = plan
+        self.taskOfUnit = taskOfUnit
+        unitOfTask = Dictionary(uniqueKeysWithValues: taskOfUnit.enumerated().map { ($1, $0) })
+    }
 
     /// The artifact path of a unit's committed output.
     func artifactPath(_ artifacts: ArtifactStore, job: Int64, unit: Int) -> String {

@@ -9,9 +9,10 @@ import Synchronization
 /// Runs stitch-and-encode jobs on their own threads, so the coordinator's socket loop keeps
 /// serving workers meanwhile; the loop collects finished ones with ``takeFinished()``.
 final class EncodeRunner: Sendable {
+    /// An encode that ended (`result`), or, later, the consistency report of a done job.
     struct Finished: Sendable {
         let job: Int64
-        let result: Result<VideoAssembler.Outcome, ReelError>
+        let result: Result<VideoAssembler.Outcome, ReelError>?
         let consistency: ConsistencyReport?
     }
 
@@ -24,7 +25,7 @@ final class EncodeRunner: Sendable {
         progress.withLock { $0[job] = 0 }
         let thread = Thread { [self] in
             let result: Result<VideoAssembler.Outcome, ReelError>
-            var consistency: ConsistencyReport?
+            var scoring: (() -> ConsistencyReport?)?
             do {
                 let read = { (unit: Int) throws -> [Float] in
                     try LatentCodec.decode(try artifacts.read(paths[unit]), expectedCount: Planner.work(spec, plan, unit: unit).resultCount)
@@ -36,25 +37,19 @@ final class EncodeRunner: Sendable {
                 let outcome = try VideoAssembler.assemble(
                     spec: spec, plan: plan, load: load, override: seams.frame, observe: { _, rgb in frameMetrics.add(rgb) },
                     progress: { frames in self.progress.withLock { $0[job] = frames } })
-                consistency =
-                    spec.backend != .procedural
-                    ? nil
-                    : try? ConsistencyScorer.score(
-                        spec: spec, plan: plan, frames: frameMetrics.report(), chunk: { try read(plan.unit(.chunks, $0)!) },
-                        final: { frames in
-                            var latents: [Float] = []
-                            try Stitcher(plan: plan).stitch(frames: frames, load: load, override: seams.frame) { _, frame in
-                                latents += frame
-                            }
-                            return latents
-                        })
+                let frames = frameMetrics.report()
+                if spec.backend == .procedural {
+                    scoring = { try? ConsistencyScorer.score(spec: spec, plan: plan, frames: frames, read: read) }
+                }
                 result = .success(outcome)
             } catch let error as ReelError {
                 result = .failure(error)
             } catch {
                 result = .failure(ReelError(.encode, "\(error)"))
             }
-            self.finished.withLock { [consistency] in $0.append(Finished(job: job, result: result, consistency: consistency)) }
+            // The job is done as soon as its video is: scoring it (minutes for a long video) comes after.
+            self.finished.withLock { $0.append(Finished(job: job, result: result, consistency: nil)) }
+            if let report = scoring?() { self.finished.withLock { $0.append(Finished(job: job, result: nil, consistency: report)) } }
         }
         thread.name = "reel-encode-\(job)"
         thread.start()

@@ -36,6 +36,22 @@ public enum ConsistencyScorer {
         }
     }
 
+    /// Scores a job whose committed units `read(unit)` returns: chunks for the chunk-level
+    /// comparison, the final video (blend plus seam output) window by window.
+    public static func score(spec: JobSpec, plan: Plan, frames: FrameMetrics.Report, read: @escaping (Int) throws -> [Float]) throws
+        -> ConsistencyReport
+    {
+        let load = { (chunk: Chunk) throws -> [Float] in try read(plan.unit(.chunks, chunk.index)!) }
+        let seams = SeamOverride(plan: plan, read: read)
+        return try score(
+            spec: spec, plan: plan, frames: frames, chunk: { try read(plan.unit(.chunks, $0)!) },
+            final: { range in
+                var latents: [Float] = []
+                try Stitcher(plan: plan).stitch(frames: range, load: load, override: seams.frame) { _, frame in latents += frame }
+                return latents
+            })
+    }
+
     /// `chunk(index)`: a chunk's committed latents; `final(frames)`: the final video's
     /// full-frame latents over `frames`; `frames`: the frame metrics already computed.
     public static func score(

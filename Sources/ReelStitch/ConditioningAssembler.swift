@@ -9,11 +9,18 @@ public struct ConditioningAssembler {
     public let plan: Plan
     /// The committed latents of a unit (in its own local layout).
     public let latents: (Int) throws -> [Float]
+    /// One local frame of a unit's committed latents; read alone so that pinning a chunk to a
+    /// few keyframes never loads every keyframe of a long video.
+    public let frame: (_ unit: Int, _ localFrame: Int) throws -> [Float]
 
-    public init(spec: JobSpec, plan: Plan, latents: @escaping (Int) throws -> [Float]) {
+    public init(
+        spec: JobSpec, plan: Plan, latents: @escaping (Int) throws -> [Float],
+        frame: @escaping (_ unit: Int, _ localFrame: Int) throws -> [Float]
+    ) {
         self.spec = spec
         self.plan = plan
         self.latents = latents
+        self.frame = frame
     }
 
     /// The conditioning of `unit`, rounded as it travels (Float16), so every path agrees.
@@ -33,18 +40,14 @@ public struct ConditioningAssembler {
             var pinned: [Int: [Float]] = [:]
             if plan.mode == .rolling, let keyframeUnit = plan.unit(.keyframes, chunk.shot) {
                 let shot = plan.shots[chunk.shot]
-                let keyframes = try latents(keyframeUnit)
-                for (k, frame) in shot.keyframes.enumerated() where chunk.region.frames.contains(frame) {
-                    pinned[frame - chunk.region.frames.lowerBound] = crop(keyframes, frame: k, to: chunk.region)
+                for (k, keyframe) in shot.keyframes.enumerated() where chunk.region.frames.contains(keyframe) {
+                    pinned[keyframe - chunk.region.frames.lowerBound] = crop(try frame(keyframeUnit, k), to: chunk.region)
                 }
             }
             if plan.mode == .autoregressive, let previousUnit = entry.dependencies.first(where: { plan.units[$0].stage == .chunks }) {
                 let previous = plan.chunks[plan.units[previousUnit].index]
-                let values = try latents(previousUnit)
-                let perFrame = plan.grid.channels * chunk.region.rows.count * chunk.region.columns.count
-                for frame in chunk.region.frames where previous.region.frames.contains(frame) {
-                    let local = frame - previous.region.frames.lowerBound
-                    pinned[frame - chunk.region.frames.lowerBound] = Array(values[(local * perFrame)..<((local + 1) * perFrame)])
+                for shared in chunk.region.frames where previous.region.frames.contains(shared) {
+                    pinned[shared - chunk.region.frames.lowerBound] = try frame(previousUnit, shared - previous.region.frames.lowerBound)
                 }
             }
             return Conditioning(pinned: pinned)
@@ -63,14 +66,14 @@ public struct ConditioningAssembler {
         }
     }
 
-    /// Frame `index` of a full-frame latent block, cut to `region`'s rows and columns.
-    func crop(_ block: [Float], frame index: Int, to region: Region) -> [Float] {
+    /// A full frame of latents cut to `region`'s rows and columns.
+    func crop(_ block: [Float], to region: Region) -> [Float] {
         let grid = plan.grid
         var out: [Float] = []
         out.reserveCapacity(grid.channels * region.rows.count * region.columns.count)
         for channel in 0..<grid.channels {
             for y in region.rows {
-                let start = ((index * grid.channels + channel) * grid.height + y) * grid.width
+                let start = (channel * grid.height + y) * grid.width
                 out += block[(start + region.columns.lowerBound)..<(start + region.columns.upperBound)]
             }
         }

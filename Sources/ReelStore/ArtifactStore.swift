@@ -44,6 +44,24 @@ public struct ArtifactStore: Sendable {
         if directoryFD >= 0 { fsync(directoryFD); close(directoryFD) }
     }
 
+    /// Reads `count` bytes at `offset` of the artifact at `relativePath`.
+    public func read(_ relativePath: String, offset: Int, count: Int) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: "\(root)/\(relativePath)") else {
+            throw ReelError(.artifact, "artifact \(root)/\(relativePath) is missing or unreadable")
+        }
+        defer { try? handle.close() }
+        do {
+            try handle.seek(toOffset: UInt64(offset))
+            let data = try handle.read(upToCount: count) ?? Data()
+            guard data.count == count else {
+                throw ReelError(.artifact, "artifact \(relativePath) is shorter than \(offset + count) bytes")
+            }
+            return [UInt8](data)
+        } catch let error as ReelError { throw error } catch {
+            throw ReelError(.artifact, "cannot read \(relativePath): \(error.localizedDescription)")
+        }
+    }
+
     /// Reads the artifact at `relativePath`.
     public func read(_ relativePath: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: "\(root)/\(relativePath)") else {

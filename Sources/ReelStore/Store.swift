@@ -118,6 +118,11 @@ public final class Store: Sendable {
         try Int64.fetchOne(db, sql: "SELECT jobId FROM task WHERE id = ?", arguments: [task])
     }
 
+    /// Records a finished job's consistency report (JSON).
+    public func recordConsistency(job: Int64, json: String) throws {
+        try write { db in try db.execute(sql: "UPDATE job SET consistencyJSON = ? WHERE id = ?", arguments: [json, job]) }
+    }
+
     /// How many times a task of `job` was leased again after it had been committed (must be 0).
     public func recomputedAfterCommit(job: Int64) throws -> Int {
         try read { db in
@@ -147,16 +152,15 @@ public final class Store: Sendable {
     /// Moves a job to `state`, recording why.
     public func setJobState(
         _ job: Int64, _ state: JobState, reason: String?, now: Double,
-        latentChecksum: String? = nil, frameChecksum: String? = nil, consistencyJSON: String? = nil
+        latentChecksum: String? = nil, frameChecksum: String? = nil
     ) throws {
         try write { db in
             try db.execute(
                 sql: """
                     UPDATE job SET state = ?, reason = ?, updatedAt = ?,
-                      latentChecksum = COALESCE(?, latentChecksum), frameChecksum = COALESCE(?, frameChecksum),
-                      consistencyJSON = COALESCE(?, consistencyJSON)
+                      latentChecksum = COALESCE(?, latentChecksum), frameChecksum = COALESCE(?, frameChecksum)
                     WHERE id = ?
-                    """, arguments: [state, reason, now, latentChecksum, frameChecksum, consistencyJSON, job])
+                    """, arguments: [state, reason, now, latentChecksum, frameChecksum, job])
             try EventRecord(id: nil, jobId: job, taskId: nil, at: now, kind: "job-\(state.rawValue)", detail: reason ?? "").insert(db)
         }
     }

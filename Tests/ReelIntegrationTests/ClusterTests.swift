@@ -1,6 +1,7 @@
 import Foundation
 import ReelClient
 import ReelCore
+import ReelMetrics
 import ReelStore
 import ReelWire
 import ReelZMQ
@@ -25,6 +26,12 @@ import Testing
         let byLate = tasks.filter { $0.worker == "late" }.count
         #expect(byLate >= 1, "the late worker sampled \(byLate) chunk(s)")
         #expect(cluster.log("coordinator.log").contains("worker late joined"))
+        // The coordinator scores every finished job and records the report on its row.
+        try waitUntil("the job's consistency report is recorded", timeout: 60) { try cluster.store().job(job)?.consistencyJSON != nil }
+        let report = try JSONDecoder().decode(ConsistencyReport.self, from: Data(try cluster.store().job(job)!.consistencyJSON!.utf8))
+        // Keyframes fix the take everywhere; with 16-frame chunks the seam windows are too short to
+        // join every path (see Docs/consistency.md), so only takes are asserted here.
+        #expect(report.neighbourPairs == 11 && report.takeDisagreements == 0 && report.takesAgainstMajority == 0, "\(report)")
         #expect(try probe(absolute.output)["nb_read_frames"] == "144")
     }
 

@@ -64,16 +64,7 @@ extension Reel {
                         try artifacts.read(artifacts.chunkPath(job: job.id, stage: entry.stage.rawValue, chunk: entry.index)),
                         expectedCount: Planner.work(job.spec, job.plan, unit: unit).resultCount)
                 }
-                let load = { (chunk: Chunk) throws -> [Float] in try read(job.plan.unit(.chunks, chunk.index)!) }
-                let seams = SeamOverride(plan: job.plan, read: read)
-                report = try ConsistencyScorer.score(
-                    spec: job.spec, plan: job.plan, frames: frames, chunk: { try read(job.plan.unit(.chunks, $0)!) },
-                    final: { range in
-                        var latents: [Float] = []
-                        try Stitcher(plan: job.plan).stitch(frames: range, load: load, override: seams.frame) { _, frame in latents += frame
-                        }
-                        return latents
-                    })
+                report = try ConsistencyScorer.score(spec: job.spec, plan: job.plan, frames: frames, read: read)
             }
             if json {
                 let encoder = JSONEncoder()

@@ -30,7 +30,13 @@ enum Reference {
         var outputs: [Int: [Float]] = [:]
         for unit in plan.units.indices {
             let work = Planner.work(spec, plan, unit: unit)
-            let conditioning = try ConditioningAssembler(spec: spec, plan: plan) { outputs[$0]! }.conditioning(unit: unit)
+            let conditioning = try ConditioningAssembler(
+                spec: spec, plan: plan, latents: { outputs[$0]! },
+                frame: { unit, local in
+                    let perFrame = outputs[unit]!.count / Planner.work(spec, plan, unit: unit).frameCount
+                    return Array(outputs[unit]![(local * perFrame)..<((local + 1) * perFrame)])
+                }
+            ).conditioning(unit: unit)
             let latents = ChunkSampler.sample(work, conditioning: conditioning)
             outputs[unit] = try LatentCodec.decode(LatentCodec.encode(latents), expectedCount: work.resultCount)
         }
