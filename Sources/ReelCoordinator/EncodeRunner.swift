@@ -64,7 +64,5 @@ final class EncodeRunner: Sendable {
 
     func framesEncoded(job: Int64) -> Int? { progress.withLock { $0[job] } }
 
-    var running: Int { progress.withLock { $0.count } }
-
     func forget(job: Int64) { progress.withLock { $0[job] = nil } }
 }

@@ -5,8 +5,6 @@ import ReelCore
 /// The coordinator's durable state: one SQLite file in WAL mode with full fsync on commit,
 /// written by one connection. Every method is one transaction.
 public final class Store: Sendable {
-    /// The stage name of chunk sampling tasks.
-    public static let chunkStage = "chunks"
 
     private let database: DatabaseQueue
     public let path: String
