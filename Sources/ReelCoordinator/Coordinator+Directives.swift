@@ -37,21 +37,10 @@ extension Coordinator {
     private func dispatch(_ worker: WorkerID, _ assignment: TaskAssignment, expiresAt: Double) {
         var assignment = assignment
         do {
-            if let (job, unit) = unit(of: assignment.lease.task), let entry = plans[job] {
-                let read = { (unit: Int) throws -> [Float] in
-                    try LatentCodec.decode(
-                        try self.artifacts.read(entry.artifactPath(self.artifacts, job: job, unit: unit)),
-                        expectedCount: Planner.work(entry.spec, entry.plan, unit: unit).resultCount)
-                }
-                let readFrame = { (unit: Int, local: Int) throws -> [Float] in
-                    let work = Planner.work(entry.spec, entry.plan, unit: unit)
-                    let perFrame = work.resultCount / work.frameCount
-                    let bytes = try self.artifacts.read(
-                        entry.artifactPath(self.artifacts, job: job, unit: unit), offset: local * perFrame * 2, count: perFrame * 2)
-                    return try LatentCodec.decode(bytes, expectedCount: perFrame)
-                }
-                assignment.conditioning = try ConditioningAssembler(spec: entry.spec, plan: entry.plan, latents: read, frame: readFrame)
-                    .conditioning(unit: unit)
+            if let (job, unit) = unit(of: assignment.lease.task), let committed = jobArtifacts(job) {
+                assignment.conditioning = try ConditioningAssembler(
+                    spec: committed.spec, plan: committed.plan, latents: committed.latents, frame: committed.frame
+                ).conditioning(unit: unit)
             }
             try store.recordLease(
                 task: assignment.lease.task, attempt: Int(assignment.lease.attempt), worker: worker, expiresAt: expiresAt, now: now())
@@ -72,7 +61,7 @@ extension Coordinator {
         guard latents.count == expected else {
             return .commitFailed(lease, reason: "result holds \(latents.count) bytes, the task needs \(expected)", diskFull: false)
         }
-        let path = entry.artifactPath(artifacts, job: job, unit: chunk)
+        let path = jobArtifacts(job)!.path(chunk)
         do {
             try artifacts.write(latents, to: path)
             let committed = try store.commitResult(
@@ -86,6 +75,11 @@ extension Coordinator {
         } catch {
             return .commitFailed(lease, reason: "\(error)", diskFull: false)
         }
+    }
+
+    /// The committed outputs of a loaded job.
+    func jobArtifacts(_ job: Int64) -> JobArtifacts? {
+        plans[job].map { JobArtifacts(job: job, spec: $0.spec, plan: $0.plan, store: artifacts) }
     }
 
     /// The job and plan unit of a task id.

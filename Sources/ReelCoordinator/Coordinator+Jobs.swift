@@ -117,9 +117,7 @@ extension Coordinator {
         guard let entry = plans[job], encoder.framesEncoded(job: job) == nil else { return }
         recordJobState(job, .encoding, reason: nil)
         logger.info("job \(job): all \(entry.plan.units.count) tasks committed; stitching and encoding \(entry.spec.output)")
-        encoder.start(
-            job: job, spec: entry.spec, plan: entry.plan, artifacts: artifacts,
-            paths: entry.plan.units.indices.map { entry.artifactPath(artifacts, job: job, unit: $0) })
+        encoder.start(jobArtifacts(job)!)
     }
 
     func collectEncodes() {

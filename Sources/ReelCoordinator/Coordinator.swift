@@ -21,11 +21,6 @@ struct LoadedJob {
         self.taskOfUnit = taskOfUnit
         unitOfTask = Dictionary(uniqueKeysWithValues: taskOfUnit.enumerated().map { ($1, $0) })
     }
-
-    /// The artifact path of a unit's committed output.
-    func artifactPath(_ artifacts: ArtifactStore, job: Int64, unit: Int) -> String {
-        artifacts.chunkPath(job: job, stage: plan.units[unit].stage.rawValue, chunk: plan.units[unit].index)
-    }
 }
 
 /// How a coordinator is set up.

@@ -20,20 +20,18 @@ final class EncodeRunner: Sendable {
     private let progress = Mutex<[Int64: Int]>([:])
 
     /// Starts assembling `job`'s video from its committed chunk artifacts.
-    /// `paths[unit]` is the artifact of each unit of the plan.
-    func start(job: Int64, spec: JobSpec, plan: Plan, artifacts: ArtifactStore, paths: [String]) {
+    /// Starts assembling a job's video from its committed outputs.
+    func start(_ committed: JobArtifacts) {
+        let job = committed.job, spec = committed.spec, plan = committed.plan
         progress.withLock { $0[job] = 0 }
         let thread = Thread { [self] in
             let result: Result<VideoAssembler.Outcome, ReelError>
             var scoring: (() -> ConsistencyReport?)?
             do {
-                let read = { (unit: Int) throws -> [Float] in
-                    try LatentCodec.decode(try artifacts.read(paths[unit]), expectedCount: Planner.work(spec, plan, unit: unit).resultCount)
-                }
+                let read = committed.latents
                 let load = { (chunk: Chunk) throws -> [Float] in try read(plan.unit(.chunks, chunk.index)!) }
                 let seams = SeamOverride(plan: plan, read: read)
-                var frameMetrics = FrameMetrics(
-                    seams: ConsistencyScorer.seamRanges(plan), cuts: Set(plan.shots.dropFirst().map(\.frames.lowerBound)), fps: spec.fps)
+                var frameMetrics = FrameMetrics(plan: plan, fps: spec.fps)
                 let outcome = try VideoAssembler.assemble(
                     spec: spec, plan: plan, load: load, override: seams.frame, observe: { _, rgb in frameMetrics.add(rgb) },
                     progress: { frames in self.progress.withLock { $0[job] = frames } })

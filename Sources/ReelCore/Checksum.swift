@@ -1,11 +1,23 @@
-/// FNV-1a (64-bit) over bytes: the checksum of latent payloads and artifact files.
+/// FNV-1a (64-bit) over bytes: the checksum of latent payloads, artifact files and stitched
+/// videos, and the hash that turns a prompt into a world.
 public enum Checksum {
-    public static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
-        bytes.withUnsafeBufferPointer { buffer in
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in buffer { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            return hash
+    /// FNV-1a fed in pieces: equal to ``fnv1a(_:)`` over the concatenation.
+    public struct Running: Sendable {
+        public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+        public init() {}
+
+        public mutating func add(_ bytes: UnsafeRawBufferPointer) {
+            var hash = value
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            value = hash
         }
+    }
+
+    public static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+        var running = Running()
+        bytes.withUnsafeBytes { running.add($0) }
+        return running.value
     }
 
     /// The checksum as 16 hex digits, as stored in the database.

@@ -25,6 +25,13 @@ public struct ConsistencyReport: Sendable, Hashable, Codable {
     public var takesAgainstMajority: Int
 }
 
+extension FrameMetrics {
+    /// Frame metrics for a planned job: its overlaps are the seams, its shot changes the cuts.
+    public init(plan: Plan, fps: Int) {
+        self.init(seams: ConsistencyScorer.seamRanges(plan), cuts: Set(plan.shots.dropFirst().map(\.frames.lowerBound)), fps: fps)
+    }
+}
+
 /// Computes a ``ConsistencyReport`` from a job's committed latents. Pure apart from the closures.
 public enum ConsistencyScorer {
     /// The overlap frame ranges of neighbouring windows within each shot.

@@ -106,11 +106,7 @@ public struct ProceduralWorld: Sendable {
         sky[(take * 3 + channel) * grid.height + y] + pattern[(channel * grid.height + y) * grid.width + x]
     }
 
-    static func hash(_ text: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
-    }
+    static func hash(_ text: String) -> UInt64 { Checksum.fnv1a(Array(text.utf8)) }
 }
 
 /// One outcome of the world's randomness: the take and every sprite's keypoint per boundary.

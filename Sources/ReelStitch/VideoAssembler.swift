@@ -38,7 +38,7 @@ public enum VideoAssembler {
         spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]? = { _ in nil },
         frame: (Int, [UInt8]) throws -> Void
     ) throws -> Outcome {
-        var latentHash = RunningChecksum(), frameHash = RunningChecksum()
+        var latentHash = Checksum.Running(), frameHash = Checksum.Running()
         try Stitcher(plan: plan).stitch(load: load, override: override) { index, latents in
             latents.withUnsafeBytes { latentHash.add($0) }
             let rgb = FrameDecoder.rgb8(latents, width: spec.width, height: spec.height)
@@ -46,16 +46,5 @@ public enum VideoAssembler {
             try frame(index, rgb)
         }
         return Outcome(frames: plan.grid.frames, latentChecksum: latentHash.value, frameChecksum: frameHash.value)
-    }
-}
-
-/// FNV-1a fed in pieces; equal to ``Checksum/fnv1a(_:)`` over the concatenation.
-struct RunningChecksum {
-    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-
-    mutating func add(_ bytes: UnsafeRawBufferPointer) {
-        var hash = value
-        for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        value = hash
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReelCoordinator
 import ReelCore
 import ReelMetrics
 import ReelPlan
@@ -51,20 +52,14 @@ extension Reel {
                     return bounds[0]..<bounds[1]
                 }
             }
-            var metrics = FrameMetrics(
-                seams: seamRanges, cuts: Set(job?.plan.shots.dropFirst().map(\.frames.lowerBound) ?? []), fps: info.fps)
+            var metrics = job.map { FrameMetrics(plan: $0.plan, fps: info.fps) } ?? FrameMetrics(seams: seamRanges, fps: info.fps)
             try VideoProbe.frames(video, width: info.width, height: info.height) { metrics.add($0) }
             let frames = metrics.report()
             var report: ConsistencyReport?
             if let job {
-                let artifacts = try ArtifactStore(root: "\(data)/artifacts")
-                let read = { (unit: Int) throws -> [Float] in
-                    let entry = job.plan.units[unit]
-                    return try LatentCodec.decode(
-                        try artifacts.read(artifacts.chunkPath(job: job.id, stage: entry.stage.rawValue, chunk: entry.index)),
-                        expectedCount: Planner.work(job.spec, job.plan, unit: unit).resultCount)
-                }
-                report = try ConsistencyScorer.score(spec: job.spec, plan: job.plan, frames: frames, read: read)
+                let committed = JobArtifacts(
+                    job: job.id, spec: job.spec, plan: job.plan, store: try ArtifactStore(root: "\(data)/artifacts"))
+                report = try ConsistencyScorer.score(spec: job.spec, plan: job.plan, frames: frames, read: committed.latents)
             }
             if json {
                 let encoder = JSONEncoder()
