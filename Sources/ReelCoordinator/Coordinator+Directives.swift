@@ -7,19 +7,21 @@ import ReelWire
 
 /// Carrying out the scheduler's directives: persist first, then speak.
 extension Coordinator {
+    /// Carries out directives in order. Dispatches and commits are deferred to ``flush()``,
+    /// which records a whole drain's worth of them in one transaction each.
     func execute(_ directives: [SchedulerDirective], payload: TaskResult? = nil) {
         for directive in directives {
             switch directive {
             case .dispatch(let worker, let assignment, let expiresAt):
-                dispatch(worker, assignment, expiresAt: expiresAt)
+                deferredDispatches.append((worker, assignment, expiresAt))
             case .commit(let worker, let lease, let job, let chunk):
                 guard let payload, payload.lease == lease else { continue }
-                let outcome = commit(worker: worker, lease: lease, job: job, chunk: chunk, latents: payload.latents)
-                execute(scheduler.handle(outcome, now: now()))
+                deferredCommits.append(DeferredCommit(worker: worker, lease: lease, job: job, chunk: chunk, latents: payload.latents))
             case .requeue(let task, let reason):
                 logger.info("requeued task \(task): \(reason)")
                 do { try store.requeue(task: task, reason: reason, now: now()) } catch { logger.error("\(error)") }
             case .send(let worker, let message):
+                if case .ack(let lease) = message { metrics.committed(lease, at: now()) }
                 send(worker, message)
             case .chunksComplete(let job):
                 startEncode(job)
@@ -33,48 +35,114 @@ extension Coordinator {
         }
     }
 
-    /// Records the lease, then sends the task; a task whose lease cannot be recorded is not sent.
-    private func dispatch(_ worker: WorkerID, _ assignment: TaskAssignment, expiresAt: Double) {
-        var assignment = assignment
-        do {
-            if let (job, unit) = unit(of: assignment.lease.task), let committed = jobArtifacts(job) {
-                assignment.conditioning = try ConditioningAssembler(
-                    spec: committed.spec, plan: committed.plan, latents: committed.latents, frame: committed.frame
-                ).conditioning(unit: unit)
+    /// Commits deferred results (artifacts with one file-system flush, rows in one
+    /// transaction), tells the scheduler, then records deferred leases in one transaction and
+    /// sends their tasks. Repeats until nothing is deferred.
+    func flush() {
+        while !deferredCommits.isEmpty || !deferredDispatches.isEmpty {
+            let commits = deferredCommits
+            deferredCommits = []
+            if !commits.isEmpty {
+                metrics.commitBatches += 1
+                for (lease, outcome) in zip(commits.map(\.lease), commitAll(commits)) {
+                    execute(scheduler.handle(outcome, now: now()))
+                    if case .committed = outcome { metrics.tasksCommitted += 1 } else { metrics.forget(lease) }
+                }
             }
-            try store.recordLease(
-                task: assignment.lease.task, attempt: Int(assignment.lease.attempt), worker: worker, expiresAt: expiresAt, now: now())
-            send(worker, .task(assignment))
-            logger.debug("dispatched \(assignment.lease) to \(worker)")
-        } catch {
-            let error = error as? ReelError ?? ReelError(.store, "\(error)")
-            logger.error("cannot record the lease of \(assignment.lease): \(error)")
-            execute(
-                scheduler.handle(.dispatchFailed(assignment.lease, reason: error.message, diskFull: error.code == .diskFull), now: now()))
+            let dispatches = deferredDispatches
+            deferredDispatches = []
+            dispatchAll(dispatches)
         }
     }
 
-    /// Writes the artifact durably, then commits the row; the ACK goes out only after both.
-    private func commit(worker: WorkerID, lease: LeaseRef, job: Int64, chunk: Int, latents: [UInt8]) -> SchedulerEvent {
-        guard let entry = plans[job] else { return .commitFailed(lease, reason: "job \(job) is not loaded", diskFull: false) }
-        let expected = Planner.work(entry.spec, entry.plan, unit: chunk).resultCount * 2
-        guard latents.count == expected else {
-            return .commitFailed(lease, reason: "result holds \(latents.count) bytes, the task needs \(expected)", diskFull: false)
+    /// Records the leases, then sends the tasks; a task whose lease cannot be recorded is not sent.
+    private func dispatchAll(_ dispatches: [(worker: WorkerID, assignment: TaskAssignment, expiresAt: Double)]) {
+        guard !dispatches.isEmpty else { return }
+        var ready: [(worker: WorkerID, assignment: TaskAssignment, expiresAt: Double)] = []
+        var failed: [(LeaseRef, ReelError)] = []
+        for (worker, assignment, expiresAt) in dispatches {
+            var assignment = assignment
+            do {
+                if let (job, unit) = unit(of: assignment.lease.task), let committed = jobArtifacts(job) {
+                    assignment.conditioning = try ConditioningAssembler(
+                        spec: committed.spec, plan: committed.plan, latents: committed.latents, frame: committed.frame
+                    ).conditioning(unit: unit)
+                }
+                ready.append((worker, assignment, expiresAt))
+            } catch {
+                failed.append((assignment.lease, error as? ReelError ?? ReelError(.artifact, "\(error)")))
+            }
         }
-        let path = jobArtifacts(job)!.path(chunk)
+        let leases = ready.map {
+            Store.Lease(
+                task: $0.assignment.lease.task, attempt: Int($0.assignment.lease.attempt), worker: $0.worker,
+                expiresAt: $0.expiresAt)
+        }
         do {
-            try artifacts.write(latents, to: path)
-            let committed = try store.commitResult(
-                task: lease.task, attempt: Int(lease.attempt), worker: worker,
-                checksum: Checksum.hex(Checksum.fnv1a(latents)), artifact: path, now: now())
-            guard committed else { return .commitFailed(lease, reason: "the store no longer holds this lease", diskFull: false) }
-            return .committed(lease)
-        } catch let error as ReelError {
-            logger.error("commit of \(lease) failed: \(error)")
-            return .commitFailed(lease, reason: error.message, diskFull: error.code == .diskFull)
+            try store.recordLeases(leases, now: now())
+            for (worker, assignment, _) in ready {
+                send(worker, .task(assignment))
+                metrics.dispatched(assignment.lease, at: now())
+            }
         } catch {
-            return .commitFailed(lease, reason: "\(error)", diskFull: false)
+            failed += ready.map { ($0.assignment.lease, error as? ReelError ?? ReelError(.store, "\(error)")) }
         }
+        for (lease, error) in failed {
+            logger.error("cannot dispatch \(lease): \(error)")
+            execute(scheduler.handle(.dispatchFailed(lease, reason: error.message, diskFull: error.code == .diskFull), now: now()))
+        }
+    }
+
+    /// Writes the artifacts durably, then commits the rows; ACKs go out only after both.
+    private func commitAll(_ commits: [DeferredCommit]) -> [SchedulerEvent] {
+        var outcomes = [SchedulerEvent?](repeating: nil, count: commits.count)
+        var files: [(path: String, bytes: [UInt8])] = []
+        var fileOwner: [Int] = []
+        for (index, commit) in commits.enumerated() {
+            guard let entry = plans[commit.job] else {
+                outcomes[index] = .commitFailed(commit.lease, reason: "job \(commit.job) is not loaded", diskFull: false)
+                continue
+            }
+            let expected = Planner.work(entry.spec, entry.plan, unit: commit.chunk).resultCount * 2
+            guard commit.latents.count == expected else {
+                outcomes[index] = .commitFailed(
+                    commit.lease, reason: "result holds \(commit.latents.count) bytes, the task needs \(expected)", diskFull: false)
+                continue
+            }
+            files.append((jobArtifacts(commit.job)!.path(commit.chunk), commit.latents))
+            fileOwner.append(index)
+        }
+        var rows: [Store.Commit] = []
+        var rowOwner: [Int] = []
+        for (position, error) in artifacts.writeAll(files).enumerated() {
+            let index = fileOwner[position]
+            let commit = commits[index]
+            if let error {
+                logger.error("commit of \(commit.lease) failed: \(error)")
+                outcomes[index] = .commitFailed(commit.lease, reason: error.message, diskFull: error.code == .diskFull)
+                continue
+            }
+            rows.append(
+                Store.Commit(
+                    task: commit.lease.task, attempt: Int(commit.lease.attempt), worker: commit.worker,
+                    checksum: Checksum.hex(Checksum.fnv1a(commit.latents)), artifact: files[position].path))
+            rowOwner.append(index)
+        }
+        do {
+            for (index, committed) in zip(rowOwner, try store.commitResults(rows, now: now())) {
+                outcomes[index] =
+                    committed
+                    ? .committed(commits[index].lease)
+                    : .commitFailed(commits[index].lease, reason: "the store no longer holds this lease", diskFull: false)
+            }
+        } catch {
+            let error = error as? ReelError ?? ReelError(.store, "\(error)")
+            logger.error("commit of \(rows.count) result(s) failed: \(error)")
+            for index in rowOwner {
+                outcomes[index] = .commitFailed(commits[index].lease, reason: error.message, diskFull: error.code == .diskFull)
+            }
+        }
+        return outcomes.map { $0! }
     }
 
     /// The committed outputs of a loaded job.

@@ -41,7 +41,8 @@ extension Coordinator {
                 dependencies: plan.units[unit].dependencies.map { taskOfUnit[$0] })
         }
         scheduler.addJob(
-            job.id!, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true, tasks: tasks, now: now())
+            job.id!, priority: spec.dispatchPriority, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true,
+            tasks: tasks, now: now())
     }
 
     func submit(_ json: [UInt8]) -> WireMessage {

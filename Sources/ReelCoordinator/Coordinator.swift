@@ -71,6 +71,10 @@ public final class Coordinator {
     var plans: [Int64: LoadedJob] = [:]
     let encoder = EncodeRunner()
     var droppedMessages = 0
+    var deferredCommits: [DeferredCommit] = []
+    var deferredDispatches: [(worker: WorkerID, assignment: TaskAssignment, expiresAt: Double)] = []
+    /// Counts and timings of this coordinator's work (read after ``run(until:)`` returns).
+    public internal(set) var metrics = CoordinatorMetrics()
     /// Job states the store could not record yet (a full disk); retried every tick.
     var unrecordedStates: [Int64: (state: JobState, reason: String?)] = [:]
     var lastSpaceProbe = 0.0
@@ -114,22 +118,32 @@ public final class Coordinator {
                 "listening beyond loopback with no authentication: anyone who can reach \(endpoint) can submit jobs or pose as a worker")
         }
         let sockets = [socket] + (authenticator.map { [$0.socket] } ?? [])
+        let cpuAtStart = CoordinatorMetrics.threadCPUSeconds()
+        defer { metrics.cpuSeconds += CoordinatorMetrics.threadCPUSeconds() - cpuAtStart }
         while !shouldStop() {
             let ready = try ZMQSocket.poll(sockets, timeoutMilliseconds: 100)
+            metrics.eventTime = now()
             if ready.count > 1, ready[1] { authenticator?.serve() }
             if ready[0] {
-                // Drain what is waiting, bounded so timers still run under load.
+                // Drain what is waiting, bounded so timers still run under load; then commit
+                // and dispatch the whole batch at once.
                 for _ in 0..<256 {
                     guard let message = try socket.receive(maxFrames: 4) else { break }
+                    metrics.messagesReceived += 1
                     handle(message)
                 }
+                flush()
             }
+            metrics.eventTime = now()
             execute(scheduler.handle(.tick, now: now()))
             collectEncodes()
             retryUnrecordedStates()
             probeSpaceIfPaused()
+            flush()
         }
-        logger.info("coordinator stopping; peak resident memory \(Self.peakResidentMegabytes() ?? -1) MB")
+        logger.info(
+            "coordinator stopping; peak resident memory \(Self.peakResidentMegabytes() ?? -1) MB; \(metrics.tasksCommitted) tasks committed in \(metrics.commitBatches) group commits"
+        )
     }
 
     func now() -> Double { Date().timeIntervalSince1970 }
@@ -170,7 +184,7 @@ public final class Coordinator {
             send(routing, status(job))
         case .control(let job, let action):
             send(routing, control(job, action))
-        case .task, .ack, .disconnect, .submitted, .statusReply, .error:
+        case .task, .ack, .revoke, .disconnect, .submitted, .statusReply, .error:
             drop("unexpected \(decoded.name) from \(peer.debugDescription)")
         }
     }

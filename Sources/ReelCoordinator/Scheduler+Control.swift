@@ -63,9 +63,9 @@ extension Scheduler {
         jobs[job]?.state = state
         jobs[job]?.pausedForSpace = false
         for task in tasks.values where task.job == job && task.phase == .leased {
-            if let holder = task.worker { workers[holder]?.leases.remove(LeaseRef(task: task.id, attempt: task.attempt)) }
+            for (holder, holding) in task.holders { workers[holder]?.leases.remove(LeaseRef(task: task.id, attempt: holding.attempt)) }
             tasks[task.id]?.phase = .pending
-            tasks[task.id]?.worker = nil
+            tasks[task.id]?.holders = [:]
         }
         rebuildPending()
     }

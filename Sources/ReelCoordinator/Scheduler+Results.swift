@@ -3,24 +3,28 @@ import ReelWire
 
 /// Results, failures and commits: the exactly-once path.
 extension Scheduler {
-    mutating func acceptResult(from id: WorkerID, lease: LeaseRef) -> [SchedulerDirective] {
+    mutating func acceptResult(from id: WorkerID, lease: LeaseRef, now: Double) -> [SchedulerDirective] {
         guard var task = tasks[lease.task] else { return [.ignored("result for unknown task \(lease.task) from \(id)")] }
         if let state = jobs[task.job]?.state, state == .cancelled || state == .failed {
             return [.ignored("result for \(lease) of \(state) job \(task.job) from \(id)")]
         }
-        guard task.phase == .leased, task.attempt == lease.attempt, task.worker == id else {
-            let sameLease = task.attempt == lease.attempt && task.worker == id
-            let why = sameLease && (task.phase == .done || task.phase == .committing) ? "duplicate" : "stale"
-            return [
-                .ignored(
-                    "\(why) result for \(lease) from \(id) (task is \(task.phase), attempt \(task.attempt), holder \(task.worker ?? "none"))"
-                )
-            ]
+        guard task.phase == .leased, let holding = task.holders[id], holding.attempt == lease.attempt else {
+            let why = task.winner == id && (task.phase == .done || task.phase == .committing) ? "duplicate" : "stale"
+            return [.ignored("\(why) result for \(lease) from \(id) (task is \(task.phase), attempt \(task.attempt))")]
         }
-        task.phase = .committing
-        tasks[lease.task] = task
-        workers[id]?.leases.remove(lease)
+        // First result wins; the other holder (a straggler's backup) is told to drop its copy.
         var out: [SchedulerDirective] = [.commit(id, lease, job: task.job, chunk: task.chunk)]
+        for (holder, other) in task.holders.sorted(by: { $0.key < $1.key }) {
+            let otherLease = LeaseRef(task: task.id, attempt: other.attempt)
+            workers[holder]?.leases.remove(otherLease)
+            if holder != id { out.append(.send(holder, .revoke(otherLease))) }
+        }
+        recordDuration(job: task.job, now - holding.since)
+        task.phase = .committing
+        task.winner = id
+        task.attempt = lease.attempt
+        task.holders = [:]
+        tasks[lease.task] = task
         if workers[id] == nil { out.append(.send(id, .disconnect(reason: "unknown worker: send READY"))) }
         return out
     }
@@ -30,7 +34,11 @@ extension Scheduler {
         task.phase = .done
         tasks[lease.task] = task
         var out: [SchedulerDirective] = []
-        if let holder = task.worker { out.append(.send(holder, .ack(lease))) }
+        if let winner = task.winner { out.append(.send(winner, .ack(lease))) }
+        for dependent in dependents[task.id] ?? [] {
+            tasks[dependent]?.unmetDependencies -= 1
+            insertPending(dependent)
+        }
         guard var job = jobs[task.job] else { return out }
         job.remaining -= 1
         if job.remaining == 0 && job.state == .running {
@@ -42,38 +50,33 @@ extension Scheduler {
     }
 
     mutating func commitFailed(_ lease: LeaseRef, reason: String, diskFull: Bool) -> [SchedulerDirective] {
-        guard var task = tasks[lease.task], task.phase == .committing else { return [] }
-        task.phase = .pending
-        task.worker = nil
-        tasks[lease.task] = task
-        insertPending(lease.task)
-        var out: [SchedulerDirective] = [.requeue(task: lease.task, reason: "commit failed: \(reason)")]
+        guard let task = tasks[lease.task], task.phase == .committing else { return [] }
+        var out = requeue(lease.task, reason: "commit failed: \(reason)")
         if diskFull { out += pauseForSpace(task.job, reason: reason) }
         return out
     }
 
     mutating func dispatchFailed(_ lease: LeaseRef, reason: String, diskFull: Bool) -> [SchedulerDirective] {
-        guard var task = tasks[lease.task], task.phase == .leased, task.attempt == lease.attempt else { return [] }
-        if let holder = task.worker { workers[holder]?.leases.remove(lease) }
-        task.phase = .pending
-        task.worker = nil
-        tasks[lease.task] = task
-        insertPending(lease.task)
+        guard let task = tasks[lease.task], task.phase == .leased,
+            let holder = task.holders.first(where: { $0.value.attempt == lease.attempt })?.key
+        else { return [] }
         var out: [SchedulerDirective] = [.log("task \(lease.task) not dispatched: \(reason)")]
+        out += release(lease.task, from: holder, reason: "not dispatched: \(reason)")
         if diskFull { out += pauseForSpace(task.job, reason: reason) }
         return out
     }
 
     mutating func taskFailed(from id: WorkerID, lease: LeaseRef, reason: String, now: Double) -> [SchedulerDirective] {
-        guard var task = tasks[lease.task], task.phase == .leased, task.attempt == lease.attempt, task.worker == id else {
+        guard var task = tasks[lease.task], task.phase == .leased, task.holders[id]?.attempt == lease.attempt else {
             return [.ignored("failure report for \(lease) from \(id) does not match a current lease")]
         }
+        task.holders[id] = nil
         workers[id]?.leases.remove(lease)
         task.failures += 1
-        task.phase = .pending
-        task.worker = nil
         task.avoid.insert(id)
         task.notBefore = now + min(30, timings.retryBackoffSeconds * Double(1 << min(task.failures - 1, 10)))
+        let stillHeld = !task.holders.isEmpty
+        if !stillHeld { task.phase = .pending }
         tasks[lease.task] = task
         var out: [SchedulerDirective] = []
         var job = jobs[task.job]!
@@ -95,6 +98,7 @@ extension Scheduler {
                         "no worker left that can run it (blocklisted: \(job.blocklist.sorted().joined(separator: ", "))); last failure: \(reason)"
                 )
         }
+        if stillHeld { return out + [.log("worker \(id) failed task \(lease.task) (\(reason)); its other lease goes on")] }
         insertPending(lease.task)
         return out + [.requeue(task: lease.task, reason: "worker \(id) failed it: \(reason)")]
     }

@@ -15,14 +15,38 @@ public struct Scheduler: Sendable {
 
     enum Phase: Sendable, Equatable { case pending, leased, committing, done }
 
+    /// One worker's lease of a task: its attempt number and when it was given.
+    struct Holding: Sendable, Equatable {
+        var attempt: UInt32
+        var since: Double
+    }
+
+    /// Dispatch order: higher job priority first, then older jobs, then longer tasks
+    /// (longest-processing-time first shortens the tail), then plan order.
+    struct DispatchOrder: Sendable, Comparable {
+        var priority: Int
+        var job: Int64
+        var cost: Int
+        var chunk: Int
+
+        static func < (a: Self, b: Self) -> Bool {
+            (-a.priority, a.job, -a.cost, a.chunk) < (-b.priority, b.job, -b.cost, b.chunk)
+        }
+    }
+
     struct Task: Sendable {
         let id: Int64
         let job: Int64
         let chunk: Int
         let work: ChunkWork
+        var order: DispatchOrder
         var phase: Phase
+        /// The latest attempt number given out.
         var attempt: UInt32
-        var worker: WorkerID?
+        /// Workers holding a lease of this task: one, or two while a straggler has a backup.
+        var holders: [WorkerID: Holding] = [:]
+        /// The holder whose result is being (or was) committed.
+        var winner: WorkerID?
         var leaseExpiresAt: Double = 0
         /// Failures reported by workers (lost leases do not count).
         var failures = 0
@@ -30,25 +54,31 @@ public struct Scheduler: Sendable {
         var notBefore: Double = 0
         /// Workers that failed this task: it goes elsewhere when it can.
         var avoid: Set<WorkerID> = []
-        /// Tasks that must be done before this one runs.
-        var dependencies: [Int64] = []
+        /// Dependencies not yet committed; the task is ready when this is 0.
+        var unmetDependencies = 0
     }
 
     struct Job: Sendable {
         var state: JobState
         var remaining: Int
+        var priority: Int
         /// True when paused because the disk is full: resumed when space returns.
         var pausedForSpace = false
         var failuresByWorker: [WorkerID: Int] = [:]
         var blocklist: Set<WorkerID> = []
+        /// Lease-to-result times of the job's latest tasks, for spotting stragglers.
+        var recentDurations: [Double] = []
     }
 
     public let timings: SchedulerTimings
     var workers: [WorkerID: Worker] = [:]
     var tasks: [Int64: Task] = [:]
     var jobs: [Int64: Job] = [:]
-    /// Pending task ids in dispatch order (job, then chunk).
+    /// Tasks that wait for each task (the inverse of dependencies).
+    var dependents: [Int64: [Int64]] = [:]
+    /// Ready task ids (pending, job running, dependencies met), sorted by ``DispatchOrder``.
     var pending: [Int64] = []
+    var pendingSet: Set<Int64> = []
 
     public init(timings: SchedulerTimings = SchedulerTimings()) {
         self.timings = timings
@@ -80,34 +110,43 @@ public struct Scheduler: Sendable {
     // MARK: Jobs
 
     /// Loads a job's tasks. A task leased when the coordinator stopped stays leased to its
-    /// holder (it may still deliver) until the lease expires.
+    /// holder (it may still deliver) until the lease expires. Jobs of higher `priority` are
+    /// dispatched first.
     public mutating func addJob(
-        _ job: Int64, state: JobState = .running, pausedForSpace: Bool = false, tasks stored: [StoredTask], now: Double
+        _ job: Int64, priority: Int = 0, state: JobState = .running, pausedForSpace: Bool = false, tasks stored: [StoredTask],
+        now: Double
     ) {
         var remaining = 0
-        for entry in stored.sorted(by: { $0.chunk < $1.chunk }) {
+        let done = Set(stored.filter(\.done).map(\.id))
+        for entry in stored {
+            let order = DispatchOrder(priority: priority, job: job, cost: entry.work.resultCount * entry.work.steps, chunk: entry.chunk)
             var task = Task(
-                id: entry.id, job: job, chunk: entry.chunk, work: entry.work, phase: entry.done ? .done : .pending,
-                attempt: entry.attempt, worker: nil, dependencies: entry.dependencies)
+                id: entry.id, job: job, chunk: entry.chunk, work: entry.work, order: order, phase: entry.done ? .done : .pending,
+                attempt: entry.attempt)
+            task.unmetDependencies = entry.dependencies.filter { !done.contains($0) }.count
+            for dependency in entry.dependencies { dependents[dependency, default: []].append(entry.id) }
             if !entry.done {
                 remaining += 1
                 if let holder = entry.leasedTo {
                     task.phase = .leased
-                    task.worker = holder
+                    task.holders[holder] = Holding(attempt: entry.attempt, since: now)
                     task.leaseExpiresAt = now + timings.leaseSeconds
                     workers[holder]?.leases.insert(LeaseRef(task: entry.id, attempt: entry.attempt))
                 }
             }
             tasks[entry.id] = task
         }
-        jobs[job] = Job(state: state, remaining: remaining, pausedForSpace: pausedForSpace && state == .paused)
+        jobs[job] = Job(state: state, remaining: remaining, priority: priority, pausedForSpace: pausedForSpace && state == .paused)
         rebuildPending()
     }
 
     /// Forgets a finished job's tasks (its rows stay in the store).
     public mutating func removeJob(_ job: Int64) {
         jobs[job] = nil
-        for task in tasks.values where task.job == job { tasks[task.id] = nil }
+        for task in tasks.values where task.job == job {
+            tasks[task.id] = nil
+            dependents[task.id] = nil
+        }
         rebuildPending()
     }
 
@@ -126,7 +165,7 @@ public struct Scheduler: Sendable {
             }
         case .resultArrived(let id, let lease):
             renew(id, now: now)
-            out += acceptResult(from: id, lease: lease)
+            out += acceptResult(from: id, lease: lease, now: now)
         case .committed(let lease):
             out += committed(lease)
         case .commitFailed(let lease, let reason, let diskFull):
@@ -154,8 +193,8 @@ public struct Scheduler: Sendable {
         var worker = workers[id] ?? Worker(hello: hello, lastSeen: now, lastHeartbeatSent: now)
         worker.hello = hello
         // Re-adopt leases this worker held before a reconnect or a coordinator restart.
-        for task in tasks.values where task.phase == .leased && task.worker == id {
-            worker.leases.insert(LeaseRef(task: task.id, attempt: task.attempt))
+        for task in tasks.values where task.phase == .leased {
+            if let holding = task.holders[id] { worker.leases.insert(LeaseRef(task: task.id, attempt: holding.attempt)) }
         }
         let joined = workers[id] == nil
         workers[id] = worker

@@ -5,7 +5,7 @@ import ReelWire
 /// authenticated CURVE identity when authentication is on.
 public typealias WorkerID = String
 
-/// Timings and limits of leases, liveness and retries.
+/// Timings and limits of leases, liveness, retries and dispatch.
 public struct SchedulerTimings: Sendable, Hashable {
     /// How often each side sends a heartbeat when it has nothing else to say.
     public var heartbeatSeconds: Double
@@ -19,10 +19,16 @@ public struct SchedulerTimings: Sendable, Hashable {
     public var blocklistAfter: Int
     /// Delay before a failed task is retried; doubles with each failure, capped at 30 s.
     public var retryBackoffSeconds: Double
+    /// Tasks queued at a worker beyond its running slots, so it never waits for the next one.
+    /// Given only while more tasks are ready than there are workers (never at a stage's tail).
+    public var prefetch: Int
+    /// A task still running this many times its job's median task time is a straggler: an
+    /// idle worker gets a backup lease of it, and the first result wins.
+    public var stragglerFactor: Double
 
     public init(
         heartbeatSeconds: Double = 1, workerTimeoutSeconds: Double = 5, leaseSeconds: Double = 30, maxFailures: Int = 3,
-        blocklistAfter: Int = 3, retryBackoffSeconds: Double = 0.5
+        blocklistAfter: Int = 3, retryBackoffSeconds: Double = 0.5, prefetch: Int = 1, stragglerFactor: Double = 1.5
     ) {
         self.heartbeatSeconds = heartbeatSeconds
         self.workerTimeoutSeconds = workerTimeoutSeconds
@@ -30,13 +36,15 @@ public struct SchedulerTimings: Sendable, Hashable {
         self.maxFailures = maxFailures
         self.blocklistAfter = blocklistAfter
         self.retryBackoffSeconds = retryBackoffSeconds
+        self.prefetch = prefetch
+        self.stragglerFactor = stragglerFactor
     }
 }
 
 /// A task as the store holds it, handed to the scheduler when a job is loaded.
 public struct StoredTask: Sendable {
     public var id: Int64
-    /// The task's unit index in its job's plan (also its dispatch order).
+    /// The task's unit index in its job's plan (also its dispatch order among equals).
     public var chunk: Int
     public var work: ChunkWork
     public var done: Bool

@@ -30,6 +30,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var shift: Double
     /// Simulated backend: milliseconds each denoising step costs (spent sleeping).
     public var stepMilliseconds: Int = 0
+    /// When several jobs share the farm, ready tasks of a higher priority go first (-100 to
+    /// 100; nil, stored by older versions, means 0). Equal priorities go first-come first-served.
+    public var priority: Int?
     /// Latent frames per chunk (time window length).
     public var chunkFrames: Int
     /// Minimum latent frames shared by neighbouring time windows.
@@ -71,6 +74,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
 
     /// Number of video (and, for the procedural backend, latent) frames.
     public var frameCount: Int { Int((seconds * Double(fps)).rounded()) }
+
+    /// The job's dispatch priority (0 when not given).
+    public var dispatchPriority: Int { priority ?? 0 }
 
     /// The latent grid this spec renders.
     public var grid: LatentGrid {

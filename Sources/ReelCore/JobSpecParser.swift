@@ -16,7 +16,7 @@ public enum JobSpecParser {
     public static let knownKeys: Set<String> = [
         "name", "prompt", "seconds", "fps", "width", "height", "seed", "backend", "steps", "shift",
         "chunk_frames", "overlap", "tile_width", "tile_height", "tile_overlap", "output", "png_dir",
-        "consistency", "conditioning", "keyframe_every", "seam_strength", "shots", "step_ms",
+        "consistency", "conditioning", "keyframe_every", "seam_strength", "shots", "step_ms", "priority",
     ]
 
     /// Longest video a spec may ask for, in seconds (four hours).
@@ -82,6 +82,7 @@ private struct FieldReader {
         let seamStrength = number("seam_strength", default: 0.5)
         let shots = readShots()
         let stepMilliseconds = integer("step_ms", default: 0)
+        let priority = integer("priority", default: 0)
 
         var backend: BackendKind?
         if let backendName {
@@ -98,7 +99,7 @@ private struct FieldReader {
             problems.append(SpecProblem(field: "seed", problem: "must be >= 0 (got \(seed))"))
         }
         guard let name, let prompt, let seconds, let consistency, let conditioning, let keyframeEvery, let seamStrength,
-            let shots, let stepMilliseconds, let fps, let width, let height, let seed, seed >= 0, let backend,
+            let shots, let stepMilliseconds, let priority, let fps, let width, let height, let seed, seed >= 0, let backend,
             let steps, let shift, let chunkFrames, let overlap, let tileWidth, let tileHeight, let tileOverlap,
             let output
         else { return nil }
@@ -109,6 +110,7 @@ private struct FieldReader {
             output: output, pngDirectory: pngDirectory, consistency: consistency, conditioning: conditioning,
             keyframeEvery: keyframeEvery, seamStrength: seamStrength, shots: shots)
         spec.stepMilliseconds = stepMilliseconds
+        spec.priority = priority == 0 ? nil : priority
         problems += SpecRules.check(spec)
         return spec
     }

@@ -61,6 +61,9 @@ enum SpecRules {
         } else if spec.stepMilliseconds > 0 && spec.backend != .simulated {
             fail("step_ms", "applies to the simulated backend only (backend is \(spec.backend.rawValue))")
         }
+        if let priority = spec.priority, !(-100...100).contains(priority) {
+            fail("priority", "must be between -100 and 100 (got \(priority))")
+        }
         if spec.keyframeEvery < 1 { fail("keyframe_every", "must be at least 1 (got \(spec.keyframeEvery))") }
         if !(spec.seamStrength > 0 && spec.seamStrength <= 1) { fail("seam_strength", "must be in (0, 1] (got \(spec.seamStrength))") }
         if !spec.shots.isEmpty {

@@ -44,6 +44,16 @@ enum Migrations {
         migrator.registerMigration("0002-job-consistency") { db in
             try db.alter(table: "job") { t in t.add(column: "consistencyJSON", .text) }
         }
+        migrator.registerMigration("0003-live-leases") { db in
+            // Every live lease of a task: one, or two while a straggler has a backup.
+            try db.create(table: "lease") { t in
+                t.column("taskId", .integer).notNull().references("task", onDelete: .cascade)
+                t.column("attempt", .integer).notNull()
+                t.column("worker", .text).notNull()
+                t.primaryKey(["taskId", "attempt"])
+            }
+            try db.execute(sql: "INSERT INTO lease SELECT id, attempt, worker FROM task WHERE state = 'leased' AND worker IS NOT NULL")
+        }
         return migrator
     }
 }

@@ -67,36 +67,93 @@ public final class Store: Sendable {
         }
     }
 
-    /// Records a lease: the task moves to `leased` under `attempt`, held by `worker` until `expiresAt`.
-    public func recordLease(task: Int64, attempt: Int, worker: String, expiresAt: Double, now: Double) throws {
-        try write { db in
-            try db.execute(
-                sql: """
-                    UPDATE task SET state = 'leased', attempt = ?, worker = ?, leaseExpiresAt = ?, updatedAt = ?
-                    WHERE id = ? AND state != 'done'
-                    """, arguments: [attempt, worker, expiresAt, now, task])
-            try EventRecord(
-                id: nil, jobId: try jobID(of: task, db), taskId: task, at: now, kind: "task-leased",
-                detail: "attempt \(attempt) to \(worker)"
-            ).insert(db)
+    /// A lease to record: `task` moves to `leased` under `attempt`, held by `worker` until `expiresAt`.
+    public struct Lease: Sendable {
+        public var task: Int64
+        public var attempt: Int
+        public var worker: String
+        public var expiresAt: Double
+        public init(task: Int64, attempt: Int, worker: String, expiresAt: Double) {
+            self.task = task
+            self.attempt = attempt
+            self.worker = worker
+            self.expiresAt = expiresAt
         }
     }
 
-    /// Commits a result if, and only if, the task is still leased under `attempt` by `worker`.
-    /// Returns false (changing nothing) for a stale, duplicate or foreign result.
-    public func commitResult(task: Int64, attempt: Int, worker: String, checksum: String, artifact: String, now: Double) throws -> Bool {
+    /// A result to commit: the task's artifact is already durable at `artifact`.
+    public struct Commit: Sendable {
+        public var task: Int64
+        public var attempt: Int
+        public var worker: String
+        public var checksum: String
+        public var artifact: String
+        public init(task: Int64, attempt: Int, worker: String, checksum: String, artifact: String) {
+            self.task = task
+            self.attempt = attempt
+            self.worker = worker
+            self.checksum = checksum
+            self.artifact = artifact
+        }
+    }
+
+    /// Records a lease: the task moves to `leased` under `attempt`, held by `worker` until `expiresAt`.
+    public func recordLease(task: Int64, attempt: Int, worker: String, expiresAt: Double, now: Double) throws {
+        try recordLeases([Lease(task: task, attempt: attempt, worker: worker, expiresAt: expiresAt)], now: now)
+    }
+
+    /// Records several leases in one transaction (one fsync): a group commit.
+    public func recordLeases(_ leases: [Lease], now: Double) throws {
+        guard !leases.isEmpty else { return }
         try write { db in
-            try db.execute(
-                sql: """
-                    UPDATE task SET state = 'done', checksum = ?, artifact = ?, leaseExpiresAt = NULL, updatedAt = ?
-                    WHERE id = ? AND state = 'leased' AND attempt = ? AND worker = ?
-                    """, arguments: [checksum, artifact, now, task, attempt, worker])
-            guard db.changesCount == 1 else { return false }
-            try EventRecord(
-                id: nil, jobId: try jobID(of: task, db), taskId: task, at: now, kind: "task-committed",
-                detail: "attempt \(attempt) from \(worker), checksum \(checksum)"
-            ).insert(db)
-            return true
+            for lease in leases {
+                try db.execute(
+                    sql: """
+                        UPDATE task SET state = 'leased', attempt = ?, worker = ?, leaseExpiresAt = ?, updatedAt = ?
+                        WHERE id = ? AND state != 'done'
+                        """, arguments: [lease.attempt, lease.worker, lease.expiresAt, now, lease.task])
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO lease (taskId, attempt, worker) VALUES (?, ?, ?)",
+                    arguments: [lease.task, lease.attempt, lease.worker])
+                try EventRecord(
+                    id: nil, jobId: try jobID(of: lease.task, db), taskId: lease.task, at: now, kind: "task-leased",
+                    detail: "attempt \(lease.attempt) to \(lease.worker)"
+                ).insert(db)
+            }
+        }
+    }
+
+    /// Commits a result if, and only if, the task is still leased and `worker` holds a live
+    /// lease of it under `attempt` (the first holder or a straggler's backup). Returns false,
+    /// changing nothing, for a stale, duplicate or foreign result.
+    public func commitResult(task: Int64, attempt: Int, worker: String, checksum: String, artifact: String, now: Double) throws -> Bool {
+        try commitResults([Commit(task: task, attempt: attempt, worker: worker, checksum: checksum, artifact: artifact)], now: now)[0]
+    }
+
+    /// Commits several results in one transaction (one fsync): a group commit. Returns, per
+    /// result, whether it was committed.
+    public func commitResults(_ results: [Commit], now: Double) throws -> [Bool] {
+        guard !results.isEmpty else { return [] }
+        return try write { db in
+            try results.map { result in
+                try db.execute(
+                    sql: """
+                        UPDATE task SET state = 'done', attempt = ?, worker = ?, checksum = ?, artifact = ?, leaseExpiresAt = NULL,
+                          updatedAt = ?
+                        WHERE id = ? AND state = 'leased'
+                          AND EXISTS (SELECT 1 FROM lease WHERE lease.taskId = task.id AND lease.attempt = ? AND lease.worker = ?)
+                        """,
+                    arguments: [
+                        result.attempt, result.worker, result.checksum, result.artifact, now, result.task, result.attempt, result.worker,
+                    ])
+                guard db.changesCount == 1 else { return false }
+                try db.execute(sql: "DELETE FROM lease WHERE taskId = ?", arguments: [result.task])
+                try EventRecord(
+                    id: nil, jobId: try jobID(of: result.task, db), taskId: result.task, at: now, kind: "task-committed",
+                    detail: "attempt \(result.attempt) from \(result.worker), checksum \(result.checksum)"
+                ).insert(db)
+                return true
+            }
         }
     }
 
@@ -107,6 +164,7 @@ public final class Store: Sendable {
                 sql:
                     "UPDATE task SET state = 'pending', worker = NULL, leaseExpiresAt = NULL, updatedAt = ? WHERE id = ? AND state = 'leased'",
                 arguments: [now, task])
+            try db.execute(sql: "DELETE FROM lease WHERE taskId = ?", arguments: [task])
             try EventRecord(id: nil, jobId: try jobID(of: task, db), taskId: task, at: now, kind: "task-requeued", detail: reason).insert(
                 db)
         }

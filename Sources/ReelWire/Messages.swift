@@ -75,6 +75,8 @@ public enum WireMessage: Sendable, Hashable {
     case result(TaskResult)
     /// Coordinator → worker: the result is committed.
     case ack(LeaseRef)
+    /// Coordinator → worker: another holder's result for this task won; drop it if not started.
+    case revoke(LeaseRef)
     /// Worker → coordinator: the chunk could not be sampled.
     case failed(LeaseRef, reason: String)
     /// Coordinator → worker: you are not known here; announce yourself again.
@@ -102,6 +104,7 @@ public enum WireMessage: Sendable, Hashable {
         case .ack: 0x05
         case .failed: 0x06
         case .disconnect: 0x07
+        case .revoke: 0x08
         case .submit: 0x10
         case .submitted: 0x11
         case .status: 0x12
@@ -121,6 +124,7 @@ public enum WireMessage: Sendable, Hashable {
         case .ack: "ACK"
         case .failed: "FAILED"
         case .disconnect: "DISCONNECT"
+        case .revoke: "REVOKE"
         case .submit: "SUBMIT"
         case .submitted: "SUBMITTED"
         case .status: "STATUS"

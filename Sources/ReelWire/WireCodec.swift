@@ -34,7 +34,7 @@ public enum WireCodec {
             write(result.lease, &body)
             body.u64(result.checksum)
             body.u32(result.sampleMilliseconds)
-        case .ack(let lease):
+        case .ack(let lease), .revoke(let lease):
             write(lease, &body)
         case .failed(let lease, let reason):
             write(lease, &body)
@@ -107,6 +107,8 @@ public enum WireCodec {
             message = .failed(try readLease(&body), reason: try body.string("reason"))
         case 0x07:
             message = .disconnect(reason: try body.string("reason"))
+        case 0x08:
+            message = .revoke(try readLease(&body))
         case 0x10:
             message = .submit(specJSON: try body.blob("spec"))
         case 0x11:

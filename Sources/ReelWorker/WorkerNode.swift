@@ -126,6 +126,9 @@ public final class WorkerNode {
                 queue.append(assignment)
             case .ack(let lease):
                 unacknowledged[lease] = nil
+            case .revoke(let lease):
+                // Another worker's copy of this task won: drop ours if it has not started.
+                queue.removeAll { $0.lease == lease }
             case .disconnect(let reason):
                 logger.info("coordinator asks to re-announce: \(reason)")
                 announce()

@@ -9,7 +9,7 @@ import Testing
     static let work = SchedulerTests.work
     static let hello = SchedulerTests.hello
 
-    func scheduler(tasks: Int = 3, timings: SchedulerTimings = SchedulerTimings(retryBackoffSeconds: 1)) -> Scheduler {
+    func scheduler(tasks: Int = 3, timings: SchedulerTimings = SchedulerTimings(retryBackoffSeconds: 1, prefetch: 0)) -> Scheduler {
         var scheduler = Scheduler(timings: timings)
         scheduler.addJob(1, tasks: (0..<tasks).map { StoredTask(id: Int64(100 + $0), chunk: $0, work: Self.work, done: false) }, now: 0)
         return scheduler
@@ -39,7 +39,7 @@ import Testing
 
     @Test func aWorkerFailingAJobRepeatedlyIsBlocklistedAndTheJobFailsWhenNoWorkerIsLeft() throws {
         var s = scheduler(
-            tasks: 4, timings: SchedulerTimings(maxFailures: 5, blocklistAfter: 2, retryBackoffSeconds: 0))
+            tasks: 4, timings: SchedulerTimings(maxFailures: 5, blocklistAfter: 2, retryBackoffSeconds: 0, prefetch: 0))
         _ = s.handle(.workerReady("bad", Self.hello), now: 0)
         let first = s.handle(.taskFailed("bad", LeaseRef(task: 100, attempt: 1), reason: "x"), now: 1)
         let lease = try #require(leases(first).first?.1, "the only worker gets the task again")
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func blocklistedWorkersGetNoTasksOfThatJob() {
-        var s = scheduler(tasks: 4, timings: SchedulerTimings(maxFailures: 5, blocklistAfter: 1, retryBackoffSeconds: 0))
+        var s = scheduler(tasks: 4, timings: SchedulerTimings(maxFailures: 5, blocklistAfter: 1, retryBackoffSeconds: 0, prefetch: 0))
         _ = s.handle(.workerReady("bad", Self.hello), now: 0)
         var out = s.handle(.workerReady("good", Self.hello), now: 0)
         _ = s.handle(.taskFailed("bad", LeaseRef(task: 100, attempt: 1), reason: "x"), now: 1)

@@ -13,7 +13,7 @@ import Testing
     func scheduler(tasks: Int = 3) -> Scheduler {
         var scheduler = Scheduler(
             timings: SchedulerTimings(
-                heartbeatSeconds: 1, workerTimeoutSeconds: 5, leaseSeconds: 30, maxFailures: 2, retryBackoffSeconds: 0))
+                heartbeatSeconds: 1, workerTimeoutSeconds: 5, leaseSeconds: 30, maxFailures: 2, retryBackoffSeconds: 0, prefetch: 0))
         scheduler.addJob(1, tasks: (0..<tasks).map { StoredTask(id: Int64(100 + $0), chunk: $0, work: Self.work, done: false) }, now: 0)
         return scheduler
     }

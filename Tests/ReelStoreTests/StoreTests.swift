@@ -46,6 +46,26 @@ import Testing
         #expect(try store.events(job: tasks[0].jobId).contains { $0.kind == "task-requeued" && $0.detail == "a went silent" })
     }
 
+    @Test func aStragglerAndItsBackupMayEachCommitButOnlyOnce() throws {
+        let store = try Store(path: "\(directory)/reel.sqlite")
+        let (_, tasks) = try job(store)
+        let task = tasks[0].id!
+        try store.recordLeases(
+            [
+                Store.Lease(task: task, attempt: 1, worker: "slow", expiresAt: 10),
+                Store.Lease(task: task, attempt: 2, worker: "backup", expiresAt: 10),
+            ],
+            now: 1)
+        let outcomes = try store.commitResults(
+            [
+                Store.Commit(task: task, attempt: 1, worker: "slow", checksum: "x", artifact: "p"),
+                Store.Commit(task: task, attempt: 2, worker: "backup", checksum: "x", artifact: "p"),
+            ], now: 2)
+        #expect(outcomes == [true, false], "the first holder's result commits; the backup's finds the task done")
+        #expect(try store.tasks(job: tasks[0].jobId)[0].worker == "slow")
+        #expect(try store.commitCounts(job: tasks[0].jobId)[task] == 1)
+    }
+
     @Test func artifactsAreWrittenWholeUnderTheirName() throws {
         let artifacts = try ArtifactStore(root: "\(directory)/artifacts")
         let path = artifacts.chunkPath(job: 3, stage: "chunks", chunk: 7)
@@ -53,6 +73,9 @@ import Testing
         try artifacts.write([1, 2, 3], to: path)
         try artifacts.write([4, 5], to: path)
         #expect(try artifacts.read(path) == [4, 5])
+        let batch = artifacts.writeAll([("batch-1/a.f16", [1]), ("batch-2/b.f16", [2, 2]), ("batch-1/c.f16", [3, 3, 3])])
+        #expect(batch.allSatisfy { $0 == nil })
+        #expect(try artifacts.read("batch-2/b.f16") == [2, 2] && artifacts.read("batch-1/c.f16") == [3, 3, 3])
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: "\(directory)/artifacts/job-3")
         #expect(leftovers == ["chunks-00007.f16"], "no temporary files left")
     }

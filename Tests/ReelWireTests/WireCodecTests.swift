@@ -16,6 +16,7 @@ import Testing
         .task(TaskAssignment(lease: lease, leaseMilliseconds: 30000, work: work)),
         .result(TaskResult(lease: lease, checksum: 0xdead_beef, sampleMilliseconds: 812, latents: [1, 2, 3, 4])),
         .ack(lease),
+        .revoke(lease),
         .failed(lease, reason: "out of memory"),
         .disconnect(reason: "unknown worker"),
         .submit(specJSON: Array("{\"a\":1}".utf8)),

@@ -1,0 +1,59 @@
+import Glibc
+import ReelWire
+
+/// A result waiting for the end of a drain to be committed with the others.
+struct DeferredCommit {
+    let worker: WorkerID
+    let lease: LeaseRef
+    let job: Int64
+    let chunk: Int
+    let latents: [UInt8]
+}
+
+/// What the coordinator measures about itself: counts, its own CPU time, dispatch latency
+/// (a message received to the task it freed a slot for sent, group commit included) and
+/// round trip (a task sent to its result's ACK sent, durable commit included).
+public struct CoordinatorMetrics: Sendable {
+    public var messagesReceived = 0
+    public var tasksDispatched = 0
+    public var tasksCommitted = 0
+    /// Group commits: each wrote a batch of artifacts with one flush and rows in one transaction.
+    public var commitBatches = 0
+    /// CPU time of the coordinator's thread while it served, in seconds.
+    public var cpuSeconds = 0.0
+    /// Seconds from receiving the message that led to a dispatch to sending the task.
+    public var dispatchLatencies: [Double] = []
+    /// Seconds from sending a task to sending the ACK of its committed result.
+    public var roundTrips: [Double] = []
+    /// When the message being handled arrived.
+    var eventTime = 0.0
+    var sentAt: [LeaseRef: Double] = [:]
+    static let maxSamples = 1 << 20
+
+    mutating func dispatched(_ lease: LeaseRef, at time: Double) {
+        tasksDispatched += 1
+        sentAt[lease] = time
+        if dispatchLatencies.count < Self.maxSamples { dispatchLatencies.append(max(0, time - eventTime)) }
+    }
+
+    mutating func committed(_ lease: LeaseRef, at time: Double) {
+        guard let sent = sentAt.removeValue(forKey: lease) else { return }
+        if roundTrips.count < Self.maxSamples { roundTrips.append(time - sent) }
+    }
+
+    mutating func forget(_ lease: LeaseRef) { sentAt[lease] = nil }
+
+    /// The calling thread's CPU time in seconds.
+    static func threadCPUSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
+    /// The `fraction` quantile (0-1) of `samples`, nil when there are none.
+    public static func quantile(_ samples: [Double], _ fraction: Double) -> Double? {
+        guard !samples.isEmpty else { return nil }
+        let sorted = samples.sorted()
+        return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * fraction).rounded()))]
+    }
+}

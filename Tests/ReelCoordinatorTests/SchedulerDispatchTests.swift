@@ -1,0 +1,111 @@
+import ReelCore
+import ReelWire
+import Testing
+
+@testable import ReelCoordinator
+
+/// Keeping every worker busy: ordering, dependencies, prefetch, stragglers and priorities.
+@Suite struct SchedulerDispatchTests {
+    static let hello = SchedulerTests.hello
+
+    static func work(frames: Int) -> ChunkWork {
+        ChunkWork(
+            backend: .procedural, prompt: "p", seed: 1, steps: 4, shift: 3,
+            grid: LatentGrid(frames: 64, channels: 3, height: 32, width: 32),
+            region: Region(frames: 0..<frames, rows: 0..<32, columns: 0..<32))
+    }
+
+    func tasks(_ count: Int, base: Int64 = 100, frames: Int = 8) -> [StoredTask] {
+        (0..<count).map { StoredTask(id: base + Int64($0), chunk: $0, work: Self.work(frames: frames), done: false) }
+    }
+
+    func leases(_ directives: [SchedulerDirective]) -> [(WorkerID, LeaseRef)] {
+        directives.compactMap { if case .dispatch(let w, let a, _) = $0 { return (w, a.lease) } else { return nil } }
+    }
+
+    /// Runs a task to its commit and returns what the scheduler answered.
+    func finish(_ s: inout Scheduler, _ worker: WorkerID, _ lease: LeaseRef, now: Double) -> [SchedulerDirective] {
+        s.handle(.resultArrived(worker, lease), now: now) + s.handle(.committed(lease), now: now)
+    }
+
+    @Test func longerTasksGoFirstThenPlanOrder() {
+        var s = Scheduler(timings: SchedulerTimings(prefetch: 0))
+        var stored = tasks(3, frames: 4)
+        stored[2].work = Self.work(frames: 16)
+        s.addJob(1, tasks: stored, now: 0)
+        #expect(leases(s.handle(.workerReady("a", Self.hello), now: 0)).map(\.1.task) == [102])
+        #expect(leases(s.handle(.workerReady("b", Self.hello), now: 0)).map(\.1.task) == [100])
+    }
+
+    @Test func aTaskWaitsForItsDependenciesThenRunsAtOnce() {
+        var s = Scheduler(timings: SchedulerTimings(prefetch: 0))
+        var stored = tasks(3)
+        stored[2].dependencies = [100, 101]
+        stored[2].work = Self.work(frames: 16)
+        s.addJob(1, tasks: stored, now: 0)
+        let first = leases(s.handle(.workerReady("a", Self.hello), now: 0) + s.handle(.workerReady("b", Self.hello), now: 0))
+        #expect(first.map(\.1.task).sorted() == [100, 101], "the longer task is not ready, so it is not first")
+        #expect(leases(finish(&s, "a", first[0].1, now: 1)).isEmpty, "one dependency is still running")
+        let next = leases(finish(&s, "b", first[1].1, now: 2))
+        #expect(next.map(\.1.task) == [102])
+    }
+
+    @Test func prefetchQueuesOneMoreWhileWorkIsPlentifulButNotAtTheTail() {
+        var s = Scheduler(timings: SchedulerTimings(prefetch: 1))
+        s.addJob(1, tasks: tasks(4), now: 0)
+        let a = leases(s.handle(.workerReady("a", Self.hello), now: 0))
+        #expect(a.map(\.1.task) == [100, 101], "a runs one and has the next queued")
+        let b = leases(s.handle(.workerReady("b", Self.hello), now: 0))
+        #expect(b.map(\.1.task) == [102], "2 ready tasks for 2 workers: no prefetch, so the last is not stuck behind a")
+        #expect(s.workerLoads == ["a": 2, "b": 1])
+    }
+
+    @Test func anIdleWorkerBacksUpAStragglerAndTheFirstResultWins() {
+        var s = Scheduler(timings: SchedulerTimings(workerTimeoutSeconds: 100, prefetch: 0, stragglerFactor: 1.5))
+        s.addJob(1, tasks: tasks(3), now: 0)
+        let first = leases(s.handle(.workerReady("a", Self.hello), now: 0) + s.handle(.workerReady("b", Self.hello), now: 0))
+        // a finishes 100 in 1 s and takes 102; b is still on 101 (a straggler).
+        let afterA = leases(finish(&s, "a", first[0].1, now: 1))
+        #expect(afterA.map(\.1.task) == [102])
+        let c = leases(s.handle(.workerReady("c", Self.hello), now: 1.2))
+        #expect(c.isEmpty, "101 has run 1.2 s, not yet 1.5 x the 1 s median")
+        let backup = leases(s.handle(.tick, now: 1.6))
+        #expect(backup.map { $0.0 } == ["c"] && backup.map(\.1) == [LeaseRef(task: 101, attempt: 2)])
+        // The backup delivers first: it is committed; the straggler is told to drop its copy.
+        let won = s.handle(.resultArrived("c", LeaseRef(task: 101, attempt: 2)), now: 2)
+        #expect(won.contains(.commit("c", LeaseRef(task: 101, attempt: 2), job: 1, chunk: 1)))
+        #expect(won.contains(.send("b", .revoke(LeaseRef(task: 101, attempt: 1)))))
+        let late = s.handle(.resultArrived("b", LeaseRef(task: 101, attempt: 1)), now: 2.1)
+        #expect(late.contains { if case .ignored = $0 { true } else { false } }, "the slower copy is not committed again")
+        #expect(s.handle(.committed(LeaseRef(task: 101, attempt: 2)), now: 2.2).contains(.send("c", .ack(LeaseRef(task: 101, attempt: 2)))))
+        #expect(s.workerLoads["b"] == 0, "the straggler's lease is released")
+    }
+
+    @Test func aStragglersBackupSurvivesTheOriginalHoldersDeath() {
+        var s = Scheduler(timings: SchedulerTimings(workerTimeoutSeconds: 5, prefetch: 0, stragglerFactor: 1.5))
+        s.addJob(1, tasks: tasks(2), now: 0)
+        let first = leases(s.handle(.workerReady("a", Self.hello), now: 0) + s.handle(.workerReady("b", Self.hello), now: 0))
+        _ = finish(&s, "a", first[0].1, now: 1)
+        let backup = leases(s.handle(.tick, now: 2))
+        #expect(backup.map { $0.0 } == ["a"] && backup.map(\.1.task) == [101])
+        _ = s.handle(.heartbeat("a"), now: 6)
+        let expiry = s.handle(.tick, now: 6)
+        #expect(!expiry.contains { if case .requeue = $0 { true } else { false } }, "b died but a still holds a lease of 101")
+        #expect(s.handle(.resultArrived("a", backup[0].1), now: 6.5).contains(.commit("a", backup[0].1, job: 1, chunk: 1)))
+    }
+
+    @Test func higherPriorityJobsGoFirstAndEqualOnesInArrivalOrder() {
+        var s = Scheduler(timings: SchedulerTimings(prefetch: 0))
+        s.addJob(1, tasks: tasks(2, base: 100), now: 0)
+        s.addJob(2, priority: 5, tasks: tasks(2, base: 200), now: 0)
+        s.addJob(3, tasks: tasks(2, base: 300), now: 0)
+        var order: [Int64] = []
+        var next = leases(s.handle(.workerReady("a", Self.hello), now: 0))
+        for step in 0..<6 {
+            order += next.map(\.1.task)
+            guard let lease = next.first?.1 else { break }
+            next = leases(finish(&s, "a", lease, now: Double(step + 1)))
+        }
+        #expect(order == [200, 201, 100, 101, 300, 301])
+    }
+}
