@@ -16,7 +16,10 @@ extension Coordinator {
                 deferredDispatches.append((worker, assignment, expiresAt))
             case .commit(let worker, let lease, let job, let chunk):
                 guard let payload, payload.lease == lease else { continue }
-                deferredCommits.append(DeferredCommit(worker: worker, lease: lease, job: job, chunk: chunk, latents: payload.latents))
+                deferredCommits.append(
+                    DeferredCommit(
+                        worker: worker, lease: lease, job: job, chunk: chunk, latents: payload.latents, checksum: payload.checksum,
+                        sampleMilliseconds: payload.sampleMilliseconds))
             case .requeue(let task, let reason):
                 logger.info("requeued task \(task): \(reason)")
                 do { try store.requeue(task: task, reason: reason, now: now()) } catch { logger.error("\(error)") }
@@ -44,9 +47,14 @@ extension Coordinator {
             deferredCommits = []
             if !commits.isEmpty {
                 metrics.commitBatches += 1
-                for (lease, outcome) in zip(commits.map(\.lease), commitAll(commits)) {
+                for (commit, outcome) in zip(commits, commitAll(commits)) {
                     execute(scheduler.handle(outcome, now: now()))
-                    if case .committed = outcome { metrics.tasksCommitted += 1 } else { metrics.forget(lease) }
+                    if case .committed = outcome {
+                        metrics.tasksCommitted += 1
+                        metrics.samplerSeconds += Double(commit.sampleMilliseconds) / 1000
+                    } else {
+                        metrics.forget(commit.lease)
+                    }
                 }
             }
             let dispatches = deferredDispatches
@@ -125,7 +133,7 @@ extension Coordinator {
             rows.append(
                 Store.Commit(
                     task: commit.lease.task, attempt: Int(commit.lease.attempt), worker: commit.worker,
-                    checksum: Checksum.hex(Checksum.fnv1a(commit.latents)), artifact: files[position].path))
+                    checksum: Checksum.hex(commit.checksum), artifact: files[position].path))
             rowOwner.append(index)
         }
         do {

@@ -45,6 +45,28 @@ extension Coordinator {
             tasks: tasks, now: now())
     }
 
+    /// Submits a job from inside the coordinator's process (benchmarks); call it on the thread
+    /// that runs ``run(until:)``, e.g. from its `shouldStop` closure.
+    public func submit(_ spec: JobSpec) throws -> Int64 {
+        let reply = submit(Array(try JSONCoding.encoder.encode(spec)))
+        switch reply {
+        case .submitted(let job):
+            flush()
+            return job
+        case .error(let code, let message): throw ReelError(ReelError.Code(rawValue: code) ?? .store, message)
+        default: throw ReelError(.store, "unexpected reply \(reply.name)")
+        }
+    }
+
+    /// Workers connected now.
+    public var workerCount: Int { scheduler.workerCount }
+
+    /// Whether every task of `job` is committed (or the job stopped).
+    public func tasksFinished(job: Int64) -> Bool {
+        guard let state = scheduler.state(job: job) else { return true }
+        return state != .running && state != .paused
+    }
+
     func submit(_ json: [UInt8]) -> WireMessage {
         do {
             var spec: JobSpec
@@ -58,6 +80,9 @@ extension Coordinator {
             let plan = Planner.plan(spec)
             let job = try store.insertJob(spec: spec, plan: plan, now: now())
             try load(job)
+            // Dispatch at once rather than at the next tick.
+            metrics.eventTime = now()
+            execute(scheduler.handle(.tick, now: now()))
             logger.info("job \(job.id!) '\(spec.name)': \(plan.chunks.count) chunks, redundancy \(String(format: "%.3f", plan.redundancy))")
             return .submitted(job: job.id!)
         } catch let error as ReelError {
@@ -115,6 +140,7 @@ extension Coordinator {
     // MARK: Encoding
 
     func startEncode(_ job: Int64) {
+        guard options.encodeOutputs else { return }
         guard let entry = plans[job], encoder.framesEncoded(job: job) == nil else { return }
         recordJobState(job, .encoding, reason: nil)
         logger.info("job \(job): all \(entry.plan.units.count) tasks committed; stitching and encoding \(entry.spec.output)")

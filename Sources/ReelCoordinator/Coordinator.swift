@@ -36,6 +36,8 @@ public struct CoordinatorOptions: Sendable {
     public var security: CurveServerSecurity?
     /// Bind beyond loopback without authentication (refused otherwise).
     public var insecure: Bool
+    /// Stitch and encode a job once its tasks are committed (benchmarks of the farm alone turn it off).
+    public var encodeOutputs = true
 
     public init(
         dataDirectory: String, bind: String = "tcp://127.0.0.1:5555", timings: SchedulerTimings = SchedulerTimings(),
@@ -170,7 +172,7 @@ public final class Coordinator {
         case .heartbeat:
             execute(scheduler.handle(.heartbeat(peer), now: time))
         case .result(let result):
-            guard Checksum.fnv1a(result.latents) == result.checksum else {
+            guard Checksum.payload(result.latents) == result.checksum else {
                 drop("result for \(result.lease) from \(peer) fails its checksum")
                 execute(scheduler.handle(.taskFailed(peer, result.lease, reason: "corrupt result"), now: time))
                 return

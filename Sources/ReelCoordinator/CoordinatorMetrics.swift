@@ -8,6 +8,8 @@ struct DeferredCommit {
     let job: Int64
     let chunk: Int
     let latents: [UInt8]
+    let checksum: UInt64
+    let sampleMilliseconds: UInt32
 }
 
 /// What the coordinator measures about itself: counts, its own CPU time, dispatch latency
@@ -19,6 +21,8 @@ public struct CoordinatorMetrics: Sendable {
     public var tasksCommitted = 0
     /// Group commits: each wrote a batch of artifacts with one flush and rows in one transaction.
     public var commitBatches = 0
+    /// Sampler time the committed results reported (their workers' `sample_ms`), in seconds.
+    public var samplerSeconds = 0.0
     /// CPU time of the coordinator's thread while it served, in seconds.
     public var cpuSeconds = 0.0
     /// Seconds from receiving the message that led to a dispatch to sending the task.
@@ -44,7 +48,7 @@ public struct CoordinatorMetrics: Sendable {
     mutating func forget(_ lease: LeaseRef) { sentAt[lease] = nil }
 
     /// The calling thread's CPU time in seconds.
-    static func threadCPUSeconds() -> Double {
+    public static func threadCPUSeconds() -> Double {
         var spec = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9

@@ -19,10 +19,13 @@ public enum ChunkSampler {
             let noise = NoiseField(seed: work.seed).fill(work.region, channels: work.grid.channels, frames: work.frames, progress: progress)
             return run(work, conditioning: conditioning, noise: noise, denoiser: &denoiser, progress: progress)
         case .simulated:
-            var denoiser = SimulatedDenoiser(
-                region: work.region, frames: work.frames, channels: work.grid.channels, stepMilliseconds: work.stepMilliseconds)
-            let noise = NoiseField(seed: work.seed).fill(work.region, channels: work.grid.channels, frames: work.frames, progress: progress)
-            return run(work, conditioning: conditioning, noise: noise, denoiser: &denoiser, progress: progress)
+            // The same answer as the Euler path (the simulated prediction ignores the state), without its arithmetic.
+            let times = FlowSchedule(steps: work.steps, shift: work.shift).times
+            let start =
+                work.refineStrength.flatMap { strength in
+                    conditioning.initial.map { _ in times.firstIndex { $0 <= strength } ?? work.steps }
+                } ?? 0
+            return SimulatedDenoiser.sample(work, steps: work.steps - start, pinned: conditioning.pinned, progress: progress)
         }
     }
 

@@ -107,14 +107,15 @@ public final class Store: Sendable {
         guard !leases.isEmpty else { return }
         try write { db in
             for lease in leases {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE task SET state = 'leased', attempt = ?, worker = ?, leaseExpiresAt = ?, updatedAt = ?
                         WHERE id = ? AND state != 'done'
-                        """, arguments: [lease.attempt, lease.worker, lease.expiresAt, now, lease.task])
-                try db.execute(
-                    sql: "INSERT OR REPLACE INTO lease (taskId, attempt, worker) VALUES (?, ?, ?)",
-                    arguments: [lease.task, lease.attempt, lease.worker])
+                        """
+                ).execute(arguments: [lease.attempt, lease.worker, lease.expiresAt, now, lease.task])
+                try db.cachedStatement(
+                    sql: "INSERT OR REPLACE INTO lease (taskId, attempt, worker) VALUES (?, ?, ?)"
+                ).execute(arguments: [lease.task, lease.attempt, lease.worker])
                 try EventRecord(
                     id: nil, jobId: try jobID(of: lease.task, db), taskId: lease.task, at: now, kind: "task-leased",
                     detail: "attempt \(lease.attempt) to \(lease.worker)"
@@ -136,18 +137,20 @@ public final class Store: Sendable {
         guard !results.isEmpty else { return [] }
         return try write { db in
             try results.map { result in
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE task SET state = 'done', attempt = ?, worker = ?, checksum = ?, artifact = ?, leaseExpiresAt = NULL,
                           updatedAt = ?
                         WHERE id = ? AND state = 'leased'
                           AND EXISTS (SELECT 1 FROM lease WHERE lease.taskId = task.id AND lease.attempt = ? AND lease.worker = ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [
                         result.attempt, result.worker, result.checksum, result.artifact, now, result.task, result.attempt, result.worker,
                     ])
                 guard db.changesCount == 1 else { return false }
-                try db.execute(sql: "DELETE FROM lease WHERE taskId = ?", arguments: [result.task])
+                try db.cachedStatement(sql: "DELETE FROM lease WHERE taskId = ?").execute(
+                    arguments: [result.task])
                 try EventRecord(
                     id: nil, jobId: try jobID(of: result.task, db), taskId: result.task, at: now, kind: "task-committed",
                     detail: "attempt \(result.attempt) from \(result.worker), checksum \(result.checksum)"
@@ -171,7 +174,7 @@ public final class Store: Sendable {
     }
 
     private func jobID(of task: Int64, _ db: Database) throws -> Int64? {
-        try Int64.fetchOne(db, sql: "SELECT jobId FROM task WHERE id = ?", arguments: [task])
+        try Int64.fetchOne(try db.cachedStatement(sql: "SELECT jobId FROM task WHERE id = ?"), arguments: [task])
     }
 
     /// Records a finished job's consistency report (JSON).

@@ -168,7 +168,7 @@ public final class WorkerNode {
         }
         let bytes = LatentCodec.encode(latents)
         let result = TaskResult(
-            lease: assignment.lease, checksum: Checksum.fnv1a(bytes),
+            lease: assignment.lease, checksum: Checksum.payload(bytes),
             sampleMilliseconds: UInt32(min(Double(UInt32.max), (now() - started) * 1000)), latents: bytes)
         if unacknowledged.count >= 8, let oldest = unacknowledged.keys.min(by: { $0.task < $1.task }) { unacknowledged[oldest] = nil }
         unacknowledged[assignment.lease] = result

@@ -71,7 +71,7 @@ import Testing
             WireCodec.encode(
                 .result(
                     TaskResult(
-                        lease: LeaseRef(task: 1, attempt: 1), checksum: Checksum.fnv1a(forged),
+                        lease: LeaseRef(task: 1, attempt: 1), checksum: Checksum.payload(forged),
                         sampleMilliseconds: 1, latents: forged))), dontWait: false)
         let done = try cluster.waitFor(job: job) { $0.state == "done" }
         #expect(done.chunksDone == done.chunksTotal)

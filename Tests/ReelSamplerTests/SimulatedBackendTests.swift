@@ -14,6 +14,7 @@ import Testing
         #expect(out[0] == SimulatedDenoiser.content(frame: 8, channel: 0, y: 0, x: 16))
         let last = out.count - 1
         #expect(out[last] == SimulatedDenoiser.content(frame: 15, channel: 2, y: 31, x: 31))
+        #expect(abs(out[5] - Float(0.6 * sin(0.05 * 21 + 0.1 * 8))) < 1e-6, "the pattern of the backend's definition")
         var other = work
         other.region = Region(frames: 12..<20, rows: 0..<32, columns: 16..<32)
         #expect(ChunkSampler.sample(other)[0] == out[4 * 3 * 32 * 16], "overlapping chunks agree exactly")

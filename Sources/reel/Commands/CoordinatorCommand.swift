@@ -29,6 +29,9 @@ extension Reel {
         @Option(help: "Failures of one chunk before its job fails.")
         var maxFailures: Int = 3
 
+        @Option(help: "Tasks queued at each worker beyond the one it runs, so it never waits between tasks.")
+        var prefetch: Int = 1
+
         @Option(help: "This coordinator's CURVE key file (from `reel keys`): turns on encryption and authentication.")
         var curveSecret: String?
 
@@ -46,6 +49,7 @@ extension Reel {
                 throw ValidationError("--worker-timeout must exceed --heartbeat, and both --heartbeat and --lease must be positive")
             }
             guard maxFailures >= 1 else { throw ValidationError("--max-failures must be at least 1") }
+            guard (0...64).contains(prefetch) else { throw ValidationError("--prefetch must be between 0 and 64 (got \(prefetch))") }
         }
 
         func run() throws {
@@ -56,7 +60,8 @@ extension Reel {
                     secretKey: try KeyFiles.keyPair(curveSecret).secretKey, allowedClients: try KeyFiles.allowList(allow))
             }
             let timings = SchedulerTimings(
-                heartbeatSeconds: heartbeat, workerTimeoutSeconds: workerTimeout, leaseSeconds: lease, maxFailures: maxFailures)
+                heartbeatSeconds: heartbeat, workerTimeoutSeconds: workerTimeout, leaseSeconds: lease, maxFailures: maxFailures,
+                prefetch: prefetch)
             let coordinator = try ReelCoordinator.Coordinator(
                 options: CoordinatorOptions(
                     dataDirectory: data, bind: bind, timings: timings,

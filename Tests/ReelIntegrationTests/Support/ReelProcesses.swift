@@ -58,13 +58,16 @@ final class TestCluster {
     private(set) var workers: [String: Process] = [:]
     private(set) var endpoint = ""
     let coordinatorArguments: [String]
+    /// The network namespace (a simulated host) the coordinator runs in; nil: this one.
+    let coordinatorHost: String?
     var outputRoot: String { (data as NSString).deletingLastPathComponent }
 
     /// Starts a coordinator on `data`; jobs may write inside the data folder's parent.
-    init(data: String, coordinatorArguments: [String] = []) throws {
+    init(data: String, coordinatorArguments: [String] = [], bind: String = "tcp://127.0.0.1:*", host: String? = nil) throws {
         self.data = data
         self.coordinatorArguments = coordinatorArguments
-        try startCoordinator()
+        self.coordinatorHost = host
+        try startCoordinator(bind: bind)
     }
 
     deinit {
@@ -79,7 +82,7 @@ final class TestCluster {
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         coordinator = try spawn(
             ["coordinator", "--data", data, "--bind", bind, "--worker-timeout", "3", "--output-root", outputRoot] + coordinatorArguments,
-            log: "coordinator.log")
+            log: "coordinator.log", host: coordinatorHost)
         let deadline = Date().addingTimeInterval(20)
         while CoordinatorClient.endpoint(inDataDirectory: data) == nil {
             guard coordinator.isRunning, Date() < deadline else {
@@ -97,17 +100,25 @@ final class TestCluster {
         try startCoordinator(bind: endpoint)
     }
 
+    /// Starts a worker, in the network namespace `host` when given.
     @discardableResult
-    func startWorker(_ name: String, arguments: [String] = []) throws -> Process {
-        let process = try spawn(["worker", "--connect", endpoint, "--name", name] + arguments, log: "\(name).log")
+    func startWorker(_ name: String, arguments: [String] = [], host: String? = nil) throws -> Process {
+        let process = try spawn(["worker", "--connect", endpoint, "--name", name] + arguments, log: "\(name).log", host: host)
         workers[name] = process
         return process
     }
 
-    private func spawn(_ arguments: [String], log: String) throws -> Process {
+    /// Runs `reel arguments`; in a namespace through `ip netns exec`, which execs, so the
+    /// process is reel itself (SIGKILL reaches it).
+    private func spawn(_ arguments: [String], log: String, host: String? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: ReelBinary.path)
-        process.arguments = arguments
+        if let host {
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["ip", "netns", "exec", host, ReelBinary.path] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: ReelBinary.path)
+            process.arguments = arguments
+        }
         if !FileManager.default.fileExists(atPath: "\(logs)/\(log)") {
             _ = FileManager.default.createFile(atPath: "\(logs)/\(log)", contents: nil)
         }

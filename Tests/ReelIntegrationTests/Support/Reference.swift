@@ -64,7 +64,7 @@ enum Reference {
                 problems.append("task \(task.id!) has no artifact")
                 continue
             }
-            if Checksum.hex(Checksum.fnv1a([UInt8](data))) != task.checksum {
+            if Checksum.hex(Checksum.payload([UInt8](data))) != task.checksum {
                 problems.append("task \(task.id!): artifact checksum mismatch")
             }
         }

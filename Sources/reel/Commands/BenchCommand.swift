@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import ReelCore
+import ReelStore
+
+extension Reel {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Benchmark the farm: scaling to 64 workers, coordinator cost against a Dask peer, plan size, stitch speed, sampler speed.",
+            discussion: """
+                Prints one table per section and writes every number to --json. Workers are real \
+                processes on loopback running the simulated backend (its steps sleep), so timings measure \
+                the farm, not this machine's cores. The Dask peer runs from scripts/dask-peer, which makes \
+                its own virtualenv; leave it out with --no-dask.
+                """)
+
+        @Option(help: "Sections to run, comma-separated: scaling, coordinator, size, stitch, procedural (default: all).")
+        var only: String = "scaling,coordinator,size,stitch,procedural"
+
+        @Option(help: "Where to write the results as JSON.")
+        var json: String = "bench.json"
+
+        @Option(help: "Most workers in the scaling section.")
+        var maxWorkers: Int = 64
+
+        @Flag(help: "Smaller sizes, for a check that the suite runs (minutes, not a measurement).")
+        var quick = false
+
+        @Flag(inversion: .prefixedNo, help: "Run the Dask peer beside the coordinator benchmark.")
+        var dask = true
+
+        @Option(help: "The Dask peer's launcher.")
+        var daskPeer: String = "scripts/dask-peer"
+
+        @Option(help: "Scratch folder for data directories and videos (default: .bench/scratch-PID, removed afterwards).")
+        var scratch: String?
+
+        @Option(help: .hidden)
+        var stitchChild: Int?
+
+        func validate() throws {
+            let known: Set = ["scaling", "coordinator", "size", "stitch", "procedural"]
+            for name in sections where !known.contains(name) {
+                throw ValidationError("--only: unknown section '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
+            }
+            guard (1...256).contains(maxWorkers) else { throw ValidationError("--max-workers must be between 1 and 256") }
+        }
+
+        var sections: [String] { only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+        func run() throws {
+            ProcessSetup.start()
+            if let stitchChild, let scratch {
+                let row = try BenchSections.stitchChild(seconds: stitchChild, scratch: scratch)
+                print(String(decoding: try JSONCoding.encoder.encode(row), as: UTF8.self))
+                return
+            }
+            // Not /tmp by default: there, test suites' churn of deleted files makes every file
+            // creation slow on ext4, which would be measured as coordinator cost.
+            let folder = scratch ?? FileManager.default.currentDirectoryPath + "/.bench/scratch-\(getpid())"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            defer { if scratch == nil { try? FileManager.default.removeItem(atPath: folder) } }
+            let suite = BenchSections(scratch: folder, quick: quick)
+            var report = BenchReport()
+            report.machine = BenchReport.machineDescription()
+            let wanted = Set(sections)
+            if wanted.contains("procedural") { report.procedural = suite.procedural() }
+            if wanted.contains("stitch") { report.stitch = try suite.stitch() }
+            if wanted.contains("size") { report.size = try suite.size() }
+            if wanted.contains("coordinator") { report.coordinator = try suite.coordinatorCost(daskPeer: dask ? daskPeer : nil) }
+            if wanted.contains("scaling") { report.scaling = try suite.scaling(maxWorkers: maxWorkers) }
+            print(report.tables())
+            try JSONCoding.encoder.encode(report).write(to: URL(fileURLWithPath: json))
+            print("results written to \(json)")
+        }
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import ReelCoordinator
+import ReelCore
+import ReelPlan
+
+/// One timed render on a farm of local processes: a coordinator in this process (so its own
+/// counters and thread CPU time can be read) and `workers` real `reel worker` processes on
+/// loopback. The job is submitted once every worker has connected; the clock runs from the
+/// submission to the last task committed (encoding is left out: it is measured on its own).
+struct BenchFarm {
+    struct Run {
+        var workers: Int
+        var tasks: Int
+        var wallSeconds: Double
+        var metrics: CoordinatorMetrics
+    }
+
+    let scratch: String
+
+    func run(_ spec: JobSpec, workers count: Int, timings: SchedulerTimings) throws -> Run {
+        // Data folders stay until the whole suite ends: deleting thousands of files just before
+        // the next run would slow its file creation (ext4 skips recently deleted inodes).
+        let data = "\(scratch)/farm-\(count)-\(UUID().uuidString.prefix(8))"
+        var logger = Logger(label: "reel.bench") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .error
+        var options = CoordinatorOptions(dataDirectory: data, bind: "tcp://127.0.0.1:*", timings: timings, outputRoot: scratch)
+        options.encodeOutputs = false
+        let coordinator = try ReelCoordinator.Coordinator(options: options, logger: logger)
+        var processes: [Process] = []
+        defer {
+            for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            for process in processes { process.waitUntilExit() }
+        }
+        for index in 0..<count {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: ProcessSetup.executablePath)
+            process.arguments = [
+                "worker", "--connect", coordinator.endpoint, "--name", "bench-\(index)", "--backend", spec.backend.rawValue,
+                "--log-level", "error",
+            ]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            processes.append(process)
+        }
+        let started = Date()
+        var job: Int64?
+        var submittedAt = Date(), finishedAt = Date()
+        var failure: Error?
+        try coordinator.run {
+            if ProcessSetup.shouldStop { return true }
+            guard let job else {
+                guard coordinator.workerCount >= count else {
+                    if Date().timeIntervalSince(started) > 60 {
+                        failure = ReelError(.network, "only \(coordinator.workerCount) of \(count) workers connected within 60 s")
+                        return true
+                    }
+                    return false
+                }
+                submittedAt = Date()
+                do { job = try coordinator.submit(spec) } catch {
+                    failure = error
+                    return true
+                }
+                return false
+            }
+            guard coordinator.tasksFinished(job: job) else { return false }
+            finishedAt = Date()
+            return true
+        }
+        if let failure { throw failure }
+        if ProcessSetup.shouldStop { throw ReelError(.usage, "interrupted") }
+        return Run(
+            workers: count, tasks: Planner.plan(spec).units.count, wallSeconds: finishedAt.timeIntervalSince(submittedAt),
+            metrics: coordinator.metrics)
+    }
+}
+
+/// Reading a process's memory from /proc.
+enum ProcessMemory {
+    /// `VmHWM` (peak) or `VmRSS` (now) of `pid` ("self" for this process), in MB.
+    static func megabytes(_ field: String, pid: String = "self") -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("\(field):") }),
+            let kilobytes = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return nil }
+        return kilobytes / 1024
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import ReelCore
+import ReelStore
+
+/// Everything one run of `reel bench` measured, printed as tables and saved as JSON.
+struct BenchReport: Codable {
+    var machine = ""
+    var scaling: [BenchSections.ScalingRow]?
+    var coordinator: [BenchSections.CoordinatorRow]?
+    var size: [BenchSections.SizeRow]?
+    var stitch: [BenchSections.StitchRow]?
+    var procedural: [BenchSections.SamplerRow]?
+
+    static func progress(_ line: String) {
+        FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
+    }
+
+    static func machineDescription() -> String {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let memory = ProcessInfo.processInfo.physicalMemory >> 30
+        return "\(cores) cores, \(memory) GiB, \(ProcessInfo.processInfo.operatingSystemVersionString)"
+    }
+
+    /// Runs a command that prints one JSON object on its standard output, and decodes it.
+    static func runJSON<T: Decodable>(_ command: [String], as type: T.Type) throws -> T {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ReelError(.usage, "\(command.joined(separator: " ")) exited with status \(process.terminationStatus)")
+        }
+        let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        return try JSONCoding.decoder.decode(T.self, from: Data(line.utf8))
+    }
+
+    func tables() -> String {
+        var out = "Reel benchmark (\(machine))\n"
+        func number(_ value: Double?, _ digits: Int = 2) -> String {
+            guard let value, value.isFinite else { return "-" }
+            return String(format: "%.\(digits)f", value)
+        }
+        if let procedural {
+            out += table(
+                "Sampler speed (one thread)", ["backend", "voxels", "steps", "CPU s", "voxel-steps/s/core"],
+                procedural.map {
+                    [
+                        $0.backend, "\($0.voxels)", "\($0.steps)", number($0.cpuSeconds, 3),
+                        String(format: "%.3g", $0.voxelStepsPerSecondPerCore),
+                    ]
+                })
+        }
+        if let stitch {
+            out += table(
+                "Stitch + decode + encode (256x144, H.264)", ["video s", "frames", "wall s", "frames/s", "peak MB"],
+                stitch.map {
+                    [
+                        "\($0.videoSeconds)", "\($0.frames)", number($0.wallSeconds), number($0.framesPerSecond, 0),
+                        number($0.peakMegabytes, 0),
+                    ]
+                })
+        }
+        if let size {
+            out += table(
+                "Plan size (1920x1088 latent, 512 tiles, rolling; coordinator process, no workers)",
+                ["minutes", "tasks", "plan s", "submit s", "idle MB", "peak MB", "DB MB"],
+                size.map {
+                    [
+                        "\($0.videoMinutes)", "\($0.tasks)", number($0.planningSeconds, 3), number($0.submitSeconds),
+                        number($0.coordinatorIdleMegabytes, 0),
+                        number($0.coordinatorPeakMegabytes, 0), number($0.databaseMegabytes, 1),
+                    ]
+                })
+        }
+        if let coordinator {
+            out += table(
+                "Coordinator cost (2 workers, loopback; round trip: one task at a time)",
+                [
+                    "system", "tasks", "result KiB", "durable", "tasks/s", "ms/task", "coord CPU ms/task", "RTT p50 ms", "RTT p99 ms",
+                    "dispatch p50 ms", "dispatch p99 ms",
+                ],
+                coordinator.map {
+                    [
+                        $0.system, "\($0.tasks)", "\($0.resultKiB)", $0.durable ? "yes" : "no", number($0.tasksPerSecond, 0),
+                        number($0.millisecondsPerTask, 3),
+                        number($0.coordinatorCPUMillisecondsPerTask, 3), number($0.roundTripP50Milliseconds),
+                        number($0.roundTripP99Milliseconds),
+                        number($0.dispatchP50Milliseconds, 3), number($0.dispatchP99Milliseconds, 3),
+                    ]
+                })
+            if coordinator.count > 1 {
+                let reel = coordinator[0], peer = coordinator[1]
+                out += String(
+                    format: "throughput %.1fx the peer's; round-trip p99 %.2f of the peer's\n\n", reel.tasksPerSecond / peer.tasksPerSecond,
+                    reel.roundTripP99Milliseconds / peer.roundTripP99Milliseconds)
+            }
+        }
+        if let scaling {
+            out += table(
+                "Scaling (simulated backend, 10 steps x 10 ms per chunk, 16-frame chunks; ideal = sampler time / workers)",
+                [
+                    "mode", "workers", "tasks", "wall s", "speedup", "ideal s", "efficiency", "eff. w/ overlap", "coord CPU s",
+                    "CPU % of sampler", "dispatch p50 ms", "p99 ms",
+                ],
+                scaling.map {
+                    [
+                        $0.mode, "\($0.workers)", "\($0.tasks)", number($0.wallSeconds), number($0.speedup), number($0.idealSeconds),
+                        number(100 * $0.efficiency, 1) + "%",
+                        number(100 * $0.efficiencyCountingOverlap, 1) + "%", number($0.coordinatorCPUSeconds, 3),
+                        number($0.coordinatorCPUPercentOfSampler, 3),
+                        number($0.dispatchP50Milliseconds, 3), number($0.dispatchP99Milliseconds, 3),
+                    ]
+                })
+        }
+        return out
+    }
+
+    private func table(_ title: String, _ header: [String], _ rows: [[String]]) -> String {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            "| " + cells.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: " | ") + " |"
+        }
+        return "\(title)\n" + line(header) + "\n" + line(widths.map { String(repeating: "-", count: $0) }) + "\n"
+            + rows.map(line).joined(separator: "\n") + "\n\n"
+    }
+}
