@@ -15,12 +15,11 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
-        .target(name: "CPlatform"),
         .target(name: "ReelCore", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "ReelPlan", dependencies: ["ReelCore"]),
         .target(name: "ReelSampler", dependencies: ["ReelCore", "ReelPlan"]),
         .target(name: "ReelWire", dependencies: ["ReelCore"]),
-        .target(name: "ReelStore", dependencies: ["ReelCore", "CPlatform", .product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "ReelStore", dependencies: ["ReelCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ReelZMQ", dependencies: ["CZeroMQ"]),
         .target(name: "ReelStitch", dependencies: ["ReelCore", "ReelPlan"]),
         .target(

@@ -38,11 +38,16 @@ extension Coordinator {
         }
     }
 
-    /// Commits deferred results (artifacts with one file-system flush, rows in one
-    /// transaction), tells the scheduler, then records deferred leases in one transaction and
-    /// sends their tasks. Repeats until nothing is deferred.
+    /// Sends deferred tasks first (their leases recorded in one transaction), so a worker
+    /// whose result just arrived is busy again before that result's commit; then commits
+    /// deferred results as one group (artifacts with one file-system flush, rows in one
+    /// transaction) and tells the scheduler, which may free more tasks. Repeats until
+    /// nothing is deferred.
     func flush() {
         while !deferredCommits.isEmpty || !deferredDispatches.isEmpty {
+            let dispatches = deferredDispatches
+            deferredDispatches = []
+            dispatchAll(dispatches)
             let commits = deferredCommits
             deferredCommits = []
             if !commits.isEmpty {
@@ -57,9 +62,6 @@ extension Coordinator {
                     }
                 }
             }
-            let dispatches = deferredDispatches
-            deferredDispatches = []
-            dispatchAll(dispatches)
         }
     }
 
@@ -101,11 +103,12 @@ extension Coordinator {
         }
     }
 
-    /// Writes the artifacts durably, then commits the rows; ACKs go out only after both.
+    /// Appends the results to their jobs' segments durably, then commits the rows; ACKs go
+    /// out only after both.
     private func commitAll(_ commits: [DeferredCommit]) -> [SchedulerEvent] {
         var outcomes = [SchedulerEvent?](repeating: nil, count: commits.count)
-        var files: [(path: String, bytes: [UInt8])] = []
-        var fileOwner: [Int] = []
+        var items: [(job: Int64, bytes: [UInt8])] = []
+        var itemOwner: [Int] = []
         for (index, commit) in commits.enumerated() {
             guard let entry = plans[commit.job] else {
                 outcomes[index] = .commitFailed(commit.lease, reason: "job \(commit.job) is not loaded", diskFull: false)
@@ -117,37 +120,41 @@ extension Coordinator {
                     commit.lease, reason: "result holds \(commit.latents.count) bytes, the task needs \(expected)", diskFull: false)
                 continue
             }
-            files.append((jobArtifacts(commit.job)!.path(commit.chunk), commit.latents))
-            fileOwner.append(index)
+            items.append((commit.job, commit.latents))
+            itemOwner.append(index)
         }
         var rows: [Store.Commit] = []
-        var rowOwner: [Int] = []
-        for (position, error) in artifacts.writeAll(files).enumerated() {
-            let index = fileOwner[position]
+        var rowOwner: [(index: Int, location: ArtifactLocation)] = []
+        for (position, written) in segments.append(items).enumerated() {
+            let index = itemOwner[position]
             let commit = commits[index]
-            if let error {
+            switch written {
+            case .failure(let error):
                 logger.error("commit of \(commit.lease) failed: \(error)")
                 outcomes[index] = .commitFailed(commit.lease, reason: error.message, diskFull: error.code == .diskFull)
-                continue
+            case .success(let location):
+                rows.append(
+                    Store.Commit(
+                        task: commit.lease.task, attempt: Int(commit.lease.attempt), worker: commit.worker,
+                        checksum: Checksum.hex(commit.checksum), artifact: location.description))
+                rowOwner.append((index, location))
             }
-            rows.append(
-                Store.Commit(
-                    task: commit.lease.task, attempt: Int(commit.lease.attempt), worker: commit.worker,
-                    checksum: Checksum.hex(commit.checksum), artifact: files[position].path))
-            rowOwner.append(index)
         }
         do {
-            for (index, committed) in zip(rowOwner, try store.commitResults(rows, now: now())) {
-                outcomes[index] =
-                    committed
-                    ? .committed(commits[index].lease)
-                    : .commitFailed(commits[index].lease, reason: "the store no longer holds this lease", diskFull: false)
+            for (owner, committed) in zip(rowOwner, try store.commitResults(rows, now: now())) {
+                let commit = commits[owner.index]
+                if committed {
+                    plans[commit.job]?.index[commit.chunk] = owner.location.description
+                    outcomes[owner.index] = .committed(commit.lease)
+                } else {
+                    outcomes[owner.index] = .commitFailed(commit.lease, reason: "the store no longer holds this lease", diskFull: false)
+                }
             }
         } catch {
             let error = error as? ReelError ?? ReelError(.store, "\(error)")
             logger.error("commit of \(rows.count) result(s) failed: \(error)")
-            for index in rowOwner {
-                outcomes[index] = .commitFailed(commits[index].lease, reason: error.message, diskFull: error.code == .diskFull)
+            for owner in rowOwner {
+                outcomes[owner.index] = .commitFailed(commits[owner.index].lease, reason: error.message, diskFull: error.code == .diskFull)
             }
         }
         return outcomes.map { $0! }
@@ -155,7 +162,7 @@ extension Coordinator {
 
     /// The committed outputs of a loaded job.
     func jobArtifacts(_ job: Int64) -> JobArtifacts? {
-        plans[job].map { JobArtifacts(job: job, spec: $0.spec, plan: $0.plan, store: artifacts) }
+        plans[job].map { JobArtifacts(job: job, spec: $0.spec, plan: $0.plan, store: artifacts, index: $0.index) }
     }
 
     /// The job and plan unit of a task id.

@@ -32,7 +32,7 @@ extension Coordinator {
             taskOfUnit[unit] = record.id!
         }
         guard !taskOfUnit.contains(-1) else { throw ReelError(.store, "job \(job.id!): the store lacks tasks of its plan") }
-        plans[job.id!] = LoadedJob(spec: spec, plan: plan, taskOfUnit: taskOfUnit)
+        plans[job.id!] = LoadedJob(spec: spec, plan: plan, index: ArtifactIndex.of(plan: plan, tasks: records), taskOfUnit: taskOfUnit)
         let tasks = records.map { task in
             let unit = unitOf["\(task.stage)/\(task.chunkIndex)"]!
             return StoredTask(

@@ -10,14 +10,17 @@ import ReelZMQ
 struct LoadedJob {
     let spec: JobSpec
     let plan: Plan
+    /// Where each unit's committed output is.
+    let index: ArtifactIndex
     /// `taskOfUnit[unit]`: the store's task id of each unit of the plan.
     let taskOfUnit: [Int64]
     /// The inverse of `taskOfUnit`.
     let unitOfTask: [Int64: Int]
 
-    init(spec: JobSpec, plan: Plan, taskOfUnit: [Int64]) {
+    init(spec: JobSpec, plan: Plan, index: ArtifactIndex, taskOfUnit: [Int64]) {
         self.spec = spec
         self.plan = plan
+        self.index = index
         self.taskOfUnit = taskOfUnit
         unitOfTask = Dictionary(uniqueKeysWithValues: taskOfUnit.enumerated().map { ($1, $0) })
     }
@@ -66,6 +69,7 @@ public final class Coordinator {
     let logger: Logger
     let store: Store
     let artifacts: ArtifactStore
+    let segments: SegmentWriter
     let context = ZMQContext()
     let socket: ZMQSocket
     let authenticator: ZAPAuthenticator?
@@ -95,6 +99,7 @@ public final class Coordinator {
         try ArtifactStore.makeDirectory(options.dataDirectory)
         store = try Store(path: "\(options.dataDirectory)/reel.sqlite")
         artifacts = try ArtifactStore(root: "\(options.dataDirectory)/artifacts")
+        segments = SegmentWriter(store: artifacts)
         scheduler = Scheduler(timings: options.timings)
         // The ZAP handler must be bound before the server socket binds.
         let context = self.context

@@ -1,4 +1,3 @@
-import CPlatform
 import Foundation
 import Glibc
 import ReelCore
@@ -18,71 +17,44 @@ public struct ArtifactStore: Sendable {
         "job-\(job)/\(stage)-\(String(format: "%05d", chunk)).f16"
     }
 
-    /// Writes `bytes` durably at `relativePath`.
+    /// Writes `bytes` durably at `relativePath`: a temporary name, fsync, rename, directory fsync.
     public func write(_ bytes: [UInt8], to relativePath: String) throws {
-        if let error = writeAll([(relativePath, bytes)])[0] { throw error }
-    }
-
-    /// Writes several files durably with one flush of the file system (a group commit):
-    /// each goes to a temporary name, then one `syncfs`, then the renames, then one fsync per
-    /// directory. Returns, per file, nil or the error that kept it from being written.
-    public func writeAll(_ files: [(path: String, bytes: [UInt8])]) -> [ReelError?] {
-        var errors = [ReelError?](repeating: nil, count: files.count)
-        var written: [(index: Int, temporary: String, final: String)] = []
-        var directories: Set<String> = []
-        var syncFD: Int32 = -1
-        for (index, file) in files.enumerated() {
-            let path = "\(root)/\(file.path)"
-            let directory = (path as NSString).deletingLastPathComponent
-            do {
-                if !directories.contains(directory) { try Self.makeDirectory(directory) }
-                directories.insert(directory)
-                let temporary = "\(path).tmp-\(getpid())"
-                let fd = try Self.writeFile(file.bytes, to: temporary)
-                if syncFD < 0 { syncFD = fd } else { close(fd) }
-                written.append((index, temporary, path))
-            } catch {
-                errors[index] = error as? ReelError ?? ReelError(.artifact, "\(error)")
-            }
-        }
-        guard !written.isEmpty else { return errors }
-        // One syncfs flushes every file written above (and its metadata) to stable storage.
-        let synced = written.count == 1 ? fsync(syncFD) : reel_syncfs(syncFD)
-        let syncError = synced == 0 ? nil : Self.failure("flush of \(written.count) artifact(s)")
-        close(syncFD)
-        for entry in written {
-            if let syncError {
-                errors[entry.index] = syncError
-                unlink(entry.temporary)
-            } else if rename(entry.temporary, entry.final) != 0 {
-                errors[entry.index] = Self.failure("rename \(entry.temporary)")
-                unlink(entry.temporary)
-            }
-        }
-        for directory in directories.sorted() {
-            let directoryFD = open(directory, O_RDONLY | O_DIRECTORY)
-            if directoryFD >= 0 { fsync(directoryFD); close(directoryFD) }
-        }
-        return errors
-    }
-
-    /// Writes a whole file (not yet flushed); returns its open descriptor.
-    private static func writeFile(_ bytes: [UInt8], to temporary: String) throws -> Int32 {
+        let path = "\(root)/\(relativePath)"
+        let directory = (path as NSString).deletingLastPathComponent
+        try Self.makeDirectory(directory)
+        let temporary = "\(path).tmp-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw failure("create \(temporary)") }
+        guard fd >= 0 else { throw Self.failure("create \(temporary)") }
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, bytes.count - written) }
             if result < 0 {
                 if errno == EINTR { continue }
-                let error = failure("write \(temporary)")
+                let error = Self.failure("write \(temporary)")
                 close(fd)
                 unlink(temporary)
                 throw error
             }
             written += result
         }
-        return fd
+        if fsync(fd) != 0 { let error = Self.failure("fsync \(temporary)"); close(fd); unlink(temporary); throw error }
+        close(fd)
+        guard rename(temporary, path) == 0 else { let error = Self.failure("rename \(temporary)"); unlink(temporary); throw error }
+        let directoryFD = open(directory, O_RDONLY | O_DIRECTORY)
+        if directoryFD >= 0 { fsync(directoryFD); close(directoryFD) }
+    }
+
+    /// An artifact's bytes: its whole range, or `count` bytes from `offset` within it.
+    public func read(_ location: ArtifactLocation, offset: Int = 0, count: Int? = nil) throws -> [UInt8] {
+        guard let length = location.length else {
+            if let count { return try read(location.path, offset: offset, count: count) }
+            return Array(try read(location.path).dropFirst(offset))
+        }
+        let wanted = count ?? (length - offset)
+        guard offset >= 0, wanted >= 0, offset + wanted <= length else {
+            throw ReelError(.artifact, "range \(offset)+\(wanted) is outside artifact \(location)")
+        }
+        return try read(location.path, offset: location.offset + offset, count: wanted)
     }
 
     /// Reads `count` bytes at `offset` of the artifact at `relativePath`.

@@ -41,6 +41,30 @@ public final class Store: Sendable {
         }
     }
 
+    /// A transaction committed without waiting for the disk (`synchronous = NORMAL`): it
+    /// survives a crash of this process, and the next durable commit flushes it; an OS crash
+    /// may lose it. For records whose loss is harmless.
+    private func writeLazily<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = FULL") }
+                var result: T?
+                try db.inTransaction {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch let error as ReelError { throw error } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_IOERR
+        {
+            throw ReelError(.diskFull, "database write failed: \(error.message ?? "\(error)")")
+        } catch {
+            throw ReelError(.store, "database write failed: \(error)")
+        }
+    }
+
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try database.read(body) } catch { throw ReelError(.store, "database read failed: \(error)") }
     }
@@ -102,10 +126,12 @@ public final class Store: Sendable {
         try recordLeases([Lease(task: task, attempt: attempt, worker: worker, expiresAt: expiresAt)], now: now)
     }
 
-    /// Records several leases in one transaction (one fsync): a group commit.
+    /// Records several leases in one transaction, without waiting for the disk: a lease lost
+    /// to an OS crash only means its task runs again (the old holder's result is then stale,
+    /// and results are deterministic), while a coordinator crash loses nothing.
     public func recordLeases(_ leases: [Lease], now: Double) throws {
         guard !leases.isEmpty else { return }
-        try write { db in
+        try writeLazily { db in
             for lease in leases {
                 try db.cachedStatement(
                     sql: """

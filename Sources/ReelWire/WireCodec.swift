@@ -5,7 +5,7 @@ import ReelCore
 /// Pure: no sockets here.
 public enum WireCodec {
     public static let magic: [UInt8] = Array("REEL".utf8)
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 2
     /// Largest latent payload accepted (a 48-frame 1080p chunk in Float16 is about 600 MB; the
     /// sockets' MAXMSGSIZE enforces the same bound before the bytes are even read).
     public static let maxPayload = 1 << 30

@@ -46,7 +46,8 @@ import Testing
             checksums.append((job.latentChecksum, job.frameChecksum))
             frames.append(try decodedFrames(out))
             let tasks = try store.tasks(job: 1)
-            artifacts.append(try tasks.map { try Data(contentsOf: URL(fileURLWithPath: "\(data)/artifacts/\($0.artifact!)")) })
+            let stored = try ArtifactStore(root: "\(data)/artifacts")
+            artifacts.append(try tasks.map { Data(try stored.read(try #require(ArtifactLocation($0.artifact ?? "")))) })
             if workers == 3 { #expect(Set(tasks.compactMap(\.worker)).count >= 2, "the 3-worker render really was distributed") }
         }
         #expect(checksums[0].latents != nil && checksums[0].latents == checksums[1].latents, "stitched latents byte-identical")

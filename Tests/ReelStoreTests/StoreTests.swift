@@ -66,6 +66,23 @@ import Testing
         #expect(try store.commitCounts(job: tasks[0].jobId)[task] == 1)
     }
 
+    @Test func resultsAppendToOneSegmentPerJobAndReadBackByRange() throws {
+        let artifacts = try ArtifactStore(root: "\(directory)/artifacts")
+        let writer = SegmentWriter(store: artifacts)
+        let written = writer.append([(1, [1, 2]), (2, [3]), (1, [4, 5, 6])]).map { try? $0.get() }
+        let locations = try written.map { try #require($0) }
+        #expect(locations[0].path == locations[2].path && locations[0].path != locations[1].path, "one segment per job")
+        #expect(locations[2].offset == 2 && locations[2].length == 3)
+        #expect(try artifacts.read(locations[2]) == [4, 5, 6] && artifacts.read(locations[1]) == [3])
+        #expect(try artifacts.read(locations[2], offset: 1, count: 2) == [5, 6])
+        #expect(throws: ReelError.self) { try artifacts.read(locations[0], offset: 1, count: 2) }
+        let restarted = try #require(try? SegmentWriter(store: artifacts).append([(1, [9])])[0].get())
+        #expect(restarted.path != locations[0].path, "a new run never appends after bytes it did not write")
+        let rotating = SegmentWriter(store: artifacts, rotateBytes: 2)
+        let rotated = rotating.append([(3, [1, 1]), (3, [2])]).compactMap { try? $0.get() }
+        #expect(rotated.count == 2 && rotated[0].path != rotated[1].path, "segments rotate at their size limit")
+    }
+
     @Test func artifactsAreWrittenWholeUnderTheirName() throws {
         let artifacts = try ArtifactStore(root: "\(directory)/artifacts")
         let path = artifacts.chunkPath(job: 3, stage: "chunks", chunk: 7)
@@ -73,9 +90,9 @@ import Testing
         try artifacts.write([1, 2, 3], to: path)
         try artifacts.write([4, 5], to: path)
         #expect(try artifacts.read(path) == [4, 5])
-        let batch = artifacts.writeAll([("batch-1/a.f16", [1]), ("batch-2/b.f16", [2, 2]), ("batch-1/c.f16", [3, 3, 3])])
-        #expect(batch.allSatisfy { $0 == nil })
-        #expect(try artifacts.read("batch-2/b.f16") == [2, 2] && artifacts.read("batch-1/c.f16") == [3, 3, 3])
+        #expect(ArtifactLocation("job-1/a.f16") == ArtifactLocation(path: "job-1/a.f16"), "whole files of older stores")
+        #expect(ArtifactLocation("job-1/seg.f16@12:34") == ArtifactLocation(path: "job-1/seg.f16", offset: 12, length: 34))
+        #expect(ArtifactLocation("job-1/seg.f16@12") == nil && ArtifactLocation("x@-1:2") == nil, "malformed ranges are refused")
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: "\(directory)/artifacts/job-3")
         #expect(leftovers == ["chunks-00007.f16"], "no temporary files left")
     }

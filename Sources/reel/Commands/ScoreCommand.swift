@@ -58,7 +58,8 @@ extension Reel {
             var report: ConsistencyReport?
             if let job {
                 let committed = JobArtifacts(
-                    job: job.id, spec: job.spec, plan: job.plan, store: try ArtifactStore(root: "\(data)/artifacts"))
+                    job: job.id, spec: job.spec, plan: job.plan, store: try ArtifactStore(root: "\(data)/artifacts"),
+                    index: ArtifactIndex.of(plan: job.plan, tasks: try job.store.tasks(job: job.id)))
                 report = try ConsistencyScorer.score(spec: job.spec, plan: job.plan, frames: frames, read: committed.latents)
             }
             if json {

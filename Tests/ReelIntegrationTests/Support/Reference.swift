@@ -60,7 +60,9 @@ enum Reference {
         for task in try store.tasks(job: job) {
             if task.state != .done { problems.append("task \(task.id!) is \(task.state.rawValue)") }
             if commits[task.id!] != 1 { problems.append("task \(task.id!) committed \(commits[task.id!] ?? 0) times") }
-            guard let path = task.artifact, let data = FileManager.default.contents(atPath: "\(artifacts)/\(path)") else {
+            guard let text = task.artifact, let location = ArtifactLocation(text),
+                let data = try? ArtifactStore(root: artifacts).read(location)
+            else {
                 problems.append("task \(task.id!) has no artifact")
                 continue
             }
