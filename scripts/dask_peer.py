@@ -4,6 +4,7 @@ to 2 worker processes, each returning `--result-bytes` bytes. Round trip: `--seq
 tasks, each submitted after the previous result arrived."""
 import argparse
 import json
+import logging
 import sys
 import time
 
@@ -21,7 +22,8 @@ def main():
     parser.add_argument("--sequential", type=int, default=400)
     parser.add_argument("--result-bytes", type=int, default=65536)
     args = parser.parse_args()
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as client:
         client.gather(client.map(payload, range(50), [args.result_bytes] * 50, pure=False))  # warm up
         started = time.perf_counter()
         futures = client.map(payload, range(args.tasks), [args.result_bytes] * args.tasks, pure=False)

@@ -71,7 +71,10 @@ extension Reel {
             if wanted.contains("coordinator") { report.coordinator = try suite.coordinatorCost(daskPeer: dask ? daskPeer : nil) }
             if wanted.contains("scaling") { report.scaling = try suite.scaling(maxWorkers: maxWorkers) }
             print(report.tables())
-            try JSONCoding.encoder.encode(report).write(to: URL(fileURLWithPath: json))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            try encoder.encode(report).write(to: URL(fileURLWithPath: json))
             print("results written to \(json)")
         }
     }

@@ -31,7 +31,8 @@ struct BenchSections {
         var workers: Int
         var tasks: Int
         var wallSeconds: Double
-        var speedup: Double
+        /// Against the 1-worker run of the same mode (nil for the rolling row).
+        var speedup: Double?
         /// Sampler seconds reported by the committed results, over the workers.
         var idealSeconds: Double
         /// Ideal over wall: 1.0 means no worker ever waited (overlap redundancy not counted).
@@ -71,7 +72,7 @@ struct BenchSections {
         let efficiency = ideal / run.wallSeconds
         return ScalingRow(
             mode: mode, workers: run.workers, tasks: run.tasks, wallSeconds: run.wallSeconds,
-            speedup: (baseline ?? Double.nan) / run.wallSeconds, idealSeconds: ideal, efficiency: efficiency,
+            speedup: baseline.map { $0 / run.wallSeconds }, idealSeconds: ideal, efficiency: efficiency,
             efficiencyCountingOverlap: efficiency / redundancy, coordinatorCPUSeconds: run.metrics.cpuSeconds,
             coordinatorCPUPercentOfSampler: 100 * run.metrics.cpuSeconds / max(run.metrics.samplerSeconds, 1e-9),
             dispatchP50Milliseconds: 1000 * (CoordinatorMetrics.quantile(run.metrics.dispatchLatencies, 0.5) ?? .nan),
