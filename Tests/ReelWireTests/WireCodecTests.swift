@@ -30,7 +30,7 @@ import Testing
     @Test(arguments: all)
     func everyMessageRoundTrips(message: WireMessage) throws {
         let frames = WireCodec.encode(message)
-        #expect(frames[0] == Array("REEL".utf8) + [1, message.command])
+        #expect(frames[0] == Array("REEL".utf8) + [2, message.command])
         #expect(try WireCodec.decode(frames) == message)
     }
 
