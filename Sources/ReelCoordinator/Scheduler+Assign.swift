@@ -39,8 +39,13 @@ extension Scheduler {
                 if let directive = leaseNext(to: id, now: now) { out.append(directive) }
             }
         }
-        for id in ids where workers[id]?.leases.isEmpty == true {
-            if let task = straggler(for: id, now: now) { out.append(lease(task, to: id, now: now, backup: true)) }
+        let idle = ids.filter { workers[$0]?.leases.isEmpty == true }
+        if !idle.isEmpty && timings.stragglerFactor > 0 {
+            var candidates = backupCandidates(now: now)
+            for id in idle {
+                guard let position = candidates.firstIndex(where: { tasks[$0].map { canRun(id, $0, now: now) } ?? false }) else { continue }
+                out.append(lease(candidates.remove(at: position), to: id, now: now, backup: true))
+            }
         }
         return out
     }
@@ -64,21 +69,33 @@ extension Scheduler {
         return .dispatch(worker, assignment, expiresAt: task.leaseExpiresAt)
     }
 
-    /// The oldest single-held lease that has run longer than `stragglerFactor` times its job's
-    /// median task time, if `worker` may run it.
-    func straggler(for worker: WorkerID, now: Double) -> Int64? {
-        guard timings.stragglerFactor > 0 else { return nil }
-        var best: (since: Double, id: Int64)?
-        for (holder, entry) in workers where holder != worker {
-            for lease in entry.leases {
+    /// Tasks an idle worker should also run when nothing is ready, best first: tasks queued
+    /// (prefetched) behind another worker's running one, which an idle worker can start at
+    /// once (the queued copy is revoked when the backup wins), oldest first; then leases that
+    /// have run longer than `stragglerFactor` times their job's median task time, oldest first.
+    func backupCandidates(now: Double) -> [Int64] {
+        var medians: [Int64: Double] = [:]
+        for job in jobs.keys { medians[job] = medianDuration(job: job) }
+        var queued: [(since: Double, id: Int64)] = []
+        var stragglers: [(since: Double, id: Int64)] = []
+        for (holder, entry) in workers where !entry.leases.isEmpty {
+            let held = entry.leases.compactMap { lease -> (since: Double, id: Int64, job: Int64)? in
                 guard let task = tasks[lease.task], task.phase == .leased, task.holders.count == 1,
-                    let since = task.holders.values.first?.since, let median = medianDuration(job: task.job),
-                    now - since > timings.stragglerFactor * median, canRun(worker, task, now: now)
-                else { continue }
-                if best == nil || (since, task.id) < (best!.since, best!.id) { best = (since, task.id) }
+                    let since = task.holders[holder]?.since
+                else { return nil }
+                return (since, task.id, task.job)
+            }.sorted { ($0.since, $0.id) > ($1.since, $1.id) }
+            // A worker holding more leases than slots has its newest ones queued, not running.
+            let queuedCount = max(0, entry.leases.count - Int(entry.hello.slots))
+            queued += held.prefix(queuedCount).map { ($0.since, $0.id) }
+            for task in held.dropFirst(queuedCount) {
+                if let median = medians[task.job], now - task.since > timings.stragglerFactor * median {
+                    stragglers.append((task.since, task.id))
+                }
             }
         }
-        return best?.id
+        return (queued.sorted { ($0.since, $0.id) < ($1.since, $1.id) } + stragglers.sorted { ($0.since, $0.id) < ($1.since, $1.id) }).map(
+            \.id)
     }
 
     func medianDuration(job: Int64) -> Double? {

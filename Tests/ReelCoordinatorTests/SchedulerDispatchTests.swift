@@ -81,6 +81,21 @@ import Testing
         #expect(s.workerLoads["b"] == 0, "the straggler's lease is released")
     }
 
+    @Test func anIdleWorkerAtTheTailTakesATaskQueuedBehindAnotherAtOnce() {
+        var s = Scheduler(timings: SchedulerTimings(workerTimeoutSeconds: 100, prefetch: 1))
+        s.addJob(1, tasks: tasks(4), now: 0)
+        let a = leases(s.handle(.workerReady("a", Self.hello), now: 0))
+        #expect(a.map(\.1.task) == [100, 101], "a runs 100 with 101 queued")
+        let b = leases(s.handle(.workerReady("b", Self.hello), now: 0))
+        #expect(b.map(\.1.task) == [102])
+        #expect(leases(finish(&s, "b", b[0].1, now: 1)).map(\.1.task) == [103])
+        // Nothing is ready any more, while 101 waits behind a's running task: b takes it now.
+        let stolen = leases(finish(&s, "b", LeaseRef(task: 103, attempt: 1), now: 2))
+        #expect(stolen.map { $0.0 } == ["b"] && stolen.map(\.1) == [LeaseRef(task: 101, attempt: 2)])
+        let won = s.handle(.resultArrived("b", LeaseRef(task: 101, attempt: 2)), now: 3)
+        #expect(won.contains(.send("a", .revoke(LeaseRef(task: 101, attempt: 1)))), "a drops its queued copy")
+    }
+
     @Test func aStragglersBackupSurvivesTheOriginalHoldersDeath() {
         var s = Scheduler(timings: SchedulerTimings(workerTimeoutSeconds: 5, prefetch: 0, stragglerFactor: 1.5))
         s.addJob(1, tasks: tasks(2), now: 0)

@@ -53,16 +53,16 @@ import Testing
             [[0xff, 0x00, 0x13]],  // one frame of noise
             [Array("HTTP/".utf8) + [1], []],  // not a Reel header
             [header + [9, 0x02], []],  // wrong version
-            [header + [1, 0x77], []],  // unknown command
-            [header + [1, 0x04], [1, 2, 3], []],  // truncated RESULT
-            [header + [1, 0x01], [255, 255, 255, 255]],  // READY with an absurd length
+            [header + [WireCodec.version, 0x77], []],  // unknown command
+            [header + [WireCodec.version, 0x04], [1, 2, 3], []],  // truncated RESULT
+            [header + [WireCodec.version, 0x01], [255, 255, 255, 255]],  // READY with an absurd length
             WireCodec.encode(.ack(LeaseRef(task: 1, attempt: 1))),  // valid but coordinator-bound only
         ]
         var sent = 0
         for round in 0..<50 {
             for message in garbage { if try attacker.send(message, dontWait: false) { sent += 1 } }
             var noise: [UInt8] = (0..<(round % 40)).map { _ in UInt8.random(in: 0...255) }
-            noise.insert(contentsOf: header + [1, UInt8(round % 8)], at: 0)
+            noise.insert(contentsOf: header + [WireCodec.version, UInt8(round % 8)], at: 0)
             if try attacker.send([noise, noise], dontWait: false) { sent += 1 }
         }
         // A result for a task nobody was given must not be committed.

@@ -102,7 +102,7 @@ struct BenchReport: Codable {
         }
         if let scaling {
             out += table(
-                "Scaling (simulated backend, 10 steps x 10 ms per chunk, 16-frame chunks; ideal = sampler time / workers)",
+                "Scaling (10-minute video, simulated backend, 16-frame chunks of 10 steps x 20 ms; ideal = sampler time / workers)",
                 [
                     "mode", "workers", "tasks", "wall s", "speedup", "ideal s", "efficiency", "eff. w/ overlap", "coord CPU s",
                     "CPU % of sampler", "dispatch p50 ms", "p99 ms",

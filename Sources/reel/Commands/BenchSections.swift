@@ -47,7 +47,8 @@ struct BenchSections {
 
     func scaling(maxWorkers: Int) throws -> [ScalingRow] {
         let seconds: Double = quick ? 120 : 600
-        let spec = simulatedSpec("bench-scaling", seconds: seconds, chunk: 16, overlap: 4, steps: 10, stepMilliseconds: 10)
+        // 200 ms per chunk: still far shorter than a real model's chunk, so fixed costs per task show.
+        let spec = simulatedSpec("bench-scaling", seconds: seconds, chunk: 16, overlap: 4, steps: 10, stepMilliseconds: 20)
         let redundancy = Planner.plan(spec).redundancy
         var rows: [ScalingRow] = []
         var counts = [1, 2, 4, 8, 16, 32, 64].filter { $0 <= maxWorkers }
@@ -103,6 +104,7 @@ struct BenchSections {
             simulatedSpec("bench-coordinator", seconds: Double(11 * count) / 24, chunk: 11, overlap: 0, steps: 1, stepMilliseconds: 0)
         }
         let resultKiB = 11 * 32 * 32 * 3 * 2 / 1024
+        // Like the peer, which has every task queued at once: a deep prefetch keeps both workers fed.
         let throughput = try farm.run(spec(tasks), workers: 2, timings: SchedulerTimings(prefetch: 16))
         BenchReport.progress("coordinator: \(tasks) tasks in \(String(format: "%.2f", throughput.wallSeconds)) s")
         let latency = try farm.run(spec(sequential), workers: 1, timings: SchedulerTimings(prefetch: 0))
