@@ -45,9 +45,7 @@ extension Coordinator {
     /// nothing is deferred.
     func flush() {
         while !deferredCommits.isEmpty || !deferredDispatches.isEmpty {
-            let dispatches = deferredDispatches
-            deferredDispatches = []
-            dispatchAll(dispatches)
+            dispatchDeferred()
             let commits = deferredCommits
             deferredCommits = []
             if !commits.isEmpty {
@@ -63,6 +61,13 @@ extension Coordinator {
                 }
             }
         }
+    }
+
+    /// Records the deferred leases in one transaction and sends their tasks.
+    func dispatchDeferred() {
+        let dispatches = deferredDispatches
+        deferredDispatches = []
+        dispatchAll(dispatches)
     }
 
     /// Records the leases, then sends the tasks; a task whose lease cannot be recorded is not sent.

@@ -70,6 +70,7 @@ public final class Coordinator {
     let store: Store
     let artifacts: ArtifactStore
     let segments: SegmentWriter
+    let checkpointer: WALCheckpointer
     let context = ZMQContext()
     let socket: ZMQSocket
     let authenticator: ZAPAuthenticator?
@@ -100,6 +101,7 @@ public final class Coordinator {
         store = try Store(path: "\(options.dataDirectory)/reel.sqlite")
         artifacts = try ArtifactStore(root: "\(options.dataDirectory)/artifacts")
         segments = SegmentWriter(store: artifacts)
+        checkpointer = try WALCheckpointer(store: store)
         scheduler = Scheduler(timings: options.timings)
         // The ZAP handler must be bound before the server socket binds.
         let context = self.context
@@ -126,7 +128,10 @@ public final class Coordinator {
         }
         let sockets = [socket] + (authenticator.map { [$0.socket] } ?? [])
         let cpuAtStart = CoordinatorMetrics.threadCPUSeconds()
-        defer { metrics.cpuSeconds += CoordinatorMetrics.threadCPUSeconds() - cpuAtStart }
+        defer {
+            metrics.cpuSeconds += CoordinatorMetrics.threadCPUSeconds() - cpuAtStart
+            checkpointer.stop()
+        }
         while !shouldStop() {
             let ready = try ZMQSocket.poll(sockets, timeoutMilliseconds: 100)
             metrics.eventTime = now()
@@ -134,10 +139,13 @@ public final class Coordinator {
             if ready[0] {
                 // Drain what is waiting, bounded so timers still run under load; then commit
                 // and dispatch the whole batch at once.
-                for _ in 0..<256 {
+                for count in 1...256 {
                     guard let message = try socket.receive(maxFrames: 4) else { break }
                     metrics.messagesReceived += 1
                     handle(message)
+                    // Tasks go out every 16 messages, so the first worker of a burst does not
+                    // wait for the whole burst; results are committed once, after the drain.
+                    if count % 16 == 0 { dispatchDeferred() }
                 }
                 flush()
             }

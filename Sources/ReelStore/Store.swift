@@ -41,6 +41,11 @@ public final class Store: Sendable {
         }
     }
 
+    /// Leaves WAL checkpoints to a ``WALCheckpointer``.
+    func disableAutomaticCheckpoints() throws {
+        try database.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_autocheckpoint = 0") }
+    }
+
     /// A transaction committed without waiting for the disk (`synchronous = NORMAL`): it
     /// survives a crash of this process, and the next durable commit flushes it; an OS crash
     /// may lose it. For records whose loss is harmless.
@@ -142,10 +147,7 @@ public final class Store: Sendable {
                 try db.cachedStatement(
                     sql: "INSERT OR REPLACE INTO lease (taskId, attempt, worker) VALUES (?, ?, ?)"
                 ).execute(arguments: [lease.task, lease.attempt, lease.worker])
-                try EventRecord(
-                    id: nil, jobId: try jobID(of: lease.task, db), taskId: lease.task, at: now, kind: "task-leased",
-                    detail: "attempt \(lease.attempt) to \(lease.worker)"
-                ).insert(db)
+                try recordEvent(task: lease.task, at: now, kind: "task-leased", detail: "attempt \(lease.attempt) to \(lease.worker)", db)
             }
         }
     }
@@ -177,10 +179,9 @@ public final class Store: Sendable {
                 guard db.changesCount == 1 else { return false }
                 try db.cachedStatement(sql: "DELETE FROM lease WHERE taskId = ?").execute(
                     arguments: [result.task])
-                try EventRecord(
-                    id: nil, jobId: try jobID(of: result.task, db), taskId: result.task, at: now, kind: "task-committed",
-                    detail: "attempt \(result.attempt) from \(result.worker), checksum \(result.checksum)"
-                ).insert(db)
+                try recordEvent(
+                    task: result.task, at: now, kind: "task-committed",
+                    detail: "attempt \(result.attempt) from \(result.worker), checksum \(result.checksum)", db)
                 return true
             }
         }
@@ -197,6 +198,13 @@ public final class Store: Sendable {
             try EventRecord(id: nil, jobId: try jobID(of: task, db), taskId: task, at: now, kind: "task-requeued", detail: reason).insert(
                 db)
         }
+    }
+
+    /// Appends a task's event with one cached statement (the hot path of every lease and commit).
+    private func recordEvent(task: Int64, at time: Double, kind: String, detail: String, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: "INSERT INTO event (jobId, taskId, at, kind, detail) SELECT jobId, id, ?, ?, ? FROM task WHERE id = ?"
+        ).execute(arguments: [time, kind, detail, task])
     }
 
     private func jobID(of task: Int64, _ db: Database) throws -> Int64? {

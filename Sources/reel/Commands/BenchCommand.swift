@@ -24,6 +24,9 @@ extension Reel {
         @Option(help: "Most workers in the scaling section.")
         var maxWorkers: Int = 64
 
+        @Option(help: "Worker counts of the scaling section, comma-separated (default: 1,2,4,...,64 up to --max-workers).")
+        var workers: String?
+
         @Flag(help: "Smaller sizes, for a check that the suite runs (minutes, not a measurement).")
         var quick = false
 
@@ -45,6 +48,9 @@ extension Reel {
                 throw ValidationError("--only: unknown section '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
             }
             guard (1...256).contains(maxWorkers) else { throw ValidationError("--max-workers must be between 1 and 256") }
+            if let workers, workers.split(separator: ",").contains(where: { Int($0).map { !(1...256).contains($0) } ?? true }) {
+                throw ValidationError("--workers: each count must be a number from 1 to 256 (got '\(workers)')")
+            }
         }
 
         var sections: [String] { only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -69,7 +75,11 @@ extension Reel {
             if wanted.contains("stitch") { report.stitch = try suite.stitch() }
             if wanted.contains("size") { report.size = try suite.size() }
             if wanted.contains("coordinator") { report.coordinator = try suite.coordinatorCost(daskPeer: dask ? daskPeer : nil) }
-            if wanted.contains("scaling") { report.scaling = try suite.scaling(maxWorkers: maxWorkers) }
+            if wanted.contains("scaling") {
+                let counts =
+                    workers.map { $0.split(separator: ",").compactMap { Int($0) } } ?? [1, 2, 4, 8, 16, 32, 64].filter { $0 <= maxWorkers }
+                report.scaling = try suite.scaling(workerCounts: counts)
+            }
             print(report.tables())
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
