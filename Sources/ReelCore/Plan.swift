@@ -138,14 +138,36 @@ public struct Plan: Sendable, Hashable, Codable {
         return Double(sampled) / Double(grid.frames * grid.height * grid.width)
     }
 
-    /// Chunks whose time window contains `frame`.
+    /// Time windows that contain `frame`. Windows are in time order (starts and ends both
+    /// increase), so this is a binary search, not a scan: stitching stays linear in length.
     public func windowsCovering(frame: Int) -> [Int] {
-        windows.indices.filter { windows[$0].contains(frame) }
+        var low = 0, high = windows.count
+        while low < high {
+            let middle = (low + high) / 2
+            if windows[middle].upperBound <= frame { low = middle + 1 } else { high = middle }
+        }
+        var covering: [Int] = []
+        var index = low
+        while index < windows.count, windows[index].lowerBound <= frame {
+            if windows[index].contains(frame) { covering.append(index) }
+            index += 1
+        }
+        return covering
     }
 
     /// The unit index of a stage's task.
+    /// Units are laid out as keyframe sets, then chunks, then seams (see `init`), so chunks
+    /// and seams are found by arithmetic; anything else falls back to a search.
     public func unit(_ stage: TaskStage, _ index: Int) -> Int? {
-        units.firstIndex { $0.stage == stage && $0.index == index }
+        let keyframeSets = units.prefix { $0.stage == .keyframes }.count
+        let guess: Int? =
+            switch stage {
+            case .keyframes: units.prefix(keyframeSets).firstIndex { $0.index == index }
+            case .chunks: keyframeSets + index
+            case .seams: keyframeSets + chunks.count + index
+            }
+        if let guess, units.indices.contains(guess), units[guess].stage == stage, units[guess].index == index { return guess }
+        return units.firstIndex { $0.stage == stage && $0.index == index }
     }
 
     /// The whole-frame region of frames `frames`.

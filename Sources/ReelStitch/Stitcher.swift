@@ -9,13 +9,11 @@ import ReelPlan
 /// the output is the weighted mean over the chunks covering a voxel. Pure apart from `load`.
 public struct Stitcher {
     public let plan: Plan
-    private let timeWeights: [[Float]]
     private let rowWeights: [[Float]]
     private let columnWeights: [[Float]]
 
     public init(plan: Plan) {
         self.plan = plan
-        timeWeights = plan.windows.indices.map { BlendWeights.weights(windows: plan.windows, index: $0).map(Float.init) }
         rowWeights = plan.tileRows.indices.map { BlendWeights.weights(windows: plan.tileRows, index: $0).map(Float.init) }
         columnWeights = plan.tileColumns.indices.map { BlendWeights.weights(windows: plan.tileColumns, index: $0).map(Float.init) }
     }
@@ -35,6 +33,7 @@ public struct Stitcher {
         let perFrame = grid.voxelsPerFrame
         let tilesPerWindow = plan.tileRows.count * plan.tileColumns.count
         var loaded: [Int: [Float]] = [:]  // chunk index → latents
+        var timeWeights: [Int: [Float]] = [:]  // window → its blend ramp, for windows in use
         var accumulator = [Float](repeating: 0, count: perFrame)
         var weightSum = [Float](repeating: 0, count: grid.height * grid.width)
         var mostHeld = 0
@@ -42,6 +41,7 @@ public struct Stitcher {
             let covering = plan.windowsCovering(frame: frame)
             // Evict chunks of windows that ended before this frame.
             for index in loaded.keys where !covering.contains(plan.chunks[index].window) { loaded[index] = nil }
+            for window in timeWeights.keys where !covering.contains(window) { timeWeights[window] = nil }
             if let replaced = try override(frame) {
                 try emit(frame, replaced)
                 continue
@@ -49,7 +49,10 @@ public struct Stitcher {
             for i in accumulator.indices { accumulator[i] = 0 }
             for i in weightSum.indices { weightSum[i] = 0 }
             for window in covering {
-                let timeWeight = timeWeights[window][frame - plan.windows[window].lowerBound]
+                if timeWeights[window] == nil {
+                    timeWeights[window] = BlendWeights.weights(windows: plan.windows, index: window).map(Float.init)
+                }
+                let timeWeight = timeWeights[window]![frame - plan.windows[window].lowerBound]
                 for tile in 0..<tilesPerWindow {
                     let chunk = plan.chunks[window * tilesPerWindow + tile]
                     if loaded[chunk.index] == nil { loaded[chunk.index] = try load(chunk) }

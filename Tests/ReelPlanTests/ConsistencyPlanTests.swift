@@ -10,6 +10,23 @@ import Testing
             output: "o.mp4", consistency: mode, keyframeEvery: 12, shots: shots)
     }
 
+    @Test func unitLookupsAndCoveringWindowsAgreeWithAFullScan() {
+        let shots = [JobSpec.Shot(prompt: "a", start: 0), JobSpec.Shot(prompt: "b", start: 7.5)]
+        for mode in [ConsistencyMode.independent, .rolling, .autoregressive] {
+            var tiled = spec(mode, seconds: 15, shots: shots)
+            tiled.tileWidth = 32
+            tiled.tileOverlap = 8
+            let plan = Planner.plan(tiled)
+            for (position, unit) in plan.units.enumerated() {
+                #expect(plan.unit(unit.stage, unit.index) == position, "\(mode) \(unit.stage) \(unit.index)")
+            }
+            #expect(plan.unit(.seams, plan.seams.count) == nil && plan.unit(.chunks, -1) == nil)
+            for frame in 0..<plan.grid.frames {
+                #expect(plan.windowsCovering(frame: frame) == plan.windows.indices.filter { plan.windows[$0].contains(frame) })
+            }
+        }
+    }
+
     @Test func independentPlansChunksOnly() {
         let plan = Planner.plan(spec(.independent))
         #expect(plan.units.allSatisfy { $0.stage == .chunks && $0.dependencies.isEmpty })
