@@ -23,8 +23,9 @@ extension Scheduler {
 
     /// Fills every worker's running slots with ready tasks in dispatch order; then, while more
     /// tasks are ready than there are workers, queues up to `prefetch` more at each (one round
-    /// at a time, so queues grow evenly); then gives each idle worker a backup of a straggler.
-    mutating func dispatch(now: Double) -> [SchedulerDirective] {
+    /// at a time, so queues grow evenly); then, when `backups`, gives each idle worker a backup
+    /// of a queued task or a straggler.
+    mutating func dispatch(now: Double, backups: Bool = true) -> [SchedulerDirective] {
         guard !workers.isEmpty else { return [] }
         var out: [SchedulerDirective] = []
         let ids = workers.keys.sorted()
@@ -39,8 +40,8 @@ extension Scheduler {
                 if let directive = leaseNext(to: id, now: now) { out.append(directive) }
             }
         }
-        let idle = ids.filter { workers[$0]?.leases.isEmpty == true }
-        if !idle.isEmpty && timings.stragglerFactor > 0 {
+        let idle = backups ? ids.filter { workers[$0]?.leases.isEmpty == true } : []
+        if backups && !idle.isEmpty && timings.stragglerFactor > 0 {
             var candidates = backupCandidates(now: now)
             for id in idle {
                 guard let position = candidates.firstIndex(where: { tasks[$0].map { canRun(id, $0, now: now) } ?? false }) else { continue }

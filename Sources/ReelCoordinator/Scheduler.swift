@@ -184,8 +184,11 @@ public struct Scheduler: Sendable {
         case .tick:
             out += expire(now: now)
         }
-        out += heartbeats(now: now)
-        out += dispatch(now: now)
+        // Heartbeats and straggler backups are periodic work: done on ticks (every loop of
+        // the shell, at least every 100 ms), not on every message.
+        let periodic: Bool = if case .tick = event { true } else { false }
+        if periodic { out += heartbeats(now: now) }
+        out += dispatch(now: now, backups: periodic)
         return out
     }
 
