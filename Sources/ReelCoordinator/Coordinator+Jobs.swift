@@ -22,11 +22,9 @@ extension Coordinator {
         let spec = try job.spec()
         let plan = Planner.plan(spec)
         let records = try store.tasks(job: job.id!)
-        var unitOf: [String: Int] = [:]
-        for (unit, entry) in plan.units.enumerated() { unitOf["\(entry.stage.rawValue)/\(entry.index)"] = unit }
         var taskOfUnit = [Int64](repeating: -1, count: plan.units.count)
         for record in records {
-            guard let unit = unitOf["\(record.stage)/\(record.chunkIndex)"] else {
+            guard let unit = plan.unit(of: record) else {
                 throw ReelError(.store, "job \(job.id!): task \(record.id!) (\(record.stage) \(record.chunkIndex)) is not in its plan")
             }
             taskOfUnit[unit] = record.id!
@@ -34,7 +32,7 @@ extension Coordinator {
         guard !taskOfUnit.contains(-1) else { throw ReelError(.store, "job \(job.id!): the store lacks tasks of its plan") }
         plans[job.id!] = LoadedJob(spec: spec, plan: plan, index: ArtifactIndex.of(plan: plan, tasks: records), taskOfUnit: taskOfUnit)
         let tasks = records.map { task in
-            let unit = unitOf["\(task.stage)/\(task.chunkIndex)"]!
+            let unit = plan.unit(of: task)!
             return StoredTask(
                 id: task.id!, chunk: unit, work: Planner.work(spec, plan, unit: unit), done: task.state == .done,
                 attempt: UInt32(task.attempt), leasedTo: task.state == .leased ? task.worker : nil,

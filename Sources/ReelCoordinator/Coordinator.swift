@@ -157,7 +157,7 @@ public final class Coordinator {
             flush()
         }
         logger.info(
-            "coordinator stopping; peak resident memory \(Self.peakResidentMegabytes() ?? -1) MB; \(metrics.tasksCommitted) tasks committed in \(metrics.commitBatches) group commits"
+            "coordinator stopping; peak resident memory \(Int(ProcessMemory.megabytes("VmHWM") ?? -1)) MB; \(metrics.tasksCommitted) tasks committed in \(metrics.commitBatches) group commits"
         )
     }
 
@@ -224,14 +224,5 @@ public final class Coordinator {
 
     static func isLocal(_ endpoint: String) -> Bool {
         ["tcp://127.", "tcp://localhost", "tcp://[::1]", "ipc://", "inproc://"].contains { endpoint.hasPrefix($0) }
-    }
-
-    /// The process's peak resident set (VmHWM), in MB, where /proc is available.
-    static func peakResidentMegabytes() -> Int? {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
-        else { return nil }
-        return kilobytes / 1024
     }
 }

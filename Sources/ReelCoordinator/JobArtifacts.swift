@@ -18,12 +18,17 @@ public final class ArtifactIndex: Sendable {
     /// The index of a job's committed task rows (`tasks` in any order, every stage).
     public static func of(plan: Plan, tasks: [TaskRecord]) -> ArtifactIndex {
         let index = ArtifactIndex(count: plan.units.count)
-        var unitOf: [String: Int] = [:]
-        for (unit, entry) in plan.units.enumerated() { unitOf["\(entry.stage.rawValue)/\(entry.index)"] = unit }
         for task in tasks where task.state == .done {
-            if let unit = unitOf["\(task.stage)/\(task.chunkIndex)"] { index[unit] = task.artifact }
+            if let unit = plan.unit(of: task) { index[unit] = task.artifact }
         }
         return index
+    }
+}
+
+extension Plan {
+    /// The plan unit a stored task row stands for, nil when the row is not in this plan.
+    public func unit(of task: TaskRecord) -> Int? {
+        TaskStage(rawValue: task.stage).flatMap { unit($0, task.chunkIndex) }
     }
 }
 

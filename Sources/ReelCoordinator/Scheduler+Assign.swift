@@ -45,7 +45,7 @@ extension Scheduler {
             var candidates = backupCandidates(now: now)
             for id in idle {
                 guard let position = candidates.firstIndex(where: { tasks[$0].map { canRun(id, $0, now: now) } ?? false }) else { continue }
-                out.append(lease(candidates.remove(at: position), to: id, now: now, backup: true))
+                out.append(lease(candidates.remove(at: position), to: id, now: now))
             }
         }
         return out
@@ -54,10 +54,10 @@ extension Scheduler {
     /// Leases the first ready task `worker` may run.
     private mutating func leaseNext(to worker: WorkerID, now: Double) -> SchedulerDirective? {
         guard let position = pending.firstIndex(where: { canRun(worker, tasks[$0]!, now: now) }) else { return nil }
-        return lease(removePending(at: position), to: worker, now: now, backup: false)
+        return lease(removePending(at: position), to: worker, now: now)
     }
 
-    private mutating func lease(_ id: Int64, to worker: WorkerID, now: Double, backup: Bool) -> SchedulerDirective {
+    private mutating func lease(_ id: Int64, to worker: WorkerID, now: Double) -> SchedulerDirective {
         var task = tasks[id]!
         task.attempt += 1
         task.phase = .leased

@@ -32,13 +32,17 @@ public final class Store: Sendable {
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try database.write(body) } catch let error as ReelError { throw error } catch let error as DatabaseError
-            where error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_IOERR
-        {
-            throw ReelError(.diskFull, "database write failed: \(error.message ?? "\(error)")")
-        } catch {
-            throw ReelError(.store, "database write failed: \(error)")
+        do { return try database.write(body) } catch { throw Self.writeFailure(error) }
+    }
+
+    /// A failed write as a ``ReelError``: a full disk (or an I/O error, which is how SQLite
+    /// reports some) is `diskFull`, so the job pauses instead of failing.
+    private static func writeFailure(_ error: Error) -> ReelError {
+        if let error = error as? ReelError { return error }
+        if let error = error as? DatabaseError, error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_IOERR {
+            return ReelError(.diskFull, "database write failed: \(error.message ?? "\(error)")")
         }
+        return ReelError(.store, "database write failed: \(error)")
     }
 
     /// Leaves WAL checkpoints to a ``WALCheckpointer``.
@@ -61,12 +65,8 @@ public final class Store: Sendable {
                 }
                 return result!
             }
-        } catch let error as ReelError { throw error } catch let error as DatabaseError
-            where error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_IOERR
-        {
-            throw ReelError(.diskFull, "database write failed: \(error.message ?? "\(error)")")
         } catch {
-            throw ReelError(.store, "database write failed: \(error)")
+            throw Self.writeFailure(error)
         }
     }
 

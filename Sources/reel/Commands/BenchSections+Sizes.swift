@@ -36,28 +36,11 @@ extension BenchSections {
             }
             let data = "\(scratch)/size-\(minutes)"
             defer { try? FileManager.default.removeItem(atPath: data) }
-            try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: ProcessSetup.executablePath)
-            process.arguments = [
-                "coordinator", "--data", data, "--bind", "tcp://127.0.0.1:*", "--output-root", scratch, "--log-level", "error",
-            ]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            defer {
-                process.terminate()
-                process.waitUntilExit()
-            }
-            var endpoint: String?
-            for _ in 0..<300 where endpoint == nil {
-                endpoint = CoordinatorClient.endpoint(inDataDirectory: data)
-                if endpoint == nil { Thread.sleep(forTimeInterval: 0.05) }
-            }
-            guard let endpoint else { throw ReelError(.network, "the size benchmark's coordinator did not start") }
-            let pid = "\(process.processIdentifier)"
+            let cluster = try LocalCluster(data: data, workers: 0, outputRoot: scratch)
+            defer { cluster.stop() }
+            let pid = "\(cluster.coordinatorPID)"
             let idle = ProcessMemory.megabytes("VmRSS", pid: pid) ?? .nan
-            let client = try CoordinatorClient(endpoint: endpoint)
+            let client = try CoordinatorClient(endpoint: cluster.endpoint)
             client.timeoutSeconds = 120
             let started = Date()
             let job = try client.submit(spec)

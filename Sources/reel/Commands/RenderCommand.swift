@@ -76,6 +76,8 @@ extension Reel {
 final class LocalCluster {
     let endpoint: String
     private let coordinator: Process
+    /// The coordinator's process id (to read its memory from /proc).
+    var coordinatorPID: Int32 { coordinator.processIdentifier }
     private var workers: [Process] = []
 
     init(data: String, workers count: Int, outputRoot: String) throws {
