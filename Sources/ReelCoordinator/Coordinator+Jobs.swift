@@ -17,30 +17,58 @@ extension Coordinator {
         }
     }
 
-    /// Puts a stored job into the scheduler.
-    private func load(_ job: JobRecord) throws {
+    /// Puts a stored job into the scheduler: its committed outputs' locations, and its first
+    /// page of uncommitted tasks plus every leased one; the rest is paged in as tasks commit.
+    private func load(_ job: JobRecord, plan known: Plan? = nil) throws {
+        let id = job.id!
         let spec = try job.spec()
-        let plan = Planner.plan(spec)
-        let records = try store.tasks(job: job.id!)
-        var taskOfUnit = [Int64](repeating: -1, count: plan.units.count)
-        for record in records {
-            guard let unit = plan.unit(of: record) else {
-                throw ReelError(.store, "job \(job.id!): task \(record.id!) (\(record.stage) \(record.chunkIndex)) is not in its plan")
-            }
-            taskOfUnit[unit] = record.id!
+        let plan = known ?? Planner.plan(spec)
+        guard let span = try store.taskSpan(job: id), span.count == plan.units.count else {
+            throw ReelError(.store, "job \(id): the store's tasks do not match its plan of \(plan.units.count) units")
         }
-        guard !taskOfUnit.contains(-1) else { throw ReelError(.store, "job \(job.id!): the store lacks tasks of its plan") }
-        plans[job.id!] = LoadedJob(spec: spec, plan: plan, index: ArtifactIndex.of(plan: plan, tasks: records), taskOfUnit: taskOfUnit)
-        let tasks = records.map { task in
-            let unit = plan.unit(of: task)!
-            return StoredTask(
-                id: task.id!, chunk: unit, work: Planner.work(spec, plan, unit: unit), done: task.state == .done,
-                attempt: UInt32(task.attempt), leasedTo: task.state == .leased ? task.worker : nil,
-                dependencies: plan.units[unit].dependencies.map { taskOfUnit[$0] })
+        let entry = LoadedJob(spec: spec, plan: plan, index: ArtifactIndex(count: plan.units.count), firstTask: span.first)
+        try store.forEachCommittedArtifact(job: id) { task, artifact in
+            guard let unit = entry.unit(of: task) else { return }
+            entry.index[unit] = ArtifactLocation(artifact)
         }
+        plans[id] = entry
+        let counts = try store.taskCounts(job: id)
+        let page = try store.openTasks(job: id, after: span.first - 1, limit: options.timings.residentTasks)
+        let leased = try store.leasedTasks(job: id)
         scheduler.addJob(
-            job.id!, priority: spec.dispatchPriority, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true,
-            tasks: tasks, now: now())
+            id, priority: spec.dispatchPriority, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true,
+            tasks: try (page + leased).map { try storedTask($0, of: entry) }, total: span.count,
+            remaining: span.count - (counts[.done] ?? 0), through: page.last?.id ?? span.first + Int64(span.count) - 1,
+            allLoaded: page.count < options.timings.residentTasks, now: now())
+    }
+
+    /// A task row as the scheduler takes it; throws when the row is not its plan's unit.
+    private func storedTask(_ record: TaskRecord, of entry: LoadedJob) throws -> StoredTask {
+        guard let unit = entry.unit(of: record.id!), entry.plan.unit(of: record) == unit else {
+            throw ReelError(
+                .store, "task \(record.id!) (\(record.stage) \(record.chunkIndex)) is not unit \(record.id! - entry.firstTask) of its plan")
+        }
+        return StoredTask(
+            id: record.id!, chunk: unit, work: Planner.work(entry.spec, entry.plan, unit: unit), done: record.state == .done,
+            attempt: UInt32(record.attempt), leasedTo: record.state == .leased ? record.worker : nil,
+            dependencies: entry.plan.units[unit].dependencies.map { entry.firstTask + Int64($0) })
+    }
+
+    /// Pages in the tasks the scheduler asks for; a page that cannot be read is asked for again later.
+    func loadWantedPages() {
+        for request in scheduler.wantedPages() {
+            guard let entry = plans[request.job] else { continue }
+            do {
+                let page = try store.openTasks(job: request.job, after: request.after, limit: request.count)
+                let tasks = try page.map { try storedTask($0, of: entry) }
+                execute(
+                    scheduler.addTasks(
+                        tasks, job: request.job, through: page.last?.id ?? entry.firstTask + Int64(entry.plan.units.count) - 1,
+                        allLoaded: page.count < request.count, now: now()))
+            } catch {
+                logger.error("cannot page in tasks of job \(request.job): \(error)")
+            }
+        }
     }
 
     /// Submits a job from inside the coordinator's process (benchmarks); call it on the thread
@@ -77,7 +105,7 @@ extension Coordinator {
             spec.pngDirectory = try spec.pngDirectory.map { try OutputRoot.confine($0, field: "png_dir", root: options.outputRoot) }
             let plan = Planner.plan(spec)
             let job = try store.insertJob(spec: spec, plan: plan, now: now())
-            try load(job)
+            try load(job, plan: plan)
             // Dispatch at once rather than at the next tick.
             metrics.eventTime = now()
             execute(scheduler.handle(.tick, now: now()))

@@ -6,23 +6,19 @@ import ReelStore
 import ReelWire
 import ReelZMQ
 
-/// A job the coordinator is working on: its spec, plan, and the task id of each plan unit.
+/// A job the coordinator is working on: its spec, plan, where its committed outputs are,
+/// and its first task id (task `firstTask + u` is plan unit `u`).
 struct LoadedJob {
     let spec: JobSpec
     let plan: Plan
     /// Where each unit's committed output is.
     let index: ArtifactIndex
-    /// `taskOfUnit[unit]`: the store's task id of each unit of the plan.
-    let taskOfUnit: [Int64]
-    /// The inverse of `taskOfUnit`.
-    let unitOfTask: [Int64: Int]
+    let firstTask: Int64
 
-    init(spec: JobSpec, plan: Plan, index: ArtifactIndex, taskOfUnit: [Int64]) {
-        self.spec = spec
-        self.plan = plan
-        self.index = index
-        self.taskOfUnit = taskOfUnit
-        unitOfTask = Dictionary(uniqueKeysWithValues: taskOfUnit.enumerated().map { ($1, $0) })
+    /// The plan unit of a task id of this job, nil when it is not one.
+    func unit(of task: Int64) -> Int? {
+        let unit = task - firstTask
+        return unit >= 0 && unit < Int64(plan.units.count) ? Int(unit) : nil
     }
 }
 
@@ -63,13 +59,14 @@ public struct CoordinatorOptions: Sendable {
 /// The coordinator process's IO shell: one ROUTER socket (plus the ZAP handler's socket when
 /// CURVE is on), the SQLite store, the artifact files and the encode threads. It feeds socket
 /// traffic and time to the pure ``Scheduler`` and carries out the directives it returns.
-/// Single-threaded: sockets and store are used only from the thread that calls ``run(until:)``.
+/// Its sockets and scheduler are used only from the thread that calls ``run(until:)``; the
+/// ``ResultCommitter``'s thread writes results and their rows (the store serializes writers).
 public final class Coordinator {
     let options: CoordinatorOptions
     let logger: Logger
     let store: Store
     let artifacts: ArtifactStore
-    let segments: SegmentWriter
+    let committer: ResultCommitter
     let checkpointer: WALCheckpointer
     let context = ZMQContext()
     let socket: ZMQSocket
@@ -100,7 +97,7 @@ public final class Coordinator {
         try ArtifactStore.makeDirectory(options.dataDirectory)
         store = try Store(path: "\(options.dataDirectory)/reel.sqlite")
         artifacts = try ArtifactStore(root: "\(options.dataDirectory)/artifacts")
-        segments = SegmentWriter(store: artifacts)
+        committer = try ResultCommitter(segments: SegmentWriter(store: artifacts), store: store, context: context)
         checkpointer = try WALCheckpointer(store: store)
         scheduler = Scheduler(timings: options.timings)
         // The ZAP handler must be bound before the server socket binds.
@@ -119,6 +116,8 @@ public final class Coordinator {
         try restoreJobs()
     }
 
+    deinit { committer.stop() }
+
     /// Serves until `shouldStop` returns true (checked at least every 100 ms).
     public func run(until shouldStop: () -> Bool) throws {
         logger.info("coordinator listening on \(endpoint)\(options.security == nil ? "" : " (CURVE)"), data in \(options.dataDirectory)")
@@ -126,16 +125,22 @@ public final class Coordinator {
             logger.warning(
                 "listening beyond loopback with no authentication: anyone who can reach \(endpoint) can submit jobs or pose as a worker")
         }
-        let sockets = [socket] + (authenticator.map { [$0.socket] } ?? [])
-        let cpuAtStart = CoordinatorMetrics.threadCPUSeconds()
+        let sockets = [socket, committer.wakeup] + (authenticator.map { [$0.socket] } ?? [])
+        let cpuAtStart = CoordinatorMetrics.processCPUSeconds()
         defer {
-            metrics.cpuSeconds += CoordinatorMetrics.threadCPUSeconds() - cpuAtStart
+            // Results already on their way to disk are committed and acknowledged.
+            repeat {
+                committer.waitUntilIdle()
+                flush()
+            } while committer.hasWork
+            metrics.cpuSeconds += CoordinatorMetrics.processCPUSeconds() - cpuAtStart
             checkpointer.stop()
         }
         while !shouldStop() {
             let ready = try ZMQSocket.poll(sockets, timeoutMilliseconds: 100)
             metrics.eventTime = now()
-            if ready.count > 1, ready[1] { authenticator?.serve() }
+            if ready[1] { while (try? committer.wakeup.receive()) != nil {} }
+            if ready.count > 2, ready[2] { authenticator?.serve() }
             if ready[0] {
                 // Drain what is waiting, bounded so timers still run under load; then commit
                 // and dispatch the whole batch at once.

@@ -2,7 +2,7 @@ import Glibc
 import ReelWire
 
 /// A result waiting for the end of a drain to be committed with the others.
-struct DeferredCommit {
+struct DeferredCommit: Sendable {
     let worker: WorkerID
     let lease: LeaseRef
     let job: Int64
@@ -10,6 +10,12 @@ struct DeferredCommit {
     let latents: [UInt8]
     let checksum: UInt64
     let sampleMilliseconds: UInt32
+
+    /// The same commit without its bytes (once they are on disk).
+    var withoutLatents: DeferredCommit {
+        DeferredCommit(
+            worker: worker, lease: lease, job: job, chunk: chunk, latents: [], checksum: checksum, sampleMilliseconds: sampleMilliseconds)
+    }
 }
 
 /// What the coordinator measures about itself: counts, its own CPU time, dispatch latency
@@ -23,7 +29,8 @@ public struct CoordinatorMetrics: Sendable {
     public var commitBatches = 0
     /// Sampler time the committed results reported (their workers' `sample_ms`), in seconds.
     public var samplerSeconds = 0.0
-    /// CPU time of the coordinator's thread while it served, in seconds.
+    /// CPU time of the coordinator's whole process while it served, in seconds: its own
+    /// thread, the committer, the WAL checkpointer, libzmq's I/O thread (and encoding, when on).
     public var cpuSeconds = 0.0
     /// Seconds from receiving the message that led to a dispatch to sending the task.
     public var dispatchLatencies: [Double] = []
@@ -46,6 +53,13 @@ public struct CoordinatorMetrics: Sendable {
     }
 
     mutating func forget(_ lease: LeaseRef) { sentAt[lease] = nil }
+
+    /// This process's CPU time (all threads) in seconds.
+    public static func processCPUSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
 
     /// The calling thread's CPU time in seconds.
     public static func threadCPUSeconds() -> Double {

@@ -3,23 +3,61 @@ import ReelPlan
 import ReelStore
 import Synchronization
 
-/// Where each plan unit's committed output lives (an ``ArtifactLocation`` in its stored
-/// form), shared between the coordinator's thread, which records commits, and encode threads.
+/// Where each plan unit's committed output lives, shared between the coordinator's thread,
+/// which records commits, and encode threads. Sixteen bytes a unit: a segment number, an
+/// offset and a length, with each segment's path kept once.
 public final class ArtifactIndex: Sendable {
-    private let entries: Mutex<[String?]>
+    private struct Entry {
+        /// Index into `paths`; -1: no committed output.
+        var path: Int32 = -1
+        /// -1: the whole file (stores from before segments).
+        var length: Int32 = -1
+        var offset: Int64 = 0
+    }
 
-    public init(count: Int) { entries = Mutex([String?](repeating: nil, count: count)) }
+    private struct Entries {
+        var units: [Entry]
+        var paths: [String] = []
+        var pathNumbers: [String: Int32] = [:]
+    }
 
-    public subscript(unit: Int) -> String? {
-        get { entries.withLock { $0[unit] } }
-        set { entries.withLock { $0[unit] = newValue } }
+    private let entries: Mutex<Entries>
+
+    public init(count: Int) { entries = Mutex(Entries(units: [Entry](repeating: Entry(), count: count))) }
+
+    public subscript(unit: Int) -> ArtifactLocation? {
+        get {
+            entries.withLock { entries in
+                let entry = entries.units[unit]
+                guard entry.path >= 0 else { return nil }
+                return ArtifactLocation(
+                    path: entries.paths[Int(entry.path)], offset: Int(entry.offset), length: entry.length < 0 ? nil : Int(entry.length))
+            }
+        }
+        set {
+            entries.withLock { entries in
+                guard let location = newValue else {
+                    entries.units[unit] = Entry()
+                    return
+                }
+                let number: Int32
+                if let known = entries.pathNumbers[location.path] {
+                    number = known
+                } else {
+                    number = Int32(entries.paths.count)
+                    entries.paths.append(location.path)
+                    entries.pathNumbers[location.path] = number
+                }
+                entries.units[unit] = Entry(path: number, length: location.length.map { Int32($0) } ?? -1, offset: Int64(location.offset))
+            }
+        }
     }
 
     /// The index of a job's committed task rows (`tasks` in any order, every stage).
     public static func of(plan: Plan, tasks: [TaskRecord]) -> ArtifactIndex {
         let index = ArtifactIndex(count: plan.units.count)
         for task in tasks where task.state == .done {
-            if let unit = plan.unit(of: task) { index[unit] = task.artifact }
+            if let unit = plan.unit(of: task) { index[unit] = task.artifact.flatMap(ArtifactLocation.init) }
         }
         return index
     }
@@ -51,7 +89,7 @@ public struct JobArtifacts: Sendable {
 
     /// Where a unit's committed output is.
     public func location(_ unit: Int) throws -> ArtifactLocation {
-        guard let text = index[unit], let location = ArtifactLocation(text) else {
+        guard let location = index[unit] else {
             throw ReelError(.artifact, "\(plan.units[unit].stage.rawValue) \(plan.units[unit].index) of job \(job) has no committed output")
         }
         return location

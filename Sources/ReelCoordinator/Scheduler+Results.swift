@@ -4,12 +4,14 @@ import ReelWire
 /// Results, failures and commits: the exactly-once path.
 extension Scheduler {
     mutating func acceptResult(from id: WorkerID, lease: LeaseRef, now: Double) -> [SchedulerDirective] {
-        guard var task = tasks[lease.task] else { return [.ignored("result for unknown task \(lease.task) from \(id)")] }
+        guard var task = tasks[lease.task] else {
+            return [.ignored("stale result for \(lease) from \(id): the task is committed (or unknown)")]
+        }
         if let state = jobs[task.job]?.state, state == .cancelled || state == .failed {
             return [.ignored("result for \(lease) of \(state) job \(task.job) from \(id)")]
         }
         guard task.phase == .leased, let holding = task.holders[id], holding.attempt == lease.attempt else {
-            let why = task.winner == id && (task.phase == .done || task.phase == .committing) ? "duplicate" : "stale"
+            let why = task.winner == id && task.phase == .committing ? "duplicate" : "stale"
             return [.ignored("\(why) result for \(lease) from \(id) (task is \(task.phase), attempt \(task.attempt))")]
         }
         // First result wins; the other holder (a straggler's backup) is told to drop its copy.
@@ -30,16 +32,18 @@ extension Scheduler {
     }
 
     mutating func committed(_ lease: LeaseRef) -> [SchedulerDirective] {
-        guard var task = tasks[lease.task], task.phase == .committing else { return [] }
-        task.phase = .done
-        tasks[lease.task] = task
+        guard let task = tasks[lease.task], task.phase == .committing else { return [] }
         var out: [SchedulerDirective] = []
         if let winner = task.winner { out.append(.send(winner, .ack(lease))) }
         for dependent in dependents[task.id] ?? [] {
             tasks[dependent]?.unmetDependencies -= 1
             insertPending(dependent)
         }
+        // A committed task leaves memory; the store has it.
+        tasks[lease.task] = nil
+        dependents[task.id] = nil
         guard var job = jobs[task.job] else { return out }
+        job.resident -= 1
         job.remaining -= 1
         if job.remaining == 0 && job.state == .running {
             job.state = .encoding

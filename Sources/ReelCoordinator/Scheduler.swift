@@ -13,7 +13,7 @@ public struct Scheduler: Sendable {
         var leases: Set<LeaseRef> = []
     }
 
-    enum Phase: Sendable, Equatable { case pending, leased, committing, done }
+    enum Phase: Sendable, Equatable { case pending, leased, committing }
 
     /// One worker's lease of a task: its attempt number and when it was given.
     struct Holding: Sendable, Equatable {
@@ -68,10 +68,18 @@ public struct Scheduler: Sendable {
         var blocklist: Set<WorkerID> = []
         /// Lease-to-result times of the job's latest tasks, for spotting stragglers.
         var recentDurations: [Double] = []
+        var total = 0
+        /// Tasks of this job in `tasks` (uncommitted ones; a task leaves when committed).
+        var resident = 0
+        /// Every uncommitted task with an id up to this one is resident.
+        var loadedThrough: Int64 = .min
+        /// No uncommitted task of the job waits in the store.
+        var allLoaded = true
     }
 
     public let timings: SchedulerTimings
     var workers: [WorkerID: Worker] = [:]
+    /// Resident tasks: a window of each job's uncommitted tasks (``SchedulerTimings/residentTasks``).
     var tasks: [Int64: Task] = [:]
     var jobs: [Int64: Job] = [:]
     /// Tasks that wait for each task (the inverse of dependencies).
@@ -91,12 +99,13 @@ public struct Scheduler: Sendable {
     /// Live workers and how many leases each holds.
     public var workerLoads: [WorkerID: Int] { workers.mapValues { $0.leases.count } }
 
-    /// (done, total) chunk counts of a job known to the scheduler.
+    /// (done, total) task counts of a job known to the scheduler.
     public func progress(job: Int64) -> (done: Int, total: Int)? {
-        let jobTasks = tasks.values.filter { $0.job == job }
-        guard !jobTasks.isEmpty else { return nil }
-        return (jobTasks.filter { $0.phase == .done }.count, jobTasks.count)
+        jobs[job].map { ($0.total - $0.remaining, $0.total) }
     }
+
+    /// Tasks held in memory, over all jobs.
+    public var residentTaskCount: Int { tasks.count }
 
     /// The state the scheduler holds for a job, if it is loaded.
     public func state(job: Int64) -> JobState? { jobs[job]?.state }
@@ -109,35 +118,70 @@ public struct Scheduler: Sendable {
 
     // MARK: Jobs
 
-    /// Loads a job's tasks. A task leased when the coordinator stopped stays leased to its
-    /// holder (it may still deliver) until the lease expires. Jobs of higher `priority` are
-    /// dispatched first.
+    /// Loads a job: its first page of uncommitted tasks in id order (through `through`, with
+    /// `allLoaded` when no more wait in the store) plus any task leased when the coordinator
+    /// stopped, which stays leased to its holder (it may still deliver) until the lease
+    /// expires. Committed tasks in `stored` are skipped. Jobs of higher `priority` are
+    /// dispatched first. Without `total`, `remaining` and `through`, `stored` is the whole job.
     public mutating func addJob(
         _ job: Int64, priority: Int = 0, state: JobState = .running, pausedForSpace: Bool = false, tasks stored: [StoredTask],
-        now: Double
+        total: Int? = nil, remaining: Int? = nil, through: Int64? = nil, allLoaded: Bool = true, now: Double
     ) {
-        var remaining = 0
-        let done = Set(stored.filter(\.done).map(\.id))
-        for entry in stored {
-            let order = DispatchOrder(priority: priority, job: job, cost: entry.work.resultCount * entry.work.steps, chunk: entry.chunk)
+        var entry = Job(
+            state: state, remaining: remaining ?? stored.filter { !$0.done }.count, priority: priority,
+            pausedForSpace: pausedForSpace && state == .paused)
+        entry.total = total ?? stored.count
+        entry.allLoaded = allLoaded
+        jobs[job] = entry
+        insert(stored, job: job, now: now)
+        jobs[job]?.loadedThrough = through ?? stored.map(\.id).max() ?? .min
+        rebuildPending()
+    }
+
+    /// The pages of tasks the scheduler wants from the store: for each running job with
+    /// tasks still in the store whose resident tasks fell a quarter below the window.
+    public func wantedPages() -> [TaskPageRequest] {
+        jobs.filter { !$0.value.allLoaded && $0.value.state == .running && $0.value.resident <= timings.residentTasks * 3 / 4 }
+            .sorted { $0.key < $1.key }
+            .map { TaskPageRequest(job: $0.key, after: $0.value.loadedThrough, count: timings.residentTasks - $0.value.resident) }
+    }
+
+    /// Adds a page asked for with ``wantedPages()``: the job's uncommitted tasks in id order
+    /// through `through`, with `allLoaded` when none is left in the store; hands out what it made ready.
+    public mutating func addTasks(_ page: [StoredTask], job: Int64, through: Int64, allLoaded: Bool, now: Double) -> [SchedulerDirective] {
+        guard let entry = jobs[job] else { return [] }
+        for id in insert(page, job: job, now: now) { insertPending(id) }
+        jobs[job]?.loadedThrough = max(entry.loadedThrough, through)
+        jobs[job]?.allLoaded = allLoaded
+        return dispatch(now: now, backups: false)
+    }
+
+    /// Makes `stored`'s uncommitted tasks resident (those not already); returns their ids. A
+    /// dependency is unmet while it is resident: the uncommitted ones always are, since they
+    /// come before their dependents and pages go in id order.
+    @discardableResult
+    private mutating func insert(_ stored: [StoredTask], job: Int64, now: Double) -> [Int64] {
+        var added: [Int64] = []
+        for entry in stored.sorted(by: { $0.id < $1.id }) where !entry.done && tasks[entry.id] == nil {
+            let order = DispatchOrder(
+                priority: jobs[job]?.priority ?? 0, job: job, cost: entry.work.resultCount * entry.work.steps, chunk: entry.chunk)
             var task = Task(
-                id: entry.id, job: job, chunk: entry.chunk, work: entry.work, order: order, phase: entry.done ? .done : .pending,
-                attempt: entry.attempt)
-            task.unmetDependencies = entry.dependencies.filter { !done.contains($0) }.count
-            for dependency in entry.dependencies { dependents[dependency, default: []].append(entry.id) }
-            if !entry.done {
-                remaining += 1
-                if let holder = entry.leasedTo {
-                    task.phase = .leased
-                    task.holders[holder] = Holding(attempt: entry.attempt, since: now)
-                    task.leaseExpiresAt = now + timings.leaseSeconds
-                    workers[holder]?.leases.insert(LeaseRef(task: entry.id, attempt: entry.attempt))
-                }
+                id: entry.id, job: job, chunk: entry.chunk, work: entry.work, order: order, phase: .pending, attempt: entry.attempt)
+            for dependency in entry.dependencies where tasks[dependency] != nil {
+                task.unmetDependencies += 1
+                dependents[dependency, default: []].append(entry.id)
+            }
+            if let holder = entry.leasedTo {
+                task.phase = .leased
+                task.holders[holder] = Holding(attempt: entry.attempt, since: now)
+                task.leaseExpiresAt = now + timings.leaseSeconds
+                workers[holder]?.leases.insert(LeaseRef(task: entry.id, attempt: entry.attempt))
             }
             tasks[entry.id] = task
+            jobs[job]?.resident += 1
+            added.append(entry.id)
         }
-        jobs[job] = Job(state: state, remaining: remaining, priority: priority, pausedForSpace: pausedForSpace && state == .paused)
-        rebuildPending()
+        return added
     }
 
     /// Forgets a finished job's tasks (its rows stay in the store).

@@ -25,10 +25,14 @@ public struct SchedulerTimings: Sendable, Hashable {
     /// A task still running this many times its job's median task time is a straggler: an
     /// idle worker gets a backup lease of it, and the first result wins.
     public var stragglerFactor: Double
+    /// Tasks of each job held in memory at once; the rest wait in the store and are paged in,
+    /// in plan order, as these are committed, so memory does not grow with video length.
+    public var residentTasks: Int
 
     public init(
         heartbeatSeconds: Double = 1, workerTimeoutSeconds: Double = 5, leaseSeconds: Double = 30, maxFailures: Int = 3,
-        blocklistAfter: Int = 3, retryBackoffSeconds: Double = 0.5, prefetch: Int = 1, stragglerFactor: Double = 1.5
+        blocklistAfter: Int = 3, retryBackoffSeconds: Double = 0.5, prefetch: Int = 1, stragglerFactor: Double = 1.5,
+        residentTasks: Int = 4096
     ) {
         self.heartbeatSeconds = heartbeatSeconds
         self.workerTimeoutSeconds = workerTimeoutSeconds
@@ -38,10 +42,11 @@ public struct SchedulerTimings: Sendable, Hashable {
         self.retryBackoffSeconds = retryBackoffSeconds
         self.prefetch = prefetch
         self.stragglerFactor = stragglerFactor
+        self.residentTasks = max(1, residentTasks)
     }
 }
 
-/// A task as the store holds it, handed to the scheduler when a job is loaded.
+/// A task as the store holds it, handed to the scheduler when a job is loaded or paged in.
 public struct StoredTask: Sendable {
     public var id: Int64
     /// The task's unit index in its job's plan (also its dispatch order among equals).
@@ -51,7 +56,8 @@ public struct StoredTask: Sendable {
     public var attempt: UInt32
     /// The lease holder, for a task leased when the coordinator last stopped.
     public var leasedTo: WorkerID?
-    /// Tasks (ids) that must be committed before this one may run.
+    /// Tasks (ids) that must be committed before this one may run; always lower ids (a plan
+    /// lists a unit after its dependencies).
     public var dependencies: [Int64]
 
     public init(
@@ -65,6 +71,14 @@ public struct StoredTask: Sendable {
         self.leasedTo = leasedTo
         self.dependencies = dependencies
     }
+}
+
+/// A page of a job's tasks the scheduler asks the shell for: up to `count` uncommitted
+/// tasks with ids above `after`, in id order, handed back with ``Scheduler/addTasks(_:job:through:allLoaded:now:)``.
+public struct TaskPageRequest: Sendable, Equatable {
+    public var job: Int64
+    public var after: Int64
+    public var count: Int
 }
 
 /// What happened, as the shell tells the scheduler.

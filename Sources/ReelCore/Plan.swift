@@ -74,20 +74,21 @@ public struct WorkUnit: Sendable, Hashable, Codable {
 /// The result of planning a job: the latent grid, the chunks that cover it, and (by
 /// consistency mode) keyframes, seams and the dependencies between all tasks.
 public struct Plan: Sendable, Hashable, Codable {
-    public var grid: LatentGrid
-    public var mode: ConsistencyMode
+    public let grid: LatentGrid
+    public let mode: ConsistencyMode
     /// Time windows in order (all shots); every chunk's frames are one of these.
-    public var windows: [Range<Int>]
+    public let windows: [Range<Int>]
     /// Row ranges of the spatial tiles (one full-height range when not tiled).
-    public var tileRows: [Range<Int>]
+    public let tileRows: [Range<Int>]
     /// Column ranges of the spatial tiles (one full-width range when not tiled).
-    public var tileColumns: [Range<Int>]
-    /// Chunks ordered by window, then tile row, then tile column.
-    public var chunks: [Chunk]
-    public var shots: [ShotPlan]
-    public var seams: [Seam]
-    /// Every task: keyframe sets (one per shot), then chunks, then seams.
-    public var units: [WorkUnit]
+    public let tileColumns: [Range<Int>]
+    /// Chunks ordered by window, then tile row, then tile column (computed on access).
+    public let chunks: PlanChunks
+    public let shots: [ShotPlan]
+    public let seams: [Seam]
+    /// Every task: keyframe sets (one per shot), then chunks, then seams; a unit's
+    /// dependencies always come before it (computed on access).
+    public let units: PlanUnits
 
     public init(
         grid: LatentGrid, mode: ConsistencyMode = .independent, shots: [ShotPlan], windows: [Range<Int>], tileRows: [Range<Int>],
@@ -100,36 +101,13 @@ public struct Plan: Sendable, Hashable, Codable {
         self.tileRows = tileRows
         self.tileColumns = tileColumns
         self.seams = seams
-        var chunks: [Chunk] = []
-        for (w, frames) in windows.enumerated() {
-            let shot = shots.firstIndex { $0.windows.contains(w) } ?? 0
-            for (r, rows) in tileRows.enumerated() {
-                for (c, columns) in tileColumns.enumerated() {
-                    chunks.append(
-                        Chunk(
-                            index: chunks.count, window: w, tile: r * tileColumns.count + c, shot: shot,
-                            region: Region(frames: frames, rows: rows, columns: columns)))
-                }
-            }
-        }
-        self.chunks = chunks
-        let tiles = tileRows.count * tileColumns.count
-        let keyframeUnits = mode == .rolling ? shots.indices.filter { !shots[$0].keyframes.isEmpty } : []
-        var units = keyframeUnits.map { WorkUnit(stage: .keyframes, index: $0, dependencies: []) }
-        let chunkBase = units.count
-        for chunk in chunks {
-            var dependencies: [Int] = []
-            if let keyframeUnit = keyframeUnits.firstIndex(of: chunk.shot) { dependencies.append(keyframeUnit) }
-            if mode == .autoregressive, chunk.window > shots[chunk.shot].windows.lowerBound {
-                dependencies.append(chunkBase + chunk.index - tiles)
-            }
-            units.append(WorkUnit(stage: .chunks, index: chunk.index, dependencies: dependencies))
-        }
-        for seam in seams {
-            let dependencies = [seam.before, seam.after].flatMap { window in (0..<tiles).map { chunkBase + window * tiles + $0 } }
-            units.append(WorkUnit(stage: .seams, index: seam.index, dependencies: dependencies))
-        }
-        self.units = units
+        chunks = PlanChunks(
+            windows: windows, tileRows: tileRows, tileColumns: tileColumns, shotWindows: shots.map(\.windows))
+        units = PlanUnits(
+            chunks: chunks, autoregressive: mode == .autoregressive,
+            keyframeShots: mode == .rolling ? shots.indices.filter { !shots[$0].keyframes.isEmpty } : [],
+            seamWindows: seams.flatMap { [$0.before, $0.after] })
+        assert(seams.indices.allSatisfy { seams[$0].index == $0 }, "seams are numbered in order")
     }
 
     /// Sampled voxels of the chunks over video voxels: the compute spent twice on overlaps (1.0 = none).
@@ -159,7 +137,7 @@ public struct Plan: Sendable, Hashable, Codable {
     /// Units are laid out as keyframe sets, then chunks, then seams (see `init`), so chunks
     /// and seams are found by arithmetic; anything else falls back to a search.
     public func unit(_ stage: TaskStage, _ index: Int) -> Int? {
-        let keyframeSets = units.prefix { $0.stage == .keyframes }.count
+        let keyframeSets = units.keyframeShots.count
         let guess: Int? =
             switch stage {
             case .keyframes: units.prefix(keyframeSets).firstIndex { $0.index == index }
@@ -173,5 +151,72 @@ public struct Plan: Sendable, Hashable, Codable {
     /// The whole-frame region of frames `frames`.
     public func fullFrame(_ frames: Range<Int>) -> Region {
         Region(frames: frames, rows: 0..<grid.height, columns: 0..<grid.width)
+    }
+}
+
+/// A plan's chunks, computed from its windows and tiles instead of stored, so a plan's size
+/// does not grow with the number of chunks (a 2-hour 1080p plan has 50,000).
+public struct PlanChunks: RandomAccessCollection, Sendable, Hashable, Codable {
+    let windows: [Range<Int>]
+    let tileRows: [Range<Int>]
+    let tileColumns: [Range<Int>]
+    /// The window range of each shot, in order.
+    let shotWindows: [Range<Int>]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { windows.count * tiles }
+    var tiles: Int { tileRows.count * tileColumns.count }
+
+    public subscript(index: Int) -> Chunk {
+        precondition(indices.contains(index), "chunk \(index) of \(count)")
+        let window = index / tiles, tile = index % tiles
+        return Chunk(
+            index: index, window: window, tile: tile, shot: shot(ofWindow: window),
+            region: Region(
+                frames: windows[window], rows: tileRows[tile / tileColumns.count], columns: tileColumns[tile % tileColumns.count]))
+    }
+
+    /// The shot a window belongs to (shots hold consecutive windows, in order).
+    func shot(ofWindow window: Int) -> Int {
+        var low = 0, high = shotWindows.count
+        while low < high {
+            let middle = (low + high) / 2
+            if shotWindows[middle].upperBound <= window { low = middle + 1 } else { high = middle }
+        }
+        return low < shotWindows.count && shotWindows[low].contains(window) ? low : 0
+    }
+}
+
+/// A plan's units (keyframe sets, then chunks, then seams) with their dependencies,
+/// computed on access from the plan's shape.
+public struct PlanUnits: RandomAccessCollection, Sendable, Hashable, Codable {
+    let chunks: PlanChunks
+    let autoregressive: Bool
+    /// The shots that have a keyframe unit, in unit order.
+    let keyframeShots: [Int]
+    /// The two windows each seam joins: seam `s`'s are at `2s` and `2s + 1`.
+    let seamWindows: [Int]
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { keyframeShots.count + chunks.count + seamWindows.count / 2 }
+
+    public subscript(unit: Int) -> WorkUnit {
+        precondition(indices.contains(unit), "unit \(unit) of \(count)")
+        let chunkBase = keyframeShots.count
+        if unit < chunkBase { return WorkUnit(stage: .keyframes, index: keyframeShots[unit], dependencies: []) }
+        if unit < chunkBase + chunks.count {
+            let chunk = chunks[unit - chunkBase]
+            var dependencies: [Int] = []
+            if let keyframeUnit = keyframeShots.firstIndex(of: chunk.shot) { dependencies.append(keyframeUnit) }
+            if autoregressive, chunk.window > chunks.shotWindows[chunk.shot].lowerBound {
+                dependencies.append(unit - chunks.tiles)
+            }
+            return WorkUnit(stage: .chunks, index: chunk.index, dependencies: dependencies)
+        }
+        let seam = unit - chunkBase - chunks.count
+        let dependencies = seamWindows[(2 * seam)..<(2 * seam + 2)].flatMap { window in
+            (0..<chunks.tiles).map { chunkBase + window * chunks.tiles + $0 }
+        }
+        return WorkUnit(stage: .seams, index: seam, dependencies: dependencies)
     }
 }

@@ -1,13 +1,17 @@
 import Foundation
 import GRDB
 import ReelCore
+import Synchronization
 
 /// The coordinator's durable state: one SQLite file in WAL mode with full fsync on commit,
-/// written by one connection. Every method is one transaction.
+/// written by one connection (safe from several threads: GRDB serializes them). Every
+/// method is one transaction.
 public final class Store: Sendable {
 
     private let database: DatabaseQueue
     public let path: String
+    /// The write-ahead log, opened by ``syncLog()``; -1 until then.
+    private let log = Mutex<Int32>(-1)
 
     /// Opens (creating and migrating) the store at `path` and checks its integrity.
     public init(path: String) throws {
@@ -30,6 +34,8 @@ public final class Store: Sendable {
             throw ReelError(.store, "cannot open the database \(path): \(error)")
         }
     }
+
+    deinit { log.withLock { if $0 >= 0 { close($0) } } }
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try database.write(body) } catch { throw Self.writeFailure(error) }
@@ -70,6 +76,28 @@ public final class Store: Sendable {
         }
     }
 
+    /// Makes every transaction committed so far durable: one `fdatasync` of the write-ahead
+    /// log, whose committed frames SQLite replays when it opens the file after a crash. Safe
+    /// from any thread, and it holds no database lock, so commits go on while it waits.
+    public func syncLog() throws {
+        let logPath = path + "-wal"
+        try log.withLock { fd in
+            var opened = stat(), current = stat()
+            let stillThere =
+                fd >= 0 && fstat(fd, &opened) == 0 && stat(logPath, &current) == 0 && opened.st_ino == current.st_ino
+                && opened.st_dev == current.st_dev
+            if !stillThere {
+                if fd >= 0 { close(fd) }
+                fd = open(logPath, O_RDONLY | O_CLOEXEC)
+                guard fd >= 0 else { throw ReelError(.store, "cannot open the log \(logPath): \(String(cString: strerror(errno)))") }
+            }
+            guard fdatasync(fd) == 0 else {
+                throw ReelError(
+                    errno == ENOSPC ? .diskFull : .store, "cannot flush the log \(logPath): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try database.read(body) } catch { throw ReelError(.store, "database read failed: \(error)") }
     }
@@ -82,11 +110,11 @@ public final class Store: Sendable {
                 id: nil, name: spec.name, specJSON: json, state: .running, reason: nil, output: spec.output,
                 createdAt: now, updatedAt: now, latentChecksum: nil, frameChecksum: nil
             ).inserted(db)
+            // One prepared statement for every row: task ids are consecutive, in plan order.
+            let insert = try db.makeStatement(
+                sql: "INSERT INTO task (jobId, stage, chunkIndex, state, attempt, updatedAt) VALUES (?, ?, ?, 'pending', 0, ?)")
             for unit in plan.units {
-                try TaskRecord(
-                    id: nil, jobId: job.id!, stage: unit.stage.rawValue, chunkIndex: unit.index, state: .pending,
-                    attempt: 0, worker: nil, leaseExpiresAt: nil, checksum: nil, artifact: nil, updatedAt: now
-                ).insert(db)
+                try insert.execute(arguments: [job.id!, unit.stage.rawValue, unit.index, now])
             }
             try EventRecord(
                 id: nil, jobId: job.id, taskId: nil, at: now, kind: "job-submitted",
@@ -159,11 +187,12 @@ public final class Store: Sendable {
         try commitResults([Commit(task: task, attempt: attempt, worker: worker, checksum: checksum, artifact: artifact)], now: now)[0]
     }
 
-    /// Commits several results in one transaction (one fsync): a group commit. Returns, per
-    /// result, whether it was committed.
-    public func commitResults(_ results: [Commit], now: Double) throws -> [Bool] {
+    /// Commits several results in one transaction: a group commit. Returns, per result,
+    /// whether it was committed. With `waitForDisk` false the transaction does not wait for
+    /// the disk: it is durable once ``syncLog()`` returns, on any thread.
+    public func commitResults(_ results: [Commit], now: Double, waitForDisk: Bool = true) throws -> [Bool] {
         guard !results.isEmpty else { return [] }
-        return try write { db in
+        return try (waitForDisk ? write : writeLazily) { db in
             try results.map { result in
                 try db.cachedStatement(
                     sql: """
@@ -269,6 +298,50 @@ public final class Store: Sendable {
     /// A job's tasks, every stage, in id order (the plan's unit order).
     public func tasks(job: Int64) throws -> [TaskRecord] {
         try read { db in try TaskRecord.filter(Column("jobId") == job).order(Column("id")).fetchAll(db) }
+    }
+
+    /// The first task id of a job and its number of tasks; nil when it has none. A job's
+    /// tasks were inserted in one transaction, so their ids are consecutive (checked).
+    public func taskSpan(job: Int64) throws -> (first: Int64, count: Int)? {
+        try read { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT MIN(id) AS first, MAX(id) AS last, COUNT(*) AS n FROM task WHERE jobId = ?", arguments: [job]),
+                let first: Int64 = row["first"], let last: Int64 = row["last"]
+            else { return nil }
+            let count: Int = row["n"]
+            guard last - first + 1 == Int64(count) else {
+                throw ReelError(.store, "job \(job): its \(count) task ids are not consecutive (\(first)...\(last))")
+            }
+            return (first, count)
+        }
+    }
+
+    /// Up to `limit` of a job's tasks not yet committed with ids above `after`, in id order:
+    /// the scheduler's next page.
+    public func openTasks(job: Int64, after: Int64, limit: Int) throws -> [TaskRecord] {
+        try read { db in
+            try TaskRecord.filter(Column("jobId") == job && Column("id") > after && Column("state") != TaskState.done.rawValue)
+                .order(Column("id")).limit(limit).fetchAll(db)
+        }
+    }
+
+    /// A job's leased tasks (whose holders may still deliver after a restart).
+    public func leasedTasks(job: Int64) throws -> [TaskRecord] {
+        try read { db in
+            try TaskRecord.filter(Column("jobId") == job && Column("state") == TaskState.leased.rawValue).order(Column("id")).fetchAll(db)
+        }
+    }
+
+    /// Calls `body` with the id and artifact of each of a job's committed tasks, without
+    /// loading them all at once.
+    public func forEachCommittedArtifact(job: Int64, _ body: (Int64, String) throws -> Void) throws {
+        try read { db in
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT id, artifact FROM task WHERE jobId = ? AND state = ? AND artifact IS NOT NULL",
+                arguments: [job, TaskState.done.rawValue])
+            while let row = try rows.next() { try body(row[0], row[1]) }
+        }
     }
 
     public func events(job: Int64) throws -> [EventRecord] {

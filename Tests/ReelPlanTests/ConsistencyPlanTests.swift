@@ -27,6 +27,47 @@ import Testing
         }
     }
 
+    /// Chunks and units are computed on access (a plan stays small however long the video):
+    /// they must match their definition, and a unit's dependencies must come before it, which
+    /// the coordinator's paging of tasks in id order relies on.
+    @Test func computedChunksAndUnitsMatchTheirDefinition() {
+        let shots = [JobSpec.Shot(prompt: "a", start: 0), JobSpec.Shot(prompt: "b", start: 7.5)]
+        for mode in [ConsistencyMode.independent, .rolling, .autoregressive] {
+            var tiled = spec(mode, seconds: 15, shots: shots)
+            tiled.tileWidth = 32
+            tiled.tileOverlap = 8
+            let plan = Planner.plan(tiled)
+            let tiles = plan.tileRows.count * plan.tileColumns.count
+            #expect(tiles > 1 && plan.shots.count == 2)
+            var expected: [Chunk] = []
+            for (window, frames) in plan.windows.enumerated() {
+                for (r, rows) in plan.tileRows.enumerated() {
+                    for (c, columns) in plan.tileColumns.enumerated() {
+                        expected.append(
+                            Chunk(
+                                index: expected.count, window: window, tile: r * plan.tileColumns.count + c,
+                                shot: plan.shots.firstIndex { $0.windows.contains(window) }!,
+                                region: Region(frames: frames, rows: rows, columns: columns)))
+                    }
+                }
+            }
+            #expect(Array(plan.chunks) == expected, "\(mode)")
+            for (position, unit) in plan.units.enumerated() {
+                #expect(unit.dependencies.allSatisfy { $0 < position }, "\(mode): unit \(position) waits only for earlier units")
+                if unit.stage == .seams {
+                    let seam = plan.seams[unit.index]
+                    let windows = Set(unit.dependencies.map { plan.chunks[plan.units[$0].index].window })
+                    #expect(windows == [seam.before, seam.after] && unit.dependencies.count == 2 * tiles)
+                }
+                if mode == .autoregressive, unit.stage == .chunks {
+                    let chunk = plan.chunks[unit.index]
+                    let first = plan.shots[chunk.shot].windows.lowerBound
+                    #expect(unit.dependencies == (chunk.window > first ? [position - tiles] : []))
+                }
+            }
+        }
+    }
+
     @Test func independentPlansChunksOnly() {
         let plan = Planner.plan(spec(.independent))
         #expect(plan.units.allSatisfy { $0.stage == .chunks && $0.dependencies.isEmpty })

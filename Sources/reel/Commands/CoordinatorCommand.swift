@@ -32,6 +32,9 @@ extension Reel {
         @Option(help: "Tasks queued at each worker beyond the one it runs, so it never waits between tasks.")
         var prefetch: Int = 1
 
+        @Option(help: "Tasks of each job held in memory; the rest wait in the database and are read in as these finish.")
+        var residentTasks: Int = 4096
+
         @Option(help: "This coordinator's CURVE key file (from `reel keys`): turns on encryption and authentication.")
         var curveSecret: String?
 
@@ -50,6 +53,7 @@ extension Reel {
             }
             guard maxFailures >= 1 else { throw ValidationError("--max-failures must be at least 1") }
             guard (0...64).contains(prefetch) else { throw ValidationError("--prefetch must be between 0 and 64 (got \(prefetch))") }
+            guard residentTasks >= 1 else { throw ValidationError("--resident-tasks must be at least 1 (got \(residentTasks))") }
         }
 
         func run() throws {
@@ -61,7 +65,7 @@ extension Reel {
             }
             let timings = SchedulerTimings(
                 heartbeatSeconds: heartbeat, workerTimeoutSeconds: workerTimeout, leaseSeconds: lease, maxFailures: maxFailures,
-                prefetch: prefetch)
+                prefetch: prefetch, residentTasks: residentTasks)
             let coordinator = try ReelCoordinator.Coordinator(
                 options: CoordinatorOptions(
                     dataDirectory: data, bind: bind, timings: timings,
