@@ -38,20 +38,31 @@ extension Coordinator {
         }
     }
 
-    /// Sends deferred tasks (their leases recorded in one transaction), takes the results the
-    /// committer made durable, and hands deferred results to the committer as one group;
-    /// repeats until nothing is deferred. A worker whose result just arrived is busy again
-    /// before that result is on disk, and the disk's wait never stops this thread.
+    /// Sends deferred tasks first (their leases recorded in one transaction), so a worker
+    /// whose result just arrived is busy again before that result's commit; then commits
+    /// deferred results as one group (artifacts with one file-system flush, rows in one
+    /// transaction) and tells the scheduler, which may free more tasks and ask for the next
+    /// page of a job's tasks. Repeats until nothing is deferred.
     func flush() {
-        repeat {
-            dispatchDeferred()
-            takeCommitted()
-            loadWantedPages()
+        loadWantedPages()
+        while !deferredCommits.isEmpty || !deferredDispatches.isEmpty {
             dispatchDeferred()
             let commits = deferredCommits
             deferredCommits = []
-            if !commits.isEmpty { startCommits(commits) }
-        } while !deferredCommits.isEmpty || !deferredDispatches.isEmpty
+            if !commits.isEmpty {
+                metrics.commitBatches += 1
+                for (commit, outcome) in zip(commits, commitAll(commits)) {
+                    execute(scheduler.handle(outcome, now: now()))
+                    if case .committed = outcome {
+                        metrics.tasksCommitted += 1
+                        metrics.samplerSeconds += Double(commit.sampleMilliseconds) / 1000
+                    } else {
+                        metrics.forget(commit.lease)
+                    }
+                }
+            }
+            loadWantedPages()
+        }
     }
 
     /// Records the deferred leases in one transaction and sends their tasks.
@@ -99,49 +110,61 @@ extension Coordinator {
         }
     }
 
-    /// Checks each result against its task, then queues the good ones for the committer.
-    private func startCommits(_ commits: [DeferredCommit]) {
-        var accepted: [DeferredCommit] = []
-        for commit in commits {
+    /// Appends the results to their jobs' segments durably, then commits the rows; ACKs go
+    /// out only after both.
+    private func commitAll(_ commits: [DeferredCommit]) -> [SchedulerEvent] {
+        var outcomes = [SchedulerEvent?](repeating: nil, count: commits.count)
+        var items: [(job: Int64, bytes: [UInt8])] = []
+        var itemOwner: [Int] = []
+        for (index, commit) in commits.enumerated() {
             guard let entry = plans[commit.job] else {
-                failCommit(commit, .commitFailed(commit.lease, reason: "job \(commit.job) is not loaded", diskFull: false))
+                outcomes[index] = .commitFailed(commit.lease, reason: "job \(commit.job) is not loaded", diskFull: false)
                 continue
             }
             let expected = Planner.work(entry.spec, entry.plan, unit: commit.chunk).resultCount * 2
             guard commit.latents.count == expected else {
-                failCommit(
-                    commit,
-                    .commitFailed(
-                        commit.lease, reason: "result holds \(commit.latents.count) bytes, the task needs \(expected)", diskFull: false))
+                outcomes[index] = .commitFailed(
+                    commit.lease, reason: "result holds \(commit.latents.count) bytes, the task needs \(expected)", diskFull: false)
                 continue
             }
-            accepted.append(commit)
+            items.append((commit.job, commit.latents))
+            itemOwner.append(index)
         }
-        if !accepted.isEmpty { committer.submit(CommitGroup(commits: accepted)) }
-    }
-
-    private func failCommit(_ commit: DeferredCommit, _ outcome: SchedulerEvent) {
-        metrics.forget(commit.lease)
-        execute(scheduler.handle(outcome, now: now()))
-    }
-
-    /// Tells the scheduler what became of the results the committer finished: a durable
-    /// commit (whose ACK it then sends) or a failure.
-    func takeCommitted() {
-        for group in committer.takeFinished() {
-            metrics.commitBatches += 1
-            for ((commit, outcome), location) in zip(zip(group.commits, group.outcomes), group.locations) {
-                if case .commitFailed(_, let reason, _) = outcome { logger.error("commit of \(commit.lease) failed: \(reason)") }
-                if case .committed = outcome, let location { plans[commit.job]?.index[commit.chunk] = location }
-                execute(scheduler.handle(outcome, now: now()))
-                if case .committed = outcome {
-                    metrics.tasksCommitted += 1
-                    metrics.samplerSeconds += Double(commit.sampleMilliseconds) / 1000
-                } else {
-                    metrics.forget(commit.lease)
-                }
+        var rows: [Store.Commit] = []
+        var rowOwner: [(index: Int, location: ArtifactLocation)] = []
+        for (position, written) in segments.append(items).enumerated() {
+            let index = itemOwner[position]
+            let commit = commits[index]
+            switch written {
+            case .failure(let error):
+                logger.error("commit of \(commit.lease) failed: \(error)")
+                outcomes[index] = .commitFailed(commit.lease, reason: error.message, diskFull: error.code == .diskFull)
+            case .success(let location):
+                rows.append(
+                    Store.Commit(
+                        task: commit.lease.task, attempt: Int(commit.lease.attempt), worker: commit.worker,
+                        checksum: Checksum.hex(commit.checksum), artifact: location.description))
+                rowOwner.append((index, location))
             }
         }
+        do {
+            for (owner, committed) in zip(rowOwner, try store.commitResults(rows, now: now())) {
+                let commit = commits[owner.index]
+                if committed {
+                    plans[commit.job]?.index[commit.chunk] = owner.location
+                    outcomes[owner.index] = .committed(commit.lease)
+                } else {
+                    outcomes[owner.index] = .commitFailed(commit.lease, reason: "the store no longer holds this lease", diskFull: false)
+                }
+            }
+        } catch {
+            let error = error as? ReelError ?? ReelError(.store, "\(error)")
+            logger.error("commit of \(rows.count) result(s) failed: \(error)")
+            for owner in rowOwner {
+                outcomes[owner.index] = .commitFailed(commits[owner.index].lease, reason: error.message, diskFull: error.code == .diskFull)
+            }
+        }
+        return outcomes.map { $0! }
     }
 
     /// The committed outputs of a loaded job.

@@ -59,14 +59,13 @@ public struct CoordinatorOptions: Sendable {
 /// The coordinator process's IO shell: one ROUTER socket (plus the ZAP handler's socket when
 /// CURVE is on), the SQLite store, the artifact files and the encode threads. It feeds socket
 /// traffic and time to the pure ``Scheduler`` and carries out the directives it returns.
-/// Its sockets and scheduler are used only from the thread that calls ``run(until:)``; the
-/// ``ResultCommitter``'s thread writes results and their rows (the store serializes writers).
+/// Single-threaded: sockets and store are used only from the thread that calls ``run(until:)``.
 public final class Coordinator {
     let options: CoordinatorOptions
     let logger: Logger
     let store: Store
     let artifacts: ArtifactStore
-    let committer: ResultCommitter
+    let segments: SegmentWriter
     let checkpointer: WALCheckpointer
     let context = ZMQContext()
     let socket: ZMQSocket
@@ -97,7 +96,7 @@ public final class Coordinator {
         try ArtifactStore.makeDirectory(options.dataDirectory)
         store = try Store(path: "\(options.dataDirectory)/reel.sqlite")
         artifacts = try ArtifactStore(root: "\(options.dataDirectory)/artifacts")
-        committer = try ResultCommitter(segments: SegmentWriter(store: artifacts), store: store, context: context)
+        segments = SegmentWriter(store: artifacts)
         checkpointer = try WALCheckpointer(store: store)
         scheduler = Scheduler(timings: options.timings)
         // The ZAP handler must be bound before the server socket binds.
@@ -116,8 +115,6 @@ public final class Coordinator {
         try restoreJobs()
     }
 
-    deinit { committer.stop() }
-
     /// Serves until `shouldStop` returns true (checked at least every 100 ms).
     public func run(until shouldStop: () -> Bool) throws {
         logger.info("coordinator listening on \(endpoint)\(options.security == nil ? "" : " (CURVE)"), data in \(options.dataDirectory)")
@@ -125,22 +122,16 @@ public final class Coordinator {
             logger.warning(
                 "listening beyond loopback with no authentication: anyone who can reach \(endpoint) can submit jobs or pose as a worker")
         }
-        let sockets = [socket, committer.wakeup] + (authenticator.map { [$0.socket] } ?? [])
+        let sockets = [socket] + (authenticator.map { [$0.socket] } ?? [])
         let cpuAtStart = CoordinatorMetrics.processCPUSeconds()
         defer {
-            // Results already on their way to disk are committed and acknowledged.
-            repeat {
-                committer.waitUntilIdle()
-                flush()
-            } while committer.hasWork
             metrics.cpuSeconds += CoordinatorMetrics.processCPUSeconds() - cpuAtStart
             checkpointer.stop()
         }
         while !shouldStop() {
             let ready = try ZMQSocket.poll(sockets, timeoutMilliseconds: 100)
             metrics.eventTime = now()
-            if ready[1] { while (try? committer.wakeup.receive()) != nil {} }
-            if ready.count > 2, ready[2] { authenticator?.serve() }
+            if ready.count > 1, ready[1] { authenticator?.serve() }
             if ready[0] {
                 // Drain what is waiting, bounded so timers still run under load; then commit
                 // and dispatch the whole batch at once.

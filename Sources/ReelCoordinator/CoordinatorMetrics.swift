@@ -2,7 +2,7 @@ import Glibc
 import ReelWire
 
 /// A result waiting for the end of a drain to be committed with the others.
-struct DeferredCommit: Sendable {
+struct DeferredCommit {
     let worker: WorkerID
     let lease: LeaseRef
     let job: Int64
@@ -10,12 +10,6 @@ struct DeferredCommit: Sendable {
     let latents: [UInt8]
     let checksum: UInt64
     let sampleMilliseconds: UInt32
-
-    /// The same commit without its bytes (once they are on disk).
-    var withoutLatents: DeferredCommit {
-        DeferredCommit(
-            worker: worker, lease: lease, job: job, chunk: chunk, latents: [], checksum: checksum, sampleMilliseconds: sampleMilliseconds)
-    }
 }
 
 /// What the coordinator measures about itself: counts, its own CPU time, dispatch latency
@@ -30,7 +24,7 @@ public struct CoordinatorMetrics: Sendable {
     /// Sampler time the committed results reported (their workers' `sample_ms`), in seconds.
     public var samplerSeconds = 0.0
     /// CPU time of the coordinator's whole process while it served, in seconds: its own
-    /// thread, the committer, the WAL checkpointer, libzmq's I/O thread (and encoding, when on).
+    /// thread, the WAL checkpointer, libzmq's I/O thread (and encoding, when on).
     public var cpuSeconds = 0.0
     /// Seconds from receiving the message that led to a dispatch to sending the task.
     public var dispatchLatencies: [Double] = []

@@ -1,17 +1,13 @@
 import Foundation
 import GRDB
 import ReelCore
-import Synchronization
 
 /// The coordinator's durable state: one SQLite file in WAL mode with full fsync on commit,
-/// written by one connection (safe from several threads: GRDB serializes them). Every
-/// method is one transaction.
+/// written by one connection. Every method is one transaction.
 public final class Store: Sendable {
 
     private let database: DatabaseQueue
     public let path: String
-    /// The write-ahead log, opened by ``syncLog()``; -1 until then.
-    private let log = Mutex<Int32>(-1)
 
     /// Opens (creating and migrating) the store at `path` and checks its integrity.
     public init(path: String) throws {
@@ -34,8 +30,6 @@ public final class Store: Sendable {
             throw ReelError(.store, "cannot open the database \(path): \(error)")
         }
     }
-
-    deinit { log.withLock { if $0 >= 0 { close($0) } } }
 
     private func write<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try database.write(body) } catch { throw Self.writeFailure(error) }
@@ -73,28 +67,6 @@ public final class Store: Sendable {
             }
         } catch {
             throw Self.writeFailure(error)
-        }
-    }
-
-    /// Makes every transaction committed so far durable: one `fdatasync` of the write-ahead
-    /// log, whose committed frames SQLite replays when it opens the file after a crash. Safe
-    /// from any thread, and it holds no database lock, so commits go on while it waits.
-    public func syncLog() throws {
-        let logPath = path + "-wal"
-        try log.withLock { fd in
-            var opened = stat(), current = stat()
-            let stillThere =
-                fd >= 0 && fstat(fd, &opened) == 0 && stat(logPath, &current) == 0 && opened.st_ino == current.st_ino
-                && opened.st_dev == current.st_dev
-            if !stillThere {
-                if fd >= 0 { close(fd) }
-                fd = open(logPath, O_RDONLY | O_CLOEXEC)
-                guard fd >= 0 else { throw ReelError(.store, "cannot open the log \(logPath): \(String(cString: strerror(errno)))") }
-            }
-            guard fdatasync(fd) == 0 else {
-                throw ReelError(
-                    errno == ENOSPC ? .diskFull : .store, "cannot flush the log \(logPath): \(String(cString: strerror(errno)))")
-            }
         }
     }
 
@@ -187,12 +159,11 @@ public final class Store: Sendable {
         try commitResults([Commit(task: task, attempt: attempt, worker: worker, checksum: checksum, artifact: artifact)], now: now)[0]
     }
 
-    /// Commits several results in one transaction: a group commit. Returns, per result,
-    /// whether it was committed. With `waitForDisk` false the transaction does not wait for
-    /// the disk: it is durable once ``syncLog()`` returns, on any thread.
-    public func commitResults(_ results: [Commit], now: Double, waitForDisk: Bool = true) throws -> [Bool] {
+    /// Commits several results in one transaction (one fsync): a group commit. Returns, per
+    /// result, whether it was committed.
+    public func commitResults(_ results: [Commit], now: Double) throws -> [Bool] {
         guard !results.isEmpty else { return [] }
-        return try (waitForDisk ? write : writeLazily) { db in
+        return try write { db in
             try results.map { result in
                 try db.cachedStatement(
                     sql: """

@@ -8,12 +8,9 @@ import Glibc
 public final class ZMQSocket {
     public enum Kind {
         case router, dealer, reply
-        /// One peer to one peer (inproc wake-ups between threads).
-        case pair
 
         var rawValue: Int32 {
             switch self {
-            case .pair: ZMQ_PAIR
             case .router: ZMQ_ROUTER
             case .dealer: ZMQ_DEALER
             case .reply: ZMQ_REP
