@@ -10,13 +10,17 @@ import Testing
             output: "o.mp4", consistency: mode, keyframeEvery: 12, shots: shots)
     }
 
+    /// 15 s in two shots, 2x2 tiles: every kind of unit and dependency.
+    func tiledTwoShotPlan(_ mode: ConsistencyMode) -> Plan {
+        var tiled = spec(mode, seconds: 15, shots: [JobSpec.Shot(prompt: "a", start: 0), JobSpec.Shot(prompt: "b", start: 7.5)])
+        tiled.tileWidth = 32
+        tiled.tileOverlap = 8
+        return Planner.plan(tiled)
+    }
+
     @Test func unitLookupsAndCoveringWindowsAgreeWithAFullScan() {
-        let shots = [JobSpec.Shot(prompt: "a", start: 0), JobSpec.Shot(prompt: "b", start: 7.5)]
         for mode in [ConsistencyMode.independent, .rolling, .autoregressive] {
-            var tiled = spec(mode, seconds: 15, shots: shots)
-            tiled.tileWidth = 32
-            tiled.tileOverlap = 8
-            let plan = Planner.plan(tiled)
+            let plan = tiledTwoShotPlan(mode)
             for (position, unit) in plan.units.enumerated() {
                 #expect(plan.unit(unit.stage, unit.index) == position, "\(mode) \(unit.stage) \(unit.index)")
             }
@@ -31,12 +35,8 @@ import Testing
     /// they must match their definition, and a unit's dependencies must come before it, which
     /// the coordinator's paging of tasks in id order relies on.
     @Test func computedChunksAndUnitsMatchTheirDefinition() {
-        let shots = [JobSpec.Shot(prompt: "a", start: 0), JobSpec.Shot(prompt: "b", start: 7.5)]
         for mode in [ConsistencyMode.independent, .rolling, .autoregressive] {
-            var tiled = spec(mode, seconds: 15, shots: shots)
-            tiled.tileWidth = 32
-            tiled.tileOverlap = 8
-            let plan = Planner.plan(tiled)
+            let plan = tiledTwoShotPlan(mode)
             let tiles = plan.tileRows.count * plan.tileColumns.count
             #expect(tiles > 1 && plan.shots.count == 2)
             var expected: [Chunk] = []
