@@ -133,10 +133,10 @@ public final class Coordinator {
             metrics.eventTime = now()
             if ready.count > 1, ready[1] { authenticator?.serve() }
             if ready[0] {
-                // Drain what is waiting, bounded so timers still run under load; then commit
-                // and dispatch the whole batch at once.
+                // Drain what is waiting, bounded (256 messages, 2 ms) so timers still run and
+                // no result waits long behind others; then dispatch and commit the batch.
                 for count in 1...256 {
-                    guard let message = try socket.receive(maxFrames: 4) else { break }
+                    guard count == 1 || now() - metrics.eventTime < 0.002, let message = try socket.receive(maxFrames: 4) else { break }
                     metrics.messagesReceived += 1
                     handle(message)
                     // Tasks go out every 16 messages, so the first worker of a burst does not
