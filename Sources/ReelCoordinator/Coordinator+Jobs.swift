@@ -9,11 +9,9 @@ extension Coordinator {
     func restoreJobs() throws {
         for job in try store.jobs() where [.running, .paused, .encoding].contains(job.state) {
             try load(job)
-            let counts = try store.taskCounts(job: job.id!)
-            logger.info(
-                "resumed job \(job.id!) '\(job.name)' (\(job.state.rawValue)): \(counts[.done] ?? 0)/\(counts.values.reduce(0, +)) chunks already committed"
-            )
-            if job.state == .encoding || (job.state == .running && counts[.done] == counts.values.reduce(0, +)) { startEncode(job.id!) }
+            let (done, total) = scheduler.progress(job: job.id!)!
+            logger.info("resumed job \(job.id!) '\(job.name)' (\(job.state.rawValue)): \(done)/\(total) chunks already committed")
+            if job.state == .encoding || (job.state == .running && done == total) { startEncode(job.id!) }
         }
     }
 
@@ -33,13 +31,21 @@ extension Coordinator {
         }
         plans[id] = entry
         let counts = try store.taskCounts(job: id)
-        let page = try store.openTasks(job: id, after: span.first - 1, limit: options.timings.residentTasks)
-        let leased = try store.leasedTasks(job: id)
+        let first = try page(of: entry, job: id, after: span.first - 1, limit: options.timings.residentTasks)
+        let leased = try store.leasedTasks(job: id).map { try storedTask($0, of: entry) }
         scheduler.addJob(
             id, priority: spec.dispatchPriority, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true,
-            tasks: try (page + leased).map { try storedTask($0, of: entry) }, total: span.count,
-            remaining: span.count - (counts[.done] ?? 0), through: page.last?.id ?? span.first + Int64(span.count) - 1,
-            allLoaded: page.count < options.timings.residentTasks, now: now())
+            tasks: first.tasks + leased, total: span.count, remaining: span.count - (counts[.done] ?? 0), through: first.through,
+            allLoaded: first.allLoaded, now: now())
+    }
+
+    /// Up to `limit` of a job's uncommitted tasks with ids above `after`, as the scheduler
+    /// takes them: the last id the page covers, and whether none is left beyond it.
+    private func page(of entry: LoadedJob, job: Int64, after: Int64, limit: Int) throws -> (
+        tasks: [StoredTask], through: Int64, allLoaded: Bool
+    ) {
+        let records = try store.openTasks(job: job, after: after, limit: limit)
+        return (try records.map { try storedTask($0, of: entry) }, records.last?.id ?? entry.lastTask, records.count < limit)
     }
 
     /// A task row as the scheduler takes it; throws when the row is not its plan's unit.
@@ -59,12 +65,8 @@ extension Coordinator {
         for request in scheduler.wantedPages() {
             guard let entry = plans[request.job] else { continue }
             do {
-                let page = try store.openTasks(job: request.job, after: request.after, limit: request.count)
-                let tasks = try page.map { try storedTask($0, of: entry) }
-                execute(
-                    scheduler.addTasks(
-                        tasks, job: request.job, through: page.last?.id ?? entry.firstTask + Int64(entry.plan.units.count) - 1,
-                        allLoaded: page.count < request.count, now: now()))
+                let next = try page(of: entry, job: request.job, after: request.after, limit: request.count)
+                execute(scheduler.addTasks(next.tasks, job: request.job, through: next.through, allLoaded: next.allLoaded, now: now()))
             } catch {
                 logger.error("cannot page in tasks of job \(request.job): \(error)")
             }

@@ -15,6 +15,9 @@ struct LoadedJob {
     let index: ArtifactIndex
     let firstTask: Int64
 
+    /// The job's last task id.
+    var lastTask: Int64 { firstTask + Int64(plan.units.count) - 1 }
+
     /// The plan unit of a task id of this job, nil when it is not one.
     func unit(of task: Int64) -> Int? {
         let unit = task - firstTask

@@ -195,20 +195,16 @@ public final class Store: Sendable {
                     "UPDATE task SET state = 'pending', worker = NULL, leaseExpiresAt = NULL, updatedAt = ? WHERE id = ? AND state = 'leased'",
                 arguments: [now, task])
             try db.execute(sql: "DELETE FROM lease WHERE taskId = ?", arguments: [task])
-            try EventRecord(id: nil, jobId: try jobID(of: task, db), taskId: task, at: now, kind: "task-requeued", detail: reason).insert(
-                db)
+            try recordEvent(task: task, at: now, kind: "task-requeued", detail: reason, db)
         }
     }
 
     /// Appends a task's event with one cached statement (the hot path of every lease and commit).
+    /// The event carries the task's job; an unknown task gets none.
     private func recordEvent(task: Int64, at time: Double, kind: String, detail: String, _ db: Database) throws {
         try db.cachedStatement(
             sql: "INSERT INTO event (jobId, taskId, at, kind, detail) SELECT jobId, id, ?, ?, ? FROM task WHERE id = ?"
         ).execute(arguments: [time, kind, detail, task])
-    }
-
-    private func jobID(of task: Int64, _ db: Database) throws -> Int64? {
-        try Int64.fetchOne(try db.cachedStatement(sql: "SELECT jobId FROM task WHERE id = ?"), arguments: [task])
     }
 
     /// Records a finished job's consistency report (JSON).
