@@ -31,7 +31,7 @@ final class EncodeRunner: Sendable {
                 let read = committed.latents
                 let load = { (chunk: Chunk) throws -> [Float] in try read(plan.unit(.chunks, chunk.index)!) }
                 let seams = SeamOverride(plan: plan, read: read)
-                var frameMetrics = FrameMetrics(plan: plan, fps: spec.fps)
+                var frameMetrics = FrameMetrics(plan: plan, fps: spec.fps, width: spec.width, height: spec.height)
                 let outcome = try VideoAssembler.assemble(
                     spec: spec, plan: plan, load: load, override: seams.frame, observe: { _, rgb in frameMetrics.add(rgb) },
                     progress: { frames in self.progress.withLock { $0[job] = frames } })

@@ -78,7 +78,9 @@ private struct FieldReader {
         let pngDirectory = optionalString("png_dir")
         let consistency = choice("consistency", default: ConsistencyMode.rolling)
         let conditioning = choice("conditioning", default: ConditioningMethod.native)
-        let keyframeEvery = integer("keyframe_every", default: 24)
+        // Default: no farther apart than the chunks advance, so every chunk holds a keyframe.
+        let keyframeEvery = integer(
+            "keyframe_every", default: min(24, max(1, (chunkFrames ?? 48) - (overlap ?? 8))))
         let seamStrength = number("seam_strength", default: 0.5)
         let shots = readShots()
         let stepMilliseconds = integer("step_ms", default: 0)

@@ -26,9 +26,12 @@ public struct ConsistencyReport: Sendable, Hashable, Codable {
 }
 
 extension FrameMetrics {
-    /// Frame metrics for a planned job: its overlaps are the seams, its shot changes the cuts.
-    public init(plan: Plan, fps: Int) {
-        self.init(seams: ConsistencyScorer.seamRanges(plan), cuts: Set(plan.shots.dropFirst().map(\.frames.lowerBound)), fps: fps)
+    /// Frame metrics for a planned job: its overlaps are the seams, its shot changes the cuts;
+    /// frames are `width` × `height` pixels.
+    public init(plan: Plan, fps: Int, width: Int, height: Int) {
+        self.init(
+            seams: ConsistencyScorer.seamRanges(plan), cuts: Set(plan.shots.dropFirst().map(\.frames.lowerBound)), fps: fps,
+            width: width, height: height)
     }
 }
 

@@ -4,13 +4,16 @@ import ReelCore
 ///
 /// - seam jump ratio: the mean absolute frame difference (MAFD) across each seam's overlap
 ///   over the median MAFD elsewhere; 1.0 means the seam cannot be told from any other frame.
-/// - flicker: the mean MAFD over the whole video (0-1 scale).
+/// - motion: the mean MAFD over the whole video (0-1 scale): how much changes, moving content included.
+/// - flicker: the mean motion-compensated luma difference (``MotionCompensatedDifference``,
+///   0-1 scale): change that motion does not explain (pumping, shimmer, ghosts, popping).
 /// - drift: the largest total-variation distance between the colour histogram of the first
 ///   two seconds and that of any later two-second window (0 = same colours, 1 = disjoint).
 public struct FrameMetrics: Sendable {
     public struct Report: Sendable, Hashable, Codable {
         public var seamJumpRatio: Double
         public var worstSeamJumpRatio: Double
+        public var motion: Double
         public var flicker: Double
         public var drift: Double
     }
@@ -18,31 +21,40 @@ public struct FrameMetrics: Sendable {
     let seams: [Range<Int>]
     let cuts: Set<Int>
     let windowFrames: Int
+    let blockMatcher: MotionCompensatedDifference
     private var previous: [UInt8]?
+    private var previousLuma: [Float] = []
     private var differences: [Double] = []
+    private var compensated: [Double] = []
     private var reference: [Double]?
     private var histogram = [Double](repeating: 0, count: 48)
     private var histogramFrames = 0
     private var drift = 0.0
 
     /// `seams`: the frame ranges whose transitions are seams; `cuts`: first frames of shots
-    /// (hard cuts are not counted); `fps` sets the two-second drift windows.
-    public init(seams: [Range<Int>], cuts: Set<Int> = [], fps: Int) {
+    /// (hard cuts are not counted); `fps` sets the two-second drift windows; frames are RGB of
+    /// `width` × `height` pixels.
+    public init(seams: [Range<Int>], cuts: Set<Int> = [], fps: Int, width: Int, height: Int) {
         self.seams = seams
         self.cuts = cuts
         windowFrames = max(1, 2 * fps)
+        blockMatcher = MotionCompensatedDifference(width: width, height: height)
     }
 
     public mutating func add(_ rgb: [UInt8]) {
         let frame = differences.count + (previous == nil ? 0 : 1)
+        let luma = blockMatcher.luma(rgb)
         if let previous, !cuts.contains(frame) {
             var sum = 0
             for i in 0..<rgb.count { sum += abs(Int(rgb[i]) - Int(previous[i])) }
             differences.append(Double(sum) / Double(rgb.count) / 255)
+            compensated.append(blockMatcher.difference(previousLuma, luma))
         } else if previous != nil {
             differences.append(.nan)
+            compensated.append(.nan)
         }
         previous = rgb
+        previousLuma = luma
         for pixel in stride(from: 0, to: rgb.count, by: 3) {
             for channel in 0..<3 { histogram[channel * 16 + Int(rgb[pixel + channel]) >> 4] += 1 }
         }
@@ -74,9 +86,9 @@ public struct FrameMetrics: Sendable {
             guard !inside.isEmpty, median > 0 else { return 1 }
             return inside.reduce(0, +) / Double(inside.count) / median
         }
-        let flicker = valid.isEmpty ? 0 : valid.map { differences[$0] }.reduce(0, +) / Double(valid.count)
+        let mean = { (values: [Double]) in valid.isEmpty ? 0 : valid.map { values[$0] }.reduce(0, +) / Double(valid.count) }
         return Report(
             seamJumpRatio: ratios.isEmpty ? 1 : ratios.reduce(0, +) / Double(ratios.count), worstSeamJumpRatio: ratios.max() ?? 1,
-            flicker: flicker, drift: drift)
+            motion: mean(differences), flicker: mean(compensated), drift: drift)
     }
 }

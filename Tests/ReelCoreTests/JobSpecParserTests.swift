@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import ReelCore
@@ -40,6 +41,14 @@ import Testing
         #expect(spec.grid == LatentGrid(frames: 240, channels: 3, height: 144, width: 256))
         #expect(spec.seed == 42 && spec.steps == 10 && spec.chunkFrames == 48 && spec.overlap == 8)
         #expect(spec.shift == 3.0 && spec.tileWidth == 0 && spec.pngDirectory == nil)
+    }
+
+    @Test func keyframesDefaultToNoFartherApartThanTheChunksAdvance() throws {
+        #expect(try JobSpecParser.parse(Self.valid).keyframeEvery == 24)
+        let short = Self.valid.replacingOccurrences(of: "chunk_frames = 48", with: "chunk_frames = 16")
+            .replacingOccurrences(of: "overlap = 8", with: "overlap = 4")
+        #expect(try JobSpecParser.parse(short).keyframeEvery == 12)
+        #expect(try JobSpecParser.parse(short + "\nkeyframe_every = 30").keyframeEvery == 30)
     }
 
     @Test(arguments: [

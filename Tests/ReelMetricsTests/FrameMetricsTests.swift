@@ -12,16 +12,16 @@ import Testing
     }
 
     @Test func smoothVideoHasSeamRatioOneAndNoDrift() {
-        var metrics = FrameMetrics(seams: [10..<14], fps: 2)
+        var metrics = FrameMetrics(seams: [10..<14], fps: 2, width: 4, height: 4)
         for i in 0..<40 { metrics.add(frame(i)) }
         let report = metrics.report()
         #expect(abs(report.seamJumpRatio - 1) < 1e-9)
         #expect(report.drift < 1e-9)
-        #expect(report.flicker > 0)
+        #expect(report.motion > 0)
     }
 
     @Test func aColourJumpAtTheSeamShowsUpAsRatioAndDrift() {
-        var metrics = FrameMetrics(seams: [10..<14], fps: 2)
+        var metrics = FrameMetrics(seams: [10..<14], fps: 2, width: 4, height: 4)
         for i in 0..<40 { metrics.add(frame(i, jump: i >= 12)) }
         let report = metrics.report()
         #expect(report.seamJumpRatio > 2, "ratio \(report.seamJumpRatio)")
@@ -29,10 +29,53 @@ import Testing
     }
 
     @Test func hardCutsAreNotCounted() {
-        var metrics = FrameMetrics(seams: [], cuts: [12], fps: 2)
+        var metrics = FrameMetrics(seams: [], cuts: [12], fps: 2, width: 4, height: 4)
         for i in 0..<24 { metrics.add(frame(i, jump: i >= 12)) }
-        var uncut = FrameMetrics(seams: [], fps: 2)
+        var uncut = FrameMetrics(seams: [], fps: 2, width: 4, height: 4)
         for i in 0..<24 { uncut.add(frame(i, jump: i >= 12)) }
         #expect(metrics.report().flicker < uncut.report().flicker)
+    }
+
+    /// A 48×32 frame: a bright 8×8 square at `x` on a horizontal gradient (or a flat grey);
+    /// `gain` scales it all.
+    func sceneFrame(squareAt x: Int, gain: Double = 1, flat: Bool = false) -> [UInt8] {
+        var rgb = [UInt8](repeating: 0, count: 48 * 32 * 3)
+        for py in 0..<32 {
+            for px in 0..<48 {
+                let inside = (12..<20).contains(py) && (x..<(x + 8)).contains(px)
+                let value = inside ? 230.0 : flat ? 90 : 40.0 + 2.0 * Double(px)
+                for c in 0..<3 { rgb[(py * 48 + px) * 3 + c] = UInt8(min(255, value * gain)) }
+            }
+        }
+        return rgb
+    }
+
+    @Test func movingContentIsMotionNotFlicker() {
+        var metrics = FrameMetrics(seams: [], fps: 4, width: 48, height: 32)
+        for i in 0..<10 { metrics.add(sceneFrame(squareAt: 8 + 3 * i)) }
+        let report = metrics.report()
+        #expect(report.motion > 0.005, "the square moves: \(report)")
+        #expect(report.flicker < report.motion / 20, "motion explains every change: \(report)")
+    }
+
+    @Test func brightnessPumpingAndPoppingAreFlicker() {
+        var pumping = FrameMetrics(seams: [], fps: 4, width: 48, height: 32)
+        for i in 0..<10 { pumping.add(sceneFrame(squareAt: 20, gain: i % 2 == 0 ? 1 : 1.08, flat: true)) }
+        #expect(pumping.report().flicker > 0.02, "\(pumping.report())")
+        // The square jumps farther than the search radius every frame: no block can explain it.
+        var popping = FrameMetrics(seams: [], fps: 4, width: 48, height: 32)
+        for i in 0..<10 { popping.add(sceneFrame(squareAt: i % 2 == 0 ? 4 : 36)) }
+        var moving = FrameMetrics(seams: [], fps: 4, width: 48, height: 32)
+        for i in 0..<10 { moving.add(sceneFrame(squareAt: 8 + 3 * i)) }
+        #expect(popping.report().flicker > 10 * moving.report().flicker, "popping \(popping.report()), moving \(moving.report())")
+    }
+
+    @Test func wideFramesAreMatchedOnAProxyOfAtMost256Columns() {
+        let matcher = MotionCompensatedDifference(width: 1024, height: 64)
+        let frame = [UInt8](repeating: 128, count: 1024 * 64 * 3)
+        let luma = matcher.luma(frame)
+        #expect(luma.count == 256 * 16)
+        #expect(abs(luma[0] - 128.0 / 255) < 1e-4)
+        #expect(matcher.difference(luma, luma) == 0)
     }
 }

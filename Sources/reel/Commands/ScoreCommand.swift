@@ -52,7 +52,9 @@ extension Reel {
                     return bounds[0]..<bounds[1]
                 }
             }
-            var metrics = job.map { FrameMetrics(plan: $0.plan, fps: info.fps) } ?? FrameMetrics(seams: seamRanges, fps: info.fps)
+            var metrics =
+                job.map { FrameMetrics(plan: $0.plan, fps: info.fps, width: info.width, height: info.height) }
+                ?? FrameMetrics(seams: seamRanges, fps: info.fps, width: info.width, height: info.height)
             try VideoProbe.frames(video, width: info.width, height: info.height) { metrics.add($0) }
             let frames = metrics.report()
             var report: ConsistencyReport?
@@ -73,7 +75,7 @@ extension Reel {
                 String(
                     format: "seam jump ratio  %.3f (worst %.3f, %d seams)", frames.seamJumpRatio, frames.worstSeamJumpRatio,
                     seamRanges.count))
-            print(String(format: "flicker          %.5f", frames.flicker))
+            print(String(format: "flicker          %.5f (motion-compensated; mean frame difference %.5f)", frames.flicker, frames.motion))
             print(String(format: "drift            %.4f", frames.drift))
             if let report {
                 print(String(format: "overlap disagreement before blending  %.4f", report.overlapDisagreement))
