@@ -52,6 +52,10 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var conditioning: ConditioningMethod
     /// Rolling mode: a keyframe every this many latent frames (sampled jointly per shot).
     public var keyframeEvery: Int
+
+    /// The keyframe spacing when a spec gives none: 24 frames, or less where the chunks
+    /// advance less, so that every chunk is pinned to at least one keyframe.
+    public static func defaultKeyframeEvery(chunkFrames: Int, overlap: Int) -> Int { max(1, min(24, chunkFrames - overlap)) }
     /// Rolling mode: how far a seam window is re-noised before it is denoised again (0-1].
     public var seamStrength: Double
     /// A prompt schedule: each shot starts at `start` seconds (the first at 0). Empty: one shot of `prompt`.
@@ -88,7 +92,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
         backend: BackendKind = .procedural, steps: Int = 10, shift: Double = 3.0, chunkFrames: Int = 48,
         overlap: Int = 8, tileWidth: Int = 0, tileHeight: Int = 0, tileOverlap: Int = 16,
         output: String, pngDirectory: String? = nil, consistency: ConsistencyMode = .rolling,
-        conditioning: ConditioningMethod = .native, keyframeEvery: Int = 24, seamStrength: Double = 0.5, shots: [Shot] = []
+        conditioning: ConditioningMethod = .native, keyframeEvery: Int? = nil, seamStrength: Double = 0.5, shots: [Shot] = []
     ) {
         self.name = name
         self.prompt = prompt
@@ -109,7 +113,7 @@ public struct JobSpec: Sendable, Hashable, Codable {
         self.pngDirectory = pngDirectory
         self.consistency = consistency
         self.conditioning = conditioning
-        self.keyframeEvery = keyframeEvery
+        self.keyframeEvery = keyframeEvery ?? Self.defaultKeyframeEvery(chunkFrames: chunkFrames, overlap: overlap)
         self.seamStrength = seamStrength
         self.shots = shots
     }

@@ -78,9 +78,7 @@ private struct FieldReader {
         let pngDirectory = optionalString("png_dir")
         let consistency = choice("consistency", default: ConsistencyMode.rolling)
         let conditioning = choice("conditioning", default: ConditioningMethod.native)
-        // Default: no farther apart than the chunks advance, so every chunk holds a keyframe.
-        let keyframeEvery = integer(
-            "keyframe_every", default: min(24, max(1, (chunkFrames ?? 48) - (overlap ?? 8))))
+        let keyframeEvery = optionalInteger("keyframe_every")
         let seamStrength = number("seam_strength", default: 0.5)
         let shots = readShots()
         let stepMilliseconds = integer("step_ms", default: 0)
@@ -100,7 +98,7 @@ private struct FieldReader {
         if let seed, seed < 0 {
             problems.append(SpecProblem(field: "seed", problem: "must be >= 0 (got \(seed))"))
         }
-        guard let name, let prompt, let seconds, let consistency, let conditioning, let keyframeEvery, let seamStrength,
+        guard let name, let prompt, let seconds, let consistency, let conditioning, let seamStrength,
             let shots, let stepMilliseconds, let priority, let fps, let width, let height, let seed, seed >= 0, let backend,
             let steps, let shift, let chunkFrames, let overlap, let tileWidth, let tileHeight, let tileOverlap,
             let output
@@ -168,6 +166,13 @@ private struct FieldReader {
         guard let value = table[key] else { return nil }
         guard let text = value.string else { wrongType(key, "a string", value); return nil }
         return text
+    }
+
+    /// An integer the spec may leave out (nil then, and the spec's own default applies).
+    mutating func optionalInteger(_ key: String) -> Int? {
+        guard let value = table[key] else { return nil }
+        guard let number = value.int else { wrongType(key, "an integer", value); return nil }
+        return number
     }
 
     mutating func integer(_ key: String, default fallback: Int? = nil) -> Int? {

@@ -71,7 +71,7 @@ public enum ConsistencyScorer {
             frames: frames, overlapDisagreement: 0, neighbourPairs: 0, chunkTakeDisagreements: 0, chunkPathDisagreements: 0,
             chunkSeamsDisagreeing: 0, seamsDisagreeing: 0, takeDisagreements: 0, pathDisagreements: 0, takesAgainstMajority: 0)
         var overlapSum = 0.0, overlapCount = 0
-        for (shotIndex, shot) in plan.shots.enumerated() {
+        for shot in plan.shots {
             let world = ProceduralWorld(prompt: shot.prompt, grid: plan.grid)
             let oracle = ProceduralOracle(world: world)
             var finalReadings: [ProceduralOracle.Reading] = []
@@ -107,7 +107,6 @@ public enum ConsistencyScorer {
             let counts = Dictionary(grouping: finalReadings.map(\.take), by: { $0 }).mapValues(\.count)
             let majority = counts.max { ($0.value, -$0.key) < ($1.value, -$1.key) }?.key
             report.takesAgainstMajority += finalReadings.filter { $0.take != majority }.count
-            _ = shotIndex
         }
         report.overlapDisagreement = overlapCount == 0 ? 0 : overlapSum / Double(overlapCount)
         return report

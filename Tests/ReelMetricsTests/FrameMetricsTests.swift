@@ -50,24 +50,26 @@ import Testing
         return rgb
     }
 
-    @Test func movingContentIsMotionNotFlicker() {
+    /// The metrics of ten 48×32 scene frames, `frame(i)` for i in 0..<10.
+    func scene(_ frame: (Int) -> [UInt8]) -> FrameMetrics.Report {
         var metrics = FrameMetrics(seams: [], fps: 4, width: 48, height: 32)
-        for i in 0..<10 { metrics.add(sceneFrame(squareAt: 8 + 3 * i)) }
-        let report = metrics.report()
+        for i in 0..<10 { metrics.add(frame(i)) }
+        return metrics.report()
+    }
+
+    @Test func movingContentIsMotionNotFlicker() {
+        let report = scene { sceneFrame(squareAt: 8 + 3 * $0) }
         #expect(report.motion > 0.005, "the square moves: \(report)")
         #expect(report.flicker < report.motion / 20, "motion explains every change: \(report)")
     }
 
     @Test func brightnessPumpingAndPoppingAreFlicker() {
-        var pumping = FrameMetrics(seams: [], fps: 4, width: 48, height: 32)
-        for i in 0..<10 { pumping.add(sceneFrame(squareAt: 20, gain: i % 2 == 0 ? 1 : 1.08, flat: true)) }
-        #expect(pumping.report().flicker > 0.02, "\(pumping.report())")
+        let pumping = scene { sceneFrame(squareAt: 20, gain: $0 % 2 == 0 ? 1 : 1.08, flat: true) }
+        #expect(pumping.flicker > 0.02, "\(pumping)")
         // The square jumps farther than the search radius every frame: no block can explain it.
-        var popping = FrameMetrics(seams: [], fps: 4, width: 48, height: 32)
-        for i in 0..<10 { popping.add(sceneFrame(squareAt: i % 2 == 0 ? 4 : 36)) }
-        var moving = FrameMetrics(seams: [], fps: 4, width: 48, height: 32)
-        for i in 0..<10 { moving.add(sceneFrame(squareAt: 8 + 3 * i)) }
-        #expect(popping.report().flicker > 10 * moving.report().flicker, "popping \(popping.report()), moving \(moving.report())")
+        let popping = scene { sceneFrame(squareAt: $0 % 2 == 0 ? 4 : 36) }
+        let moving = scene { sceneFrame(squareAt: 8 + 3 * $0) }
+        #expect(popping.flicker > 10 * moving.flicker, "popping \(popping), moving \(moving)")
     }
 
     @Test func wideFramesAreMatchedOnAProxyOfAtMost256Columns() {

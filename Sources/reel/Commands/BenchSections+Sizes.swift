@@ -24,10 +24,9 @@ extension BenchSections {
     func size() throws -> [SizeRow] {
         var rows: [SizeRow] = []
         for minutes in quick ? [15, 30] : [30, 60, 120] {
-            var spec = JobSpec(
+            let spec = JobSpec(
                 name: "bench-size-\(minutes)", prompt: "a long drive", seconds: Double(minutes * 60), fps: 24, width: 1920, height: 1088,
                 seed: 1, tileWidth: 512, tileHeight: 512, output: "\(scratch)/size-\(minutes).mp4")
-            spec.output = "\(scratch)/size-\(minutes).mp4"
             var planning = Double.infinity
             for _ in 0..<3 {
                 let started = Date()
@@ -81,10 +80,9 @@ extension BenchSections {
     /// In a child process: stitch, decode and encode `seconds` of 256x144 simulated video
     /// (chunks computed on the fly), and report speed and this process's peak memory.
     static func stitchChild(seconds: Int, scratch: String) throws -> StitchRow {
-        var spec = JobSpec(
+        let spec = JobSpec(
             name: "bench-stitch", prompt: "a long drive", seconds: Double(seconds), fps: 24, width: 256, height: 144, seed: 3,
             backend: .simulated, output: "\(scratch)/stitch-\(seconds).mp4", consistency: .independent)
-        spec.output = "\(scratch)/stitch-\(seconds).mp4"
         let plan = Planner.plan(spec)
         let started = Date()
         let outcome = try VideoAssembler.assemble(spec: spec, plan: plan) { chunk in

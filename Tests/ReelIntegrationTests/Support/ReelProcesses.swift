@@ -48,7 +48,10 @@ final class TemporaryDirectory {
         path = NSTemporaryDirectory() + "reel-it-\(UUID().uuidString.prefix(8))"
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
+    /// Kept when `REEL_KEEP_TEST_DIRS` is set, to read a failed test's logs and store.
+    deinit {
+        if ProcessInfo.processInfo.environment["REEL_KEEP_TEST_DIRS"] == nil { try? FileManager.default.removeItem(atPath: path) }
+    }
 }
 
 /// A coordinator process and worker processes on loopback, over a data directory.
@@ -158,7 +161,10 @@ final class TestCluster {
             if condition(status) { return status }
             if status.state == "failed" { throw ReelError(.encode, "job \(job) failed: \(status.reason ?? "?")") }
             guard Date() < deadline else {
-                throw ReelError(.network, "timed out; last status \(status.state) \(status.chunksDone)/\(status.chunksTotal)")
+                let tail = log("coordinator.log").split(separator: "\n").suffix(40).joined(separator: "\n")
+                throw ReelError(
+                    .network,
+                    "timed out; last status \(status.state) \(status.chunksDone)/\(status.chunksTotal); coordinator log ends:\n\(tail)")
             }
             Thread.sleep(forTimeInterval: 0.1)
         }
