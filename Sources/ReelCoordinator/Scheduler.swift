@@ -239,14 +239,22 @@ public struct Scheduler: Sendable {
     private mutating func workerReady(_ id: WorkerID, _ hello: WorkerHello, now: Double) -> [SchedulerDirective] {
         var worker = workers[id] ?? Worker(hello: hello, lastSeen: now, lastHeartbeatSent: now)
         worker.hello = hello
-        // Re-adopt leases this worker held before a reconnect or a coordinator restart.
+        // Re-adopt the leases this worker held before a reconnect or a coordinator restart, if
+        // it says it still holds them; any other would be renewed by its heartbeats forever.
+        let held = Set(hello.holding)
+        var lost: [Int64] = []
         for task in tasks.values where task.phase == .leased {
-            if let holding = task.holders[id] { worker.leases.insert(LeaseRef(task: task.id, attempt: holding.attempt)) }
+            guard let holding = task.holders[id] else { continue }
+            let lease = LeaseRef(task: task.id, attempt: holding.attempt)
+            if held.contains(lease) { worker.leases.insert(lease) } else { lost.append(task.id) }
         }
         let joined = workers[id] == nil
         workers[id] = worker
         renew(id, now: now)
-        return joined ? [.log("worker \(id) joined (\(hello.backends.joined(separator: ",")), \(hello.slots) slot(s))")] : []
+        var out: [SchedulerDirective] =
+            joined ? [.log("worker \(id) joined (\(hello.backends.joined(separator: ",")), \(hello.slots) slot(s))")] : []
+        for task in lost.sorted() { out += release(task, from: id, reason: "worker \(id) does not hold it") }
+        return out
     }
 
     /// Any message from a known worker proves it alive and renews its leases.

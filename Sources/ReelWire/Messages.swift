@@ -21,13 +21,18 @@ public struct WorkerHello: Sendable, Hashable {
     public var slots: UInt32
     public var memoryMegabytes: UInt64
     public var tags: [String]
+    /// Every lease it still holds: running, queued, or with a result not yet acknowledged. A
+    /// coordinator keeps a restored lease only if its holder says it holds it, so a task whose
+    /// TASK message was lost (say, to a coordinator killed before libzmq sent it) runs again.
+    public var holding: [LeaseRef]
 
-    public init(name: String, backends: [String], slots: UInt32, memoryMegabytes: UInt64, tags: [String]) {
+    public init(name: String, backends: [String], slots: UInt32, memoryMegabytes: UInt64, tags: [String], holding: [LeaseRef] = []) {
         self.name = name
         self.backends = backends
         self.slots = slots
         self.memoryMegabytes = memoryMegabytes
         self.tags = tags
+        self.holding = holding
     }
 }
 

@@ -5,7 +5,7 @@ import ReelCore
 /// Pure: no sockets here.
 public enum WireCodec {
     public static let magic: [UInt8] = Array("REEL".utf8)
-    public static let version: UInt8 = 2
+    public static let version: UInt8 = 3
     /// Largest latent payload accepted (a 48-frame 1080p chunk in Float16 is about 600 MB; the
     /// sockets' MAXMSGSIZE enforces the same bound before the bytes are even read).
     public static let maxPayload = 1 << 30
@@ -20,6 +20,8 @@ public enum WireCodec {
             body.u32(hello.slots)
             body.u64(hello.memoryMegabytes)
             body.strings(hello.tags)
+            body.u32(UInt32(hello.holding.count))
+            for lease in hello.holding { write(lease, &body) }
         case .heartbeat:
             break
         case .task(let assignment):
@@ -83,10 +85,11 @@ public enum WireCodec {
             let backends = try body.strings("backends")
             let slots = try body.u32("slots")
             guard (1...64).contains(slots) else { throw WireError("field 'slots' must be 1-64, got \(slots)") }
+            let memory = try body.u64("memory")
+            let tags = try body.strings("tags")
+            let holding = try (0..<(try body.count("holding", limit: 4096))).map { _ in try readLease(&body) }
             message = .ready(
-                WorkerHello(
-                    name: name, backends: backends, slots: slots,
-                    memoryMegabytes: try body.u64("memory"), tags: try body.strings("tags")))
+                WorkerHello(name: name, backends: backends, slots: slots, memoryMegabytes: memory, tags: tags, holding: holding))
         case 0x02:
             message = .heartbeat
         case 0x03:

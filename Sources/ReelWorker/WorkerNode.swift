@@ -50,6 +50,8 @@ public final class WorkerNode {
     let context = ZMQContext()
     var socket: ZMQSocket
     var queue: [TaskAssignment] = []
+    /// The lease being sampled now.
+    var running: LeaseRef?
     var unacknowledged: [LeaseRef: TaskResult] = [:]
     var lastHeard: Double
     var lastSent: Double = 0
@@ -98,7 +100,8 @@ public final class WorkerNode {
     private func announce() {
         let hello = WorkerHello(
             name: options.name, backends: options.backends.map(\.rawValue), slots: 1,
-            memoryMegabytes: ProcessInfo.processInfo.physicalMemory >> 20, tags: [])
+            memoryMegabytes: ProcessInfo.processInfo.physicalMemory >> 20, tags: [],
+            holding: Array(Set(queue.map(\.lease) + (running.map { [$0] } ?? []) + unacknowledged.keys)).sorted { $0.task < $1.task })
         send(.ready(hello))
         for result in unacknowledged.values.sorted(by: { $0.lease.task < $1.lease.task }) { send(.result(result)) }
     }
@@ -162,6 +165,8 @@ public final class WorkerNode {
             send(.failed(assignment.lease, reason: "chunk needs about \(neededMegabytes) MB, worker \(options.name) allows \(limit) MB"))
             return
         }
+        running = assignment.lease
+        defer { running = nil }
         let latents = ChunkSampler.sample(assignment.work, conditioning: assignment.conditioning) {
             if self.now() - self.lastSent >= self.options.heartbeatSeconds { self.send(.heartbeat) }
             try? self.drain()

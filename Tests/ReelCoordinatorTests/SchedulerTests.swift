@@ -104,10 +104,22 @@ import Testing
                 StoredTask(id: 101, chunk: 1, work: Self.work, done: true, attempt: 1),
             ], now: 0)
         // The holder comes back after a coordinator restart: it keeps its lease, and may deliver.
-        #expect(dispatched(s.handle(.workerReady("a", Self.hello), now: 1)).isEmpty)
+        var holder = Self.hello
+        holder.holding = [LeaseRef(task: 100, attempt: 3)]
+        #expect(dispatched(s.handle(.workerReady("a", holder), now: 1)).isEmpty)
         let result = s.handle(.resultArrived("a", LeaseRef(task: 100, attempt: 3)), now: 2)
         #expect(result.contains(.commit("a", LeaseRef(task: 100, attempt: 3), job: 1, chunk: 0)))
         #expect(s.handle(.committed(LeaseRef(task: 100, attempt: 3)), now: 2).contains(.chunksComplete(job: 1)))
+    }
+
+    @Test func aRestoredLeaseItsHolderDoesNotHoldRunsAgain() {
+        // The coordinator recorded the lease, then died before the TASK left: the holder never
+        // had it. Its heartbeats must not keep that lease alive; the task runs again at once.
+        var s = Scheduler()
+        s.addJob(1, tasks: [StoredTask(id: 100, chunk: 0, work: Self.work, done: false, attempt: 3, leasedTo: "a")], now: 0)
+        let directives = s.handle(.workerReady("a", Self.hello), now: 1)
+        #expect(directives.contains(.requeue(task: 100, reason: "worker a does not hold it")))
+        #expect(dispatched(directives).map(\.1) == [LeaseRef(task: 100, attempt: 4)])
     }
 
     @Test func workersOnlyGetTasksForTheirBackend() {

@@ -12,6 +12,10 @@ import Testing
 
     static let all: [WireMessage] = [
         .ready(WorkerHello(name: "w-1", backends: ["procedural"], slots: 2, memoryMegabytes: 4096, tags: ["gpu:none"])),
+        .ready(
+            WorkerHello(
+                name: "w-2", backends: ["procedural"], slots: 1, memoryMegabytes: 1, tags: [],
+                holding: [LeaseRef(task: 12, attempt: 3), LeaseRef(task: 40, attempt: 1)])),
         .heartbeat,
         .task(TaskAssignment(lease: lease, leaseMilliseconds: 30000, work: work)),
         .result(TaskResult(lease: lease, checksum: 0xdead_beef, sampleMilliseconds: 812, latents: [1, 2, 3, 4])),
@@ -30,7 +34,7 @@ import Testing
     @Test(arguments: all)
     func everyMessageRoundTrips(message: WireMessage) throws {
         let frames = WireCodec.encode(message)
-        #expect(frames[0] == Array("REEL".utf8) + [2, message.command])
+        #expect(frames[0] == Array("REEL".utf8) + [3, message.command])
         #expect(try WireCodec.decode(frames) == message)
     }
 
@@ -45,6 +49,7 @@ import Testing
         #expect(reason([]) == "empty message")
         #expect(reason([Array("HTTP/1".utf8), []]) == "header frame is not a Reel header")
         #expect(reason([Array("REEL".utf8) + [1, 0x02], []]).contains("unsupported protocol version 1"), "version 1 peers are refused")
+        #expect(reason([Array("REEL".utf8) + [2, 0x02], []]).contains("unsupported protocol version 2"), "version 2 peers are refused")
         #expect(reason([Array("REEL".utf8) + [WireCodec.version, 0x42], []]).contains("unknown command 0x42"))
         #expect(reason([task[0], Array(task[1].dropLast(3)), task[2]]).contains("is truncated"))
         #expect(reason([task[0], task[1] + [0], task[2]]).contains("TASK has 1 trailing bytes"))
