@@ -153,7 +153,8 @@ extension Coordinator {
                 let state = unrecorded?.state ?? record.state
                 let encoded = state == .done ? frames : (encoder.framesEncoded(job: record.id!) ?? 0)
                 return StatusReport.Job(
-                    id: record.id!, name: record.name, state: state.rawValue, reason: unrecorded?.reason ?? record.reason,
+                    id: record.id!, name: record.name, state: state.rawValue,
+                    reason: unrecorded?.reason ?? record.reason ?? scheduler.waitingReason(job: record.id!),
                     output: record.output, chunksDone: counts[.done] ?? 0, chunksTotal: counts.values.reduce(0, +),
                     framesEncoded: encoded, framesTotal: frames, createdAt: record.createdAt, updatedAt: record.updatedAt,
                     latentChecksum: record.latentChecksum, frameChecksum: record.frameChecksum)

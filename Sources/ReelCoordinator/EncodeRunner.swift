@@ -32,9 +32,15 @@ final class EncodeRunner: Sendable {
                 let load = { (chunk: Chunk) throws -> [Float] in try read(plan.unit(.chunks, chunk.index)!) }
                 let seams = SeamOverride(plan: plan, read: read)
                 var frameMetrics = FrameMetrics(plan: plan, fps: spec.fps, width: spec.width, height: spec.height)
-                let outcome = try VideoAssembler.assemble(
-                    spec: spec, plan: plan, load: load, override: seams.frame, observe: { _, rgb in frameMetrics.add(rgb) },
-                    progress: { frames in self.progress.withLock { $0[job] = frames } })
+                let report = { (frames: Int) in self.progress.withLock { $0[job] = frames } }
+                let outcome =
+                    plan.decodes.isEmpty
+                    ? try VideoAssembler.assemble(
+                        spec: spec, plan: plan, load: load, override: seams.frame, observe: { _, rgb in frameMetrics.add(rgb) }, progress: report)
+                    : try VideoAssembler.assembleDecoded(
+                        spec: spec, plan: plan, load: load, override: seams.frame,
+                        pixels: { window in try read(plan.unit(.decode, window.index)!) }, observe: { _, rgb in frameMetrics.add(rgb) },
+                        progress: report)
                 let frames = frameMetrics.report()
                 if spec.backend == .procedural {
                     scoring = { try? ConsistencyScorer.score(spec: spec, plan: plan, frames: frames, read: read) }

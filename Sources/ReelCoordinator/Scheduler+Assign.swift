@@ -6,7 +6,7 @@ extension Scheduler {
     /// Whether `worker` may take `task` now: its backend, not blocklisted for the job, past the
     /// retry back-off, and not a worker that failed it while another capable worker exists.
     func canRun(_ worker: WorkerID, _ task: Task, now: Double) -> Bool {
-        guard let entry = workers[worker], entry.hello.backends.contains(task.work.backend.rawValue),
+        guard let entry = workers[worker], entry.offers(task.work),
             jobs[task.job]?.state == .running, task.notBefore <= now, jobs[task.job]?.blocklist.contains(worker) == false,
             task.holders[worker] == nil
         else { return false }
@@ -14,7 +14,7 @@ extension Scheduler {
             let blocklist = jobs[task.job]?.blocklist ?? []
             let alternatives = workers.filter {
                 $0.key != worker && !task.avoid.contains($0.key) && !blocklist.contains($0.key)
-                    && $0.value.hello.backends.contains(task.work.backend.rawValue)
+                    && $0.value.offers(task.work)
             }
             return alternatives.isEmpty
         }
@@ -51,9 +51,19 @@ extension Scheduler {
         return out
     }
 
-    /// Leases the first ready task `worker` may run.
+    /// Leases the first ready task `worker` may run; among tasks of the same priority, one of
+    /// the model it already has loaded first (a cold model load is the dominant cost on a real farm).
     private mutating func leaseNext(to worker: WorkerID, now: Double) -> SchedulerDirective? {
-        guard let position = pending.firstIndex(where: { canRun(worker, tasks[$0]!, now: now) }) else { return nil }
+        guard var position = pending.firstIndex(where: { canRun(worker, tasks[$0]!, now: now) }) else { return nil }
+        let first = tasks[pending[position]]!
+        if let warm = workers[worker]?.warmModel, let model = first.work.model?.path, model != warm,
+            let warmPosition = pending[position...].firstIndex(where: {
+                let task = tasks[$0]!
+                return task.order.priority == first.order.priority && task.work.model?.path == warm && canRun(worker, task, now: now)
+            })
+        {
+            position = warmPosition
+        }
         return lease(removePending(at: position), to: worker, now: now)
     }
 
@@ -66,6 +76,7 @@ extension Scheduler {
         tasks[id] = task
         let lease = LeaseRef(task: id, attempt: task.attempt)
         workers[worker]?.leases.insert(lease)
+        if let model = task.work.model?.path { workers[worker]?.warmModel = model }
         let assignment = TaskAssignment(lease: lease, leaseMilliseconds: UInt32(timings.leaseSeconds * 1000), work: task.work)
         return .dispatch(worker, assignment, expiresAt: task.leaseExpiresAt)
     }

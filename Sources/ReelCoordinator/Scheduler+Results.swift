@@ -93,7 +93,7 @@ extension Scheduler {
         if task.failures >= timings.maxFailures {
             return out + failJob(task.job, reason: "chunk \(task.chunk) failed \(task.failures) times; last on \(id): \(reason)")
         }
-        let capable = workers.filter { $0.value.hello.backends.contains(task.work.backend.rawValue) }.map(\.key)
+        let capable = workers.filter { $0.value.offers(task.work) }.map(\.key)
         if !capable.isEmpty && capable.allSatisfy({ job.blocklist.contains($0) }) {
             return out
                 + failJob(

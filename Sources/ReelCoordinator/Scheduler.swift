@@ -11,6 +11,15 @@ public struct Scheduler: Sendable {
         var lastSeen: Double
         var lastHeartbeatSent: Double
         var leases: Set<LeaseRef> = []
+        /// The model folder this worker was last given: its sidecar keeps that model loaded.
+        var warmModel: String?
+
+        /// Whether this worker can run `work`: it offers the backend and, for a model backend, the model.
+        func offers(_ work: ChunkWork) -> Bool {
+            guard hello.backends.contains(work.backend.rawValue) else { return false }
+            guard let model = work.model else { return true }
+            return hello.models.contains("*") || hello.models.contains(model.path)
+        }
     }
 
     enum Phase: Sendable, Equatable { case pending, leased, committing }
@@ -102,6 +111,15 @@ public struct Scheduler: Sendable {
     /// (done, total) task counts of a job known to the scheduler.
     public func progress(job: Int64) -> (done: Int, total: Int)? {
         jobs[job].map { ($0.total - $0.remaining, $0.total) }
+    }
+
+    /// Why a running job's ready tasks are not being run, when no live worker can run them.
+    public func waitingReason(job: Int64) -> String? {
+        guard jobs[job]?.state == .running, let id = pending.first(where: { tasks[$0]?.job == job }), let work = tasks[id]?.work,
+            !workers.values.contains(where: { $0.offers(work) })
+        else { return nil }
+        let needs = work.model.map { "the \(work.backend.rawValue) backend with model \($0.path)" } ?? "the \(work.backend.rawValue) backend"
+        return "waiting: no live worker can run it (it needs \(needs); \(workers.count) worker(s) connected)"
     }
 
     /// Tasks held in memory, over all jobs.

@@ -16,6 +16,13 @@ public struct ChunkWork: Sendable, Hashable, Codable {
     public var method: ConditioningMethod
     /// Simulated backend: milliseconds each step costs.
     public var stepMilliseconds: Int = 0
+    /// Diffusers backend: the model and how to call it.
+    public var model: ModelSettings?
+    /// Diffusers backend: the video's frame rate (LTX-Video's positional encoding uses it).
+    public var fps: Int = 0
+    /// A decode task: which of the decoded frames to keep. Its region is the latent window to
+    /// decode (warm-up frames included), and its conditioning's initial state holds those latents.
+    public var decode: DecodeSpan?
 
     public init(
         backend: BackendKind, prompt: String, seed: UInt64, steps: Int, shift: Double, grid: LatentGrid, region: Region,
@@ -39,11 +46,35 @@ public struct ChunkWork: Sendable, Hashable, Codable {
             backend: spec.backend, prompt: spec.prompt, seed: spec.seed, steps: spec.steps, shift: spec.shift, grid: spec.grid,
             region: chunk.region, method: spec.conditioning)
         stepMilliseconds = spec.stepMilliseconds
+        model = spec.model
+        if spec.model != nil { fps = spec.fps }
     }
 
-    /// Number of frames sampled.
+    /// Number of frames sampled (for a decode task: latent frames decoded).
     public var frameCount: Int { frames?.count ?? region.frames.count }
 
-    /// Number of latent values the result holds.
-    public var resultCount: Int { frameCount * grid.channels * region.rows.count * region.columns.count }
+    /// Number of values the result holds: latents, or for a decode task the kept frames' pixels
+    /// (3 planes in [-1, 1] each).
+    public var resultCount: Int {
+        if let decode {
+            let scale = model?.geometry.spatialCompression ?? 1
+            return decode.keepCount * 3 * region.rows.count * scale * region.columns.count * scale
+        }
+        return frameCount * grid.channels * region.rows.count * region.columns.count
+    }
+}
+
+/// Which decoded frames a decode task keeps: `keepCount` frames from local frame `keepFrom` of
+/// what its latent window decodes to (the rest are a causal VAE's warm-up).
+public struct DecodeSpan: Sendable, Hashable, Codable {
+    public var keepFrom: Int
+    public var keepCount: Int
+    /// Decode in spatial tiles (large frames), with the VAE's own overlap blending.
+    public var tiled: Bool
+
+    public init(keepFrom: Int, keepCount: Int, tiled: Bool) {
+        self.keepFrom = keepFrom
+        self.keepCount = keepCount
+        self.tiled = tiled
+    }
 }

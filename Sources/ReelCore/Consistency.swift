@@ -19,6 +19,8 @@ public enum ConditioningMethod: String, Sendable, Hashable, Codable, CaseIterabl
 /// The stages of a job, in dependency order; every stage's tasks are rows in the store.
 public enum TaskStage: String, Sendable, Hashable, Codable, CaseIterable {
     case keyframes, chunks, seams
+    /// Model backends: windows of the stitched latents decoded to pixels by the model's VAE.
+    case decode
 }
 
 /// Clean data a task is conditioned on, assembled by the coordinator from committed artifacts.

@@ -5,11 +5,50 @@ public enum BackendKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// Deterministic content at a configurable cost per step, spent sleeping: for measuring
     /// the farm (scheduling, scaling) rather than this machine's CPUs.
     case simulated
+    /// A real video model (Wan, LTX-Video) in a diffusers folder, run by the worker's Python sidecar.
+    case diffusers
+}
 
-    /// Width and height must be multiples of this (a stand-in for a VAE's spatial factor).
-    public var spatialMultiple: Int { 16 }
-    /// Latent channels per frame.
-    public var latentChannels: Int { 3 }
+/// How a diffusers job calls its model: the folder, its geometry (read from the folder's
+/// configs when the spec is loaded), guidance, and how the latents are decoded.
+public struct ModelSettings: Sendable, Hashable, Codable {
+    /// The model folder (model_index.json and component folders), absolute once loaded.
+    public var path: String
+    public var geometry: ModelGeometry
+    /// Classifier-free guidance scale; 1 or less turns guidance off.
+    public var guidanceScale: Double
+    public var negativePrompt: String
+    public var dtype: ModelDType
+    /// Latent frames each decode task keeps.
+    public var decodeFrames: Int
+    /// Latent frames decoded on each side of a decode task's frames and dropped (a causal VAE's warm-up).
+    public var decodeOverlap: Int
+
+    public init(
+        path: String, geometry: ModelGeometry, guidanceScale: Double = 5.0, negativePrompt: String = "", dtype: ModelDType = .float32,
+        decodeFrames: Int = 8, decodeOverlap: Int = 2
+    ) {
+        self.path = path
+        self.geometry = geometry
+        self.guidanceScale = guidanceScale
+        self.negativePrompt = negativePrompt
+        self.dtype = dtype
+        self.decodeFrames = decodeFrames
+        self.decodeOverlap = decodeOverlap
+    }
+
+    /// Every value out of range, each naming its spec field (specs and TASK messages alike).
+    public func problems() -> [SpecProblem] {
+        var problems: [SpecProblem] = []
+        func fail(_ field: String, _ problem: String) { problems.append(SpecProblem(field: field, problem: problem)) }
+        if path.trimmingWhitespace().isEmpty { fail("model", "must not be empty") }
+        problems += geometry.problems()
+        if !(guidanceScale >= 0 && guidanceScale <= 100) { fail("guidance_scale", "must be between 0 and 100 (got \(guidanceScale))") }
+        if negativePrompt.utf8.count > 4096 { fail("negative_prompt", "must be at most 4096 bytes (got \(negativePrompt.utf8.count))") }
+        if !(1...1024).contains(decodeFrames) { fail("decode_frames", "must be between 1 and 1024 (got \(decodeFrames))") }
+        if !(1...64).contains(decodeOverlap) { fail("decode_overlap", "must be between 1 and 64 (got \(decodeOverlap))") }
+        return problems
+    }
 }
 
 /// A validated render job: what to render, how to split it, where to write it.
@@ -60,6 +99,8 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var seamStrength: Double
     /// A prompt schedule: each shot starts at `start` seconds (the first at 0). Empty: one shot of `prompt`.
     public var shots: [Shot]
+    /// The diffusers backend's model; nil for the other backends.
+    public var model: ModelSettings?
 
     /// One shot of a multi-shot prompt schedule.
     public struct Shot: Sendable, Hashable, Codable {
@@ -73,18 +114,33 @@ public struct JobSpec: Sendable, Hashable, Codable {
 
     /// The shots as (prompt, first latent frame), one shot of `prompt` when none are given.
     public var shotSchedule: [(prompt: String, startFrame: Int)] {
-        shots.isEmpty ? [(prompt, 0)] : shots.map { ($0.prompt, Int(($0.start * Double(fps)).rounded())) }
+        shots.isEmpty
+            ? [(prompt, 0)]
+            : shots.map { shot in
+                let pixel = Int((shot.start * Double(fps)).rounded())
+                return (shot.prompt, model.map { $0.geometry.latentFrame(ofPixel: pixel) } ?? pixel)
+            }
     }
 
-    /// Number of video (and, for the procedural backend, latent) frames.
+    /// Number of video frames (for the procedural and simulated backends, latent frames too).
     public var frameCount: Int { Int((seconds * Double(fps)).rounded()) }
+
+    /// Latent channels per frame.
+    public var latentChannels: Int { model?.geometry.latentChannels ?? 3 }
+    /// Pixels per latent pixel, each way.
+    public var spatialCompression: Int { max(1, model?.geometry.spatialCompression ?? 1) }
+    /// Width and height must be multiples of these.
+    public var widthMultiple: Int { max(1, model?.geometry.widthMultiple ?? 16) }
+    public var heightMultiple: Int { max(1, model?.geometry.heightMultiple ?? 16) }
 
     /// The job's dispatch priority (0 when not given).
     public var dispatchPriority: Int { priority ?? 0 }
 
     /// The latent grid this spec renders.
     public var grid: LatentGrid {
-        LatentGrid(frames: frameCount, channels: backend.latentChannels, height: height, width: width)
+        LatentGrid(
+            frames: model.map { $0.geometry.latentFrames(forPixelFrames: frameCount) } ?? frameCount, channels: latentChannels,
+            height: height / spatialCompression, width: width / spatialCompression)
     }
 
     public init(
@@ -92,7 +148,8 @@ public struct JobSpec: Sendable, Hashable, Codable {
         backend: BackendKind = .procedural, steps: Int = 10, shift: Double = 3.0, chunkFrames: Int = 48,
         overlap: Int = 8, tileWidth: Int = 0, tileHeight: Int = 0, tileOverlap: Int = 16,
         output: String, pngDirectory: String? = nil, consistency: ConsistencyMode = .rolling,
-        conditioning: ConditioningMethod = .native, keyframeEvery: Int? = nil, seamStrength: Double = 0.5, shots: [Shot] = []
+        conditioning: ConditioningMethod = .native, keyframeEvery: Int? = nil, seamStrength: Double = 0.5, shots: [Shot] = [],
+        model: ModelSettings? = nil
     ) {
         self.name = name
         self.prompt = prompt
@@ -116,5 +173,6 @@ public struct JobSpec: Sendable, Hashable, Codable {
         self.keyframeEvery = keyframeEvery ?? Self.defaultKeyframeEvery(chunkFrames: chunkFrames, overlap: overlap)
         self.seamStrength = seamStrength
         self.shots = shots
+        self.model = model
     }
 }

@@ -17,13 +17,22 @@ public enum JobSpecParser {
         "name", "prompt", "seconds", "fps", "width", "height", "seed", "backend", "steps", "shift",
         "chunk_frames", "overlap", "tile_width", "tile_height", "tile_overlap", "output", "png_dir",
         "consistency", "conditioning", "keyframe_every", "seam_strength", "shots", "step_ms", "priority",
+        "model", "guidance_scale", "negative_prompt", "dtype", "decode_frames", "decode_overlap",
     ]
+
+    /// Keys of the diffusers backend's model settings.
+    static let modelKeys: Set<String> = ["guidance_scale", "negative_prompt", "dtype", "decode_frames", "decode_overlap"]
+
+    /// Reads a model folder's geometry for a spec's `model` path (as written in the spec).
+    public typealias ModelReader = (String) throws(SpecProblemError) -> (path: String, geometry: ModelGeometry)
 
     /// Longest video a spec may ask for, in seconds (four hours).
     public static let maxSeconds = 4.0 * 3600
 
     /// Parses `text` and returns the validated spec, or throws listing every problem.
-    public static func parse(_ text: String, source: String = "spec") throws -> JobSpec {
+    /// `readModel` resolves and reads the folder of a diffusers spec's `model`; without it such a
+    /// spec is refused (its geometry cannot be known).
+    public static func parse(_ text: String, source: String = "spec", readModel: ModelReader? = nil) throws -> JobSpec {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -32,7 +41,7 @@ public enum JobSpecParser {
                 .invalidSpec,
                 "\(source): not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
         }
-        var reader = FieldReader(table: table)
+        var reader = FieldReader(table: table, readModel: readModel)
         let spec = reader.read()
         if !reader.problems.isEmpty || spec == nil {
             let lines = reader.problems.map { "  - \($0)" }.joined(separator: "\n")
@@ -50,6 +59,7 @@ public enum JobSpecParser {
 /// Reads typed fields out of a TOML table, recording a problem for each missing or mistyped one.
 private struct FieldReader {
     let table: TOMLTable
+    let readModel: JobSpecParser.ModelReader?
     var problems: [SpecProblem] = []
 
     mutating func read() -> JobSpec? {
@@ -83,6 +93,7 @@ private struct FieldReader {
         let shots = readShots()
         let stepMilliseconds = integer("step_ms", default: 0)
         let priority = integer("priority", default: 0)
+        let model = readModelSettings(backend: backendName)
 
         var backend: BackendKind?
         if let backendName {
@@ -103,16 +114,49 @@ private struct FieldReader {
             let steps, let shift, let chunkFrames, let overlap, let tileWidth, let tileHeight, let tileOverlap,
             let output
         else { return nil }
+        if backend == .diffusers && model == nil { return nil }
         var spec = JobSpec(
             name: name, prompt: prompt, seconds: seconds, fps: fps, width: width, height: height,
             seed: UInt64(seed), backend: backend, steps: steps, shift: shift, chunkFrames: chunkFrames,
             overlap: overlap, tileWidth: tileWidth, tileHeight: tileHeight, tileOverlap: tileOverlap,
             output: output, pngDirectory: pngDirectory, consistency: consistency, conditioning: conditioning,
-            keyframeEvery: keyframeEvery, seamStrength: seamStrength, shots: shots)
+            keyframeEvery: keyframeEvery, seamStrength: seamStrength, shots: shots, model: model)
         spec.stepMilliseconds = stepMilliseconds
         spec.priority = priority == 0 ? nil : priority
         problems += SpecRules.check(spec)
         return spec
+    }
+
+    /// The diffusers backend's settings: nil for other backends (where any model key is a problem).
+    mutating func readModelSettings(backend: String?) -> ModelSettings? {
+        guard backend == BackendKind.diffusers.rawValue else {
+            for key in (JobSpecParser.modelKeys.union(["model"])).sorted() where table[key] != nil {
+                problems.append(SpecProblem(field: key, problem: "applies to the diffusers backend only (backend is \(backend ?? "?"))"))
+            }
+            return nil
+        }
+        if table["shift"] != nil {
+            problems.append(SpecProblem(field: "shift", problem: "the model's own scheduler sets the shift on the diffusers backend"))
+        }
+        let guidance = number("guidance_scale", default: 5.0)
+        let negative = string("negative_prompt", default: "")
+        let dtype = choice("dtype", default: ModelDType.float32)
+        let decodeFrames = integer("decode_frames", default: 8)
+        let decodeOverlap = integer("decode_overlap", default: 2)
+        guard let path = string("model") else { return nil }
+        guard let readModel else {
+            problems.append(SpecProblem(field: "model", problem: "cannot be read here (no model folder reader)"))
+            return nil
+        }
+        let found: (path: String, geometry: ModelGeometry)
+        do { found = try readModel(path) } catch {
+            problems.append(error.problem)
+            return nil
+        }
+        guard let guidance, let negative, let dtype, let decodeFrames, let decodeOverlap else { return nil }
+        return ModelSettings(
+            path: found.path, geometry: found.geometry, guidanceScale: guidance, negativePrompt: negative, dtype: dtype,
+            decodeFrames: decodeFrames, decodeOverlap: decodeOverlap)
     }
 
     private mutating func value(_ key: String, required: Bool) -> TOMLValueConvertible? {

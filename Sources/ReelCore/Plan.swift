@@ -57,6 +57,25 @@ public struct Seam: Sendable, Hashable, Codable {
     }
 }
 
+/// A decode task's window: latent frames `frames` (warm-up included) decode to pixels, of which
+/// the frames of latents `kept` are kept; they are the video's frames `pixels`.
+public struct DecodeWindow: Sendable, Hashable, Codable {
+    public var index: Int
+    public var frames: Range<Int>
+    public var kept: Range<Int>
+    public var pixels: Range<Int>
+    /// The local decoded frame that is the video's frame `pixels.lowerBound`.
+    public var keepFrom: Int
+
+    public init(index: Int, frames: Range<Int>, kept: Range<Int>, pixels: Range<Int>, keepFrom: Int) {
+        self.index = index
+        self.frames = frames
+        self.kept = kept
+        self.pixels = pixels
+        self.keepFrom = keepFrom
+    }
+}
+
 /// One task of a job: its stage, its index in that stage, and the units it waits for.
 public struct WorkUnit: Sendable, Hashable, Codable {
     public var stage: TaskStage
@@ -86,14 +105,19 @@ public struct Plan: Sendable, Hashable, Codable {
     public let chunks: PlanChunks
     public let shots: [ShotPlan]
     public let seams: [Seam]
-    /// Every task: keyframe sets (one per shot), then chunks, then seams; a unit's
-    /// dependencies always come before it (computed on access).
+    /// Model backends: the decode windows, in time order (empty when latents are pixels).
+    public let decodes: [DecodeWindow]
+    /// Video frames per latent frame after the first (1 when latents are pixels).
+    public let temporalCompression: Int
+    /// Every task: keyframe sets (one per shot), then chunks, then seams, then decode windows;
+    /// a unit's dependencies always come before it (computed on access).
     public let units: PlanUnits
 
     public init(
         grid: LatentGrid, mode: ConsistencyMode = .independent, shots: [ShotPlan], windows: [Range<Int>], tileRows: [Range<Int>],
-        tileColumns: [Range<Int>], seams: [Seam] = []
+        tileColumns: [Range<Int>], seams: [Seam] = [], decodes: [DecodeWindow] = [], temporalCompression: Int = 1
     ) {
+        self.temporalCompression = temporalCompression
         self.grid = grid
         self.mode = mode
         self.shots = shots
@@ -101,12 +125,14 @@ public struct Plan: Sendable, Hashable, Codable {
         self.tileRows = tileRows
         self.tileColumns = tileColumns
         self.seams = seams
+        self.decodes = decodes
         chunks = PlanChunks(
             windows: windows, tileRows: tileRows, tileColumns: tileColumns, shotWindows: shots.map(\.windows))
         units = PlanUnits(
             chunks: chunks, autoregressive: mode == .autoregressive,
             keyframeShots: mode == .rolling ? shots.indices.filter { !shots[$0].keyframes.isEmpty } : [],
-            seamWindows: seams.flatMap { [$0.before, $0.after] })
+            seamWindows: seams.flatMap { [$0.before, $0.after] },
+            decodeSpans: decodes.map { Self.overlapping($0.frames, windows: windows, seams: seams) })
         assert(seams.indices.allSatisfy { seams[$0].index == $0 }, "seams are numbered in order")
     }
 
@@ -133,6 +159,37 @@ public struct Plan: Sendable, Hashable, Codable {
         return covering
     }
 
+    /// The windows (first, end) and seams (first, end) whose frames meet `frames`: what a decode
+    /// window's stitched latents are made of. Both are in time order, so two binary searches each.
+    static func overlapping(_ frames: Range<Int>, windows: [Range<Int>], seams: [Seam]) -> DecodeSpans {
+        func first<T>(_ items: [T], _ range: (T) -> Range<Int>, endingAfter frame: Int) -> Int {
+            var low = 0, high = items.count
+            while low < high {
+                let middle = (low + high) / 2
+                if range(items[middle]).upperBound <= frame { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        func end<T>(_ items: [T], _ range: (T) -> Range<Int>, startingBefore frame: Int) -> Int {
+            var low = 0, high = items.count
+            while low < high {
+                let middle = (low + high) / 2
+                if range(items[middle]).lowerBound < frame { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        return DecodeSpans(
+            windows: first(windows, { $0 }, endingAfter: frames.lowerBound)..<end(windows, { $0 }, startingBefore: frames.upperBound),
+            seams: first(seams, \.frames, endingAfter: frames.lowerBound)..<end(seams, \.frames, startingBefore: frames.upperBound))
+    }
+
+    /// The video frames of latent frames `latents` (the causal first-frame rule: latent 0 is one frame).
+    public func videoFrames(_ latents: Range<Int>) -> Range<Int> {
+        if temporalCompression == 1 { return latents }
+        func first(_ latent: Int) -> Int { latent == 0 ? 0 : 1 + temporalCompression * (latent - 1) }
+        return first(latents.lowerBound)..<first(latents.upperBound)
+    }
+
     /// The unit index of a stage's task.
     /// Units are laid out as keyframe sets, then chunks, then seams (see `init`), so chunks
     /// and seams are found by arithmetic; anything else falls back to a search.
@@ -143,6 +200,7 @@ public struct Plan: Sendable, Hashable, Codable {
             case .keyframes: units.prefix(keyframeSets).firstIndex { $0.index == index }
             case .chunks: keyframeSets + index
             case .seams: keyframeSets + chunks.count + index
+            case .decode: keyframeSets + chunks.count + seams.count + index
             }
         if let guess, units.indices.contains(guess), units[guess].stage == stage, units[guess].index == index { return guess }
         return units.firstIndex { $0.stage == stage && $0.index == index }
@@ -187,6 +245,12 @@ public struct PlanChunks: RandomAccessCollection, Sendable, Hashable, Codable {
     }
 }
 
+/// The time windows and seams a decode window depends on, as index ranges.
+public struct DecodeSpans: Sendable, Hashable, Codable {
+    public var windows: Range<Int>
+    public var seams: Range<Int>
+}
+
 /// A plan's units (keyframe sets, then chunks, then seams) with their dependencies,
 /// computed on access from the plan's shape.
 public struct PlanUnits: RandomAccessCollection, Sendable, Hashable, Codable {
@@ -196,9 +260,11 @@ public struct PlanUnits: RandomAccessCollection, Sendable, Hashable, Codable {
     let keyframeShots: [Int]
     /// The two windows each seam joins: seam `s`'s are at `2s` and `2s + 1`.
     let seamWindows: [Int]
+    /// The windows and seams each decode window's latents are stitched from.
+    let decodeSpans: [DecodeSpans]
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { keyframeShots.count + chunks.count + seamWindows.count / 2 }
+    public var endIndex: Int { keyframeShots.count + chunks.count + seamWindows.count / 2 + decodeSpans.count }
 
     public subscript(unit: Int) -> WorkUnit {
         precondition(indices.contains(unit), "unit \(unit) of \(count)")
@@ -213,7 +279,13 @@ public struct PlanUnits: RandomAccessCollection, Sendable, Hashable, Codable {
             }
             return WorkUnit(stage: .chunks, index: chunk.index, dependencies: dependencies)
         }
-        let seam = unit - chunkBase - chunks.count
+        let seamBase = chunkBase + chunks.count
+        if unit >= seamBase + seamWindows.count / 2 {
+            let decode = unit - seamBase - seamWindows.count / 2, span = decodeSpans[decode]
+            let chunkUnits = (span.windows.lowerBound * chunks.tiles..<span.windows.upperBound * chunks.tiles).map { chunkBase + $0 }
+            return WorkUnit(stage: .decode, index: decode, dependencies: chunkUnits + span.seams.map { seamBase + $0 })
+        }
+        let seam = unit - seamBase
         let dependencies = seamWindows[(2 * seam)..<(2 * seam + 2)].flatMap { window in
             (0..<chunks.tiles).map { chunkBase + window * chunks.tiles + $0 }
         }

@@ -17,17 +17,21 @@ enum SpecRules {
             fail("seconds", "must be at most \(Int(JobSpecParser.maxSeconds)) (got \(spec.seconds))")
         }
         if spec.fps <= 0 || spec.fps > 240 { fail("fps", "must be between 1 and 240 (got \(spec.fps))") }
-        let multiple = spec.backend.spatialMultiple
-        for (field, value) in [("width", spec.width), ("height", spec.height)] {
+        let modelName = spec.model.map { "model \($0.geometry.pipeline) (VAE \($0.geometry.spatialCompression)x, patch " } ?? ""
+        for (field, value, multiple, patch) in [
+            ("width", spec.width, spec.widthMultiple, spec.model?.geometry.patchWidth ?? 1),
+            ("height", spec.height, spec.heightMultiple, spec.model?.geometry.patchHeight ?? 1),
+        ] {
+            let owner = spec.model == nil ? "the \(spec.backend.rawValue) backend" : modelName + "\(patch))"
             if value <= 0 {
                 fail(field, "must be positive (got \(value))")
             } else if value % multiple != 0 {
-                fail(field, "must be a multiple of \(multiple) for the \(spec.backend.rawValue) backend (got \(value))")
+                fail(field, "must be a multiple of \(multiple) for \(owner) (got \(value))")
             } else if value < 32 || value > 4096 {
                 fail(field, "must be between 32 and 4096 (got \(value))")
             }
         }
-        if spec.fps > 0, spec.seconds > 0, spec.seconds.isFinite, spec.frameCount < 1 {
+        if spec.fps > 0, spec.seconds > 0, spec.seconds <= JobSpecParser.maxSeconds, spec.frameCount < 1 {
             fail("seconds", "gives no frames at \(spec.fps) fps (got \(spec.seconds))")
         }
         if spec.steps < 1 || spec.steps > 1000 { fail("steps", "must be between 1 and 1000 (got \(spec.steps))") }
@@ -38,7 +42,11 @@ enum SpecRules {
         } else if spec.overlap >= spec.chunkFrames {
             fail("overlap", "must be less than chunk_frames = \(spec.chunkFrames) (got \(spec.overlap))")
         }
-        for (field, tile, extent) in [("tile_width", spec.tileWidth, spec.width), ("tile_height", spec.tileHeight, spec.height)] {
+        let tileMultiples = spec.model.map { [$0.geometry.patchWidth, $0.geometry.patchHeight] } ?? [16, 16]
+        let latentExtents = spec.model == nil ? [spec.width, spec.height] : [spec.width, spec.height].map { $0 / max(1, spec.spatialCompression) }
+        for (field, tile, extent, multiple) in [
+            ("tile_width", spec.tileWidth, latentExtents[0], tileMultiples[0]), ("tile_height", spec.tileHeight, latentExtents[1], tileMultiples[1]),
+        ] {
             if tile < 0 {
                 fail(field, "must be >= 0; 0 means no tiling (got \(tile))")
             } else if tile > 0 && tile % multiple != 0 {
@@ -64,6 +72,7 @@ enum SpecRules {
         if let priority = spec.priority, !(-100...100).contains(priority) {
             fail("priority", "must be between -100 and 100 (got \(priority))")
         }
+        problems += modelProblems(spec)
         if spec.keyframeEvery < 1 { fail("keyframe_every", "must be at least 1 (got \(spec.keyframeEvery))") }
         if !(spec.seamStrength > 0 && spec.seamStrength <= 1) { fail("seam_strength", "must be in (0, 1] (got \(spec.seamStrength))") }
         if !spec.shots.isEmpty {
@@ -77,12 +86,24 @@ enum SpecRules {
                     fail("shots[\(index)].start", "must be before the end of the video (\(spec.seconds) s)")
                 }
             }
-            let starts = spec.shotSchedule.map(\.startFrame) + [spec.frameCount]
+            let inRange =
+                (1...240).contains(spec.fps) && spec.seconds > 0 && spec.seconds <= JobSpecParser.maxSeconds
+                && spec.shots.allSatisfy { $0.start >= 0 && $0.start < spec.seconds }
+            let starts = inRange ? spec.shotSchedule.map(\.startFrame) + [spec.grid.frames] : []
             for (index, pair) in zip(starts, starts.dropFirst()).enumerated() where pair.1 - pair.0 < 2 {
                 fail("shots[\(index)]", "must last at least 2 frames")
             }
         }
         return problems
+    }
+
+    /// The diffusers backend's fields: present exactly when it is the backend, and in range.
+    static func modelProblems(_ spec: JobSpec) -> [SpecProblem] {
+        guard let model = spec.model else {
+            return spec.backend == .diffusers ? [SpecProblem(field: "model", problem: "is required for the diffusers backend")] : []
+        }
+        let wrongBackend = SpecProblem(field: "model", problem: "applies to the diffusers backend only (backend is \(spec.backend.rawValue))")
+        return (spec.backend == .diffusers ? [] : [wrongBackend]) + model.problems()
     }
 }
 

@@ -30,7 +30,8 @@ extension FrameMetrics {
     /// frames are `width` × `height` pixels.
     public init(plan: Plan, fps: Int, width: Int, height: Int) {
         self.init(
-            seams: ConsistencyScorer.seamRanges(plan), cuts: Set(plan.shots.dropFirst().map(\.frames.lowerBound)), fps: fps,
+            seams: ConsistencyScorer.seamRanges(plan).map(plan.videoFrames),
+            cuts: Set(plan.shots.dropFirst().map { plan.videoFrames($0.frames).lowerBound }), fps: fps,
             width: width, height: height)
     }
 }

@@ -27,7 +27,27 @@ public enum Planner {
         }
         let rows = spec.tileHeight > 0 ? split(length: grid.height, window: spec.tileHeight, overlap: spec.tileOverlap) : [0..<grid.height]
         let columns = spec.tileWidth > 0 ? split(length: grid.width, window: spec.tileWidth, overlap: spec.tileOverlap) : [0..<grid.width]
-        return Plan(grid: grid, mode: spec.consistency, shots: shots, windows: windows, tileRows: rows, tileColumns: columns, seams: seams)
+        return Plan(
+            grid: grid, mode: spec.consistency, shots: shots, windows: windows, tileRows: rows, tileColumns: columns, seams: seams,
+            decodes: spec.model.map { decodeWindows(spec, $0, latentFrames: grid.frames) } ?? [],
+            temporalCompression: spec.model?.geometry.temporalCompression ?? 1)
+    }
+
+    /// The decode windows of a model backend: the latent frames split evenly into runs of at
+    /// most `decodeFrames`, each decoded with `decodeOverlap` warm-up frames on either side. A
+    /// window starting at latent `s > 0` decodes `s` as a lone first frame, which stands for the
+    /// video's frame `r·s`; so the video's frame `q` is the window's local frame `q − r·s`.
+    static func decodeWindows(_ spec: JobSpec, _ model: ModelSettings, latentFrames: Int) -> [DecodeWindow] {
+        let geometry = model.geometry, r = geometry.temporalCompression
+        let total = spec.frameCount
+        func firstPixel(_ latent: Int) -> Int { min(total, latent == 0 ? 0 : 1 + r * (latent - 1)) }
+        let count = (latentFrames + model.decodeFrames - 1) / model.decodeFrames
+        return (0..<count).map { index in
+            let kept = (index * latentFrames / count)..<((index + 1) * latentFrames / count)
+            let frames = max(0, kept.lowerBound - model.decodeOverlap)..<min(latentFrames, kept.upperBound + model.decodeOverlap)
+            let pixels = firstPixel(kept.lowerBound)..<(kept.upperBound == latentFrames ? total : firstPixel(kept.upperBound))
+            return DecodeWindow(index: index, frames: frames, kept: kept, pixels: pixels, keepFrom: pixels.lowerBound - r * frames.lowerBound)
+        }
     }
 
     /// One seam window per overlap, centred on it; all of a shot's seam windows have the same
@@ -86,6 +106,10 @@ public enum Planner {
             work = ChunkWork(spec: spec, chunk: Chunk(index: 0, window: 0, tile: 0, region: plan.fullFrame(seam.frames)))
             work.prompt = plan.shots[seam.shot].prompt
             work.refineStrength = spec.seamStrength
+        case .decode:
+            let window = plan.decodes[entry.index]
+            work = ChunkWork(spec: spec, chunk: Chunk(index: 0, window: 0, tile: 0, region: plan.fullFrame(window.frames)))
+            work.decode = DecodeSpan(keepFrom: window.keepFrom, keepCount: window.pixels.count, tiled: spec.width * spec.height > 1280 * 720)
         }
         return work
     }

@@ -20,19 +20,42 @@ public enum ChunkSampler {
             return run(work, conditioning: conditioning, noise: noise, denoiser: &denoiser, progress: progress)
         case .simulated:
             // The same answer as the Euler path (the simulated prediction ignores the state), without its arithmetic.
-            let times = FlowSchedule(steps: work.steps, shift: work.shift).times
-            let start =
-                work.refineStrength.flatMap { strength in
-                    conditioning.initial.map { _ in times.firstIndex { $0 <= strength } ?? work.steps }
-                } ?? 0
+            let schedule = FlowSchedule(steps: work.steps, shift: work.shift)
+            let start = work.refineStrength.flatMap { strength in conditioning.initial.map { _ in schedule.startIndex(strength: strength) } } ?? 0
             return SimulatedDenoiser.sample(work, steps: work.steps - start, pinned: conditioning.pinned, progress: progress)
+        case .diffusers:
+            preconditionFailure("the diffusers backend samples through its model: sample(_:conditioning:model:progress:)")
+        }
+    }
+
+    /// Samples one task with a real model: the global noise field in the model's latent space,
+    /// Reel's Euler steps over the model's own schedule, the model's velocity at each step, and
+    /// replacement conditioning of pinned frames (the same for every model).
+    public static func sample<Model: VelocityModel>(
+        _ work: ChunkWork, conditioning: Conditioning = .none, model: inout Model, progress: () -> Void = {}
+    ) throws -> [Float] {
+        let schedule = try model.schedule(for: work)
+        let noise = NoiseField(seed: work.seed).fill(work.region, channels: work.grid.channels, frames: work.frames, progress: progress)
+        return try run(work, conditioning: conditioning, noise: noise, schedule: schedule, prediction: .velocity, progress: progress) {
+            x, step, _, out in out = try model.velocity(x, step: step, work: work)
         }
     }
 
     static func run<D: Denoiser>(_ work: ChunkWork, conditioning: Conditioning, noise: [Float], denoiser: inout D, progress: () -> Void)
         -> [Float]
     {
-        let sampler = EulerSampler(schedule: FlowSchedule(steps: work.steps, shift: work.shift))
+        run(
+            work, conditioning: conditioning, noise: noise, schedule: FlowSchedule(steps: work.steps, shift: work.shift), prediction: .clean,
+            progress: progress
+        ) { x, _, t, out in denoiser.predictClean(x, t: t, into: &out) }
+    }
+
+    /// Pinned frames and the refine start, then the Euler loop.
+    static func run(
+        _ work: ChunkWork, conditioning: Conditioning, noise: [Float], schedule: FlowSchedule, prediction: FlowPrediction,
+        progress: () -> Void, predict: ([Float], Int, Double, inout [Float]) throws -> Void
+    ) rethrows -> [Float] {
+        let sampler = EulerSampler(schedule: schedule)
         let perFrame = work.grid.channels * work.region.rows.count * work.region.columns.count
         var indices: [Int] = [], values: [Float] = []
         for frame in conditioning.pinned.keys.sorted() {
@@ -41,13 +64,14 @@ public enum ChunkSampler {
         }
         let pinned = PinnedVoxels(indices: indices, values: values)
         guard let strength = work.refineStrength, let initial = conditioning.initial else {
-            return sampler.sample(noise: noise, denoiser: &denoiser, pinned: pinned, onStep: { _ in progress() })
+            return try sampler.run(
+                from: noise, startIndex: 0, noise: noise, pinned: pinned, prediction: prediction, onStep: { _ in progress() },
+                predict: predict)
         }
-        let times = sampler.schedule.times
-        let start = times.firstIndex { $0 <= strength } ?? work.steps
-        let t = Float(times[start])
+        let start = schedule.startIndex(strength: strength)
+        let t = Float(schedule.times[start])
         let state = zip(initial, noise).map { (1 - t) * $0 + t * $1 }
-        return sampler.sample(
-            from: state, startIndex: start, noise: noise, denoiser: &denoiser, pinned: pinned, onStep: { _ in progress() })
+        return try sampler.run(
+            from: state, startIndex: start, noise: noise, pinned: pinned, prediction: prediction, onStep: { _ in progress() }, predict: predict)
     }
 }

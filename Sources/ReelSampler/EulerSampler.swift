@@ -1,7 +1,15 @@
 import ReelCore
 
-/// The shared flow-matching sampler: Euler steps of `dx/dt = v`, `v = (x_t − x̂0)/t`, with
-/// replacement conditioning of pinned voxels.
+/// What a model's prediction is.
+public enum FlowPrediction: Sendable {
+    /// The clean sample `x̂0`; the step is `x ← (t'/t)·x + (1 − t'/t)·x̂0`.
+    case clean
+    /// The velocity `v = ε − x0`; the step is `x ← x + (t' − t)·v`, as diffusers' Euler scheduler takes it.
+    case velocity
+}
+
+/// The shared flow-matching sampler: Euler steps of `dx/dt = v` with replacement conditioning
+/// of pinned voxels, for models that predict the clean sample or the velocity.
 public struct EulerSampler: Sendable {
     public var schedule: FlowSchedule
 
@@ -24,6 +32,16 @@ public struct EulerSampler: Sendable {
         from start: [Float], startIndex: Int, noise: [Float], denoiser: inout D,
         pinned: PinnedVoxels = .none, onStep: (Int) -> Void = { _ in }
     ) -> [Float] {
+        run(from: start, startIndex: startIndex, noise: noise, pinned: pinned, prediction: .clean, onStep: onStep) { x, _, t, out in
+            denoiser.predictClean(x, t: t, into: &out)
+        }
+    }
+
+    /// The loop itself: `predict(x, step, t, into)` writes the model's prediction of kind `prediction`.
+    public func run(
+        from start: [Float], startIndex: Int, noise: [Float], pinned: PinnedVoxels, prediction kind: FlowPrediction,
+        onStep: (Int) -> Void, predict: (_ x: [Float], _ step: Int, _ t: Double, _ into: inout [Float]) throws -> Void
+    ) rethrows -> [Float] {
         precondition(start.count == noise.count)
         let times = schedule.times
         var x = start
@@ -31,12 +49,19 @@ public struct EulerSampler: Sendable {
         for step in startIndex..<schedule.steps {
             let t = times[step], next = times[step + 1]
             replace(&x, pinned: pinned, noise: noise, t: t)
-            denoiser.predictClean(x, t: t, into: &prediction)
-            // x_next = x + (next − t)·(x − x̂0)/t, written as a blend so that next = 0 gives x̂0 exactly.
-            let keep = Float(next / t), take = Float(1 - next / t)
+            try predict(x, step, t, &prediction)
+            precondition(prediction.count == x.count, "a model returned \(prediction.count) values for \(x.count)")
             x.withUnsafeMutableBufferPointer { state in
-                prediction.withUnsafeBufferPointer { clean in
-                    for i in 0..<state.count { state[i] = keep * state[i] + take * clean[i] }
+                prediction.withUnsafeBufferPointer { predicted in
+                    switch kind {
+                    case .clean:
+                        // x_next = x + (next − t)·(x − x̂0)/t, written as a blend so that next = 0 gives x̂0 exactly.
+                        let keep = Float(next / t), take = Float(1 - next / t)
+                        for i in 0..<state.count { state[i] = keep * state[i] + take * predicted[i] }
+                    case .velocity:
+                        let delta = Float(next) - Float(t)
+                        for i in 0..<state.count { state[i] += delta * predicted[i] }
+                    }
                 }
             }
             onStep(step + 1)

@@ -63,6 +63,13 @@ public struct ConditioningAssembler {
             let local = Array(0..<seam.context) + Array((seam.frames.count - seam.context)..<seam.frames.count)
             for frame in local { pinned[frame] = Array(initial[(frame * perFrame)..<((frame + 1) * perFrame)]) }
             return Conditioning(pinned: pinned, initial: initial)
+        case .decode:
+            // The window's latents, stitched as the video has them: chunks blended, seams in place.
+            var initial: [Float] = []
+            try Stitcher(plan: plan).stitch(
+                frames: plan.decodes[entry.index].frames, load: { chunk in try latents(plan.unit(.chunks, chunk.index)!) },
+                override: SeamOverride(plan: plan, read: latents).frame, emit: { _, frame in initial += frame })
+            return Conditioning(pinned: [:], initial: initial)
         }
     }
 

@@ -32,6 +32,40 @@ public enum VideoAssembler {
         }
     }
 
+    /// Encodes a model backend's video from its decode windows' kept frames (planar RGB in
+    /// [-1, 1], committed by workers), in order, one window in memory at a time. The latent
+    /// checksum is taken over the stitched latents the windows were decoded from.
+    public static func assembleDecoded(
+        spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]?,
+        pixels: (DecodeWindow) throws -> [Float], observe: (Int, [UInt8]) -> Void = { _, _ in }, progress: (Int) -> Void = { _ in }
+    ) throws -> Outcome {
+        let encoder = try FFmpegEncoder(
+            output: spec.output, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory)
+        do {
+            var latentHash = Checksum.Running(), frameHash = Checksum.Running()
+            try Stitcher(plan: plan).stitch(load: load, override: override) { _, latents in latents.withUnsafeBytes { latentHash.add($0) } }
+            let perFrame = 3 * spec.width * spec.height
+            for window in plan.decodes {
+                let values = try pixels(window)
+                guard values.count == window.pixels.count * perFrame else {
+                    throw ReelError(.artifact, "decode window \(window.index) holds \(values.count) values, expected \(window.pixels.count * perFrame)")
+                }
+                for (offset, frame) in window.pixels.enumerated() {
+                    let rgb = FrameDecoder.rgb8(Array(values[(offset * perFrame)..<((offset + 1) * perFrame)]), width: spec.width, height: spec.height)
+                    rgb.withUnsafeBytes { frameHash.add($0) }
+                    try encoder.write(rgb)
+                    observe(frame, rgb)
+                    progress(frame + 1)
+                }
+            }
+            try encoder.finish()
+            return Outcome(frames: spec.frameCount, latentChecksum: latentHash.value, frameChecksum: frameHash.value)
+        } catch {
+            encoder.abandon()
+            throw error
+        }
+    }
+
     /// Stitches and decodes every frame, handing each to `frame(index, rgb)`, and returns the
     /// checksums; no encoding (tests use it to compute what a render must produce).
     public static func stitch(

@@ -25,8 +25,17 @@ public struct WorkerHello: Sendable, Hashable {
     /// coordinator keeps a restored lease only if its holder says it holds it, so a task whose
     /// TASK message was lost (say, to a coordinator killed before libzmq sent it) runs again.
     public var holding: [LeaseRef]
+    /// Diffusers backend: model folders this worker can load ("*": any path it is sent).
+    public var models: [String]
+    /// Where its models run, e.g. "cpu" or "cuda NVIDIA H200" (empty without a model backend).
+    public var device: String
 
-    public init(name: String, backends: [String], slots: UInt32, memoryMegabytes: UInt64, tags: [String], holding: [LeaseRef] = []) {
+    public init(
+        name: String, backends: [String], slots: UInt32, memoryMegabytes: UInt64, tags: [String], holding: [LeaseRef] = [],
+        models: [String] = [], device: String = ""
+    ) {
+        self.models = models
+        self.device = device
         self.name = name
         self.backends = backends
         self.slots = slots

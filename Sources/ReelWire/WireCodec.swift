@@ -5,7 +5,7 @@ import ReelCore
 /// Pure: no sockets here.
 public enum WireCodec {
     public static let magic: [UInt8] = Array("REEL".utf8)
-    public static let version: UInt8 = 3
+    public static let version: UInt8 = 4
     /// Largest latent payload accepted (a 48-frame 1080p chunk in Float16 is about 600 MB; the
     /// sockets' MAXMSGSIZE enforces the same bound before the bytes are even read).
     public static let maxPayload = 1 << 30
@@ -22,6 +22,8 @@ public enum WireCodec {
             body.strings(hello.tags)
             body.u32(UInt32(hello.holding.count))
             for lease in hello.holding { write(lease, &body) }
+            body.strings(hello.models)
+            body.string(hello.device)
         case .heartbeat:
             break
         case .task(let assignment):
@@ -88,8 +90,12 @@ public enum WireCodec {
             let memory = try body.u64("memory")
             let tags = try body.strings("tags")
             let holding = try (0..<(try body.count("holding", limit: 4096))).map { _ in try readLease(&body) }
+            let models = try body.strings("models")
+            let device = try body.string("device")
             message = .ready(
-                WorkerHello(name: name, backends: backends, slots: slots, memoryMegabytes: memory, tags: tags, holding: holding))
+                WorkerHello(
+                    name: name, backends: backends, slots: slots, memoryMegabytes: memory, tags: tags, holding: holding, models: models,
+                    device: device))
         case 0x02:
             message = .heartbeat
         case 0x03:
@@ -178,6 +184,59 @@ public enum WireCodec {
         body.f64(work.refineStrength ?? -1)
         body.string(work.method.rawValue)
         body.u32(UInt32(work.stepMilliseconds))
+        body.u8(work.model == nil ? 0 : 1)
+        if let model = work.model {
+            body.string(model.path)
+            body.string(model.geometry.pipeline)
+            body.string(model.geometry.family)
+            let geometry = model.geometry
+            for value in [
+                geometry.latentChannels, geometry.temporalCompression, geometry.spatialCompression, geometry.patchFrames,
+                geometry.patchHeight, geometry.patchWidth, model.decodeFrames, model.decodeOverlap, work.fps,
+            ] { body.u32(UInt32(value)) }
+            body.f64(model.guidanceScale)
+            body.string(model.negativePrompt)
+            body.string(model.dtype.rawValue)
+        }
+        body.u8(work.decode == nil ? 0 : 1)
+        if let decode = work.decode {
+            body.u32(UInt32(decode.keepFrom))
+            body.u32(UInt32(decode.keepCount))
+            body.u8(decode.tiled ? 1 : 0)
+        }
+    }
+
+    /// The model settings of a TASK, each number range-checked before it is used.
+    private static func readModel(_ body: inout ByteReader) throws -> (ModelSettings, fps: Int)? {
+        guard try body.u8("model") == 1 else { return nil }
+        let path = try body.string("model")
+        let pipeline = try body.string("pipeline"), family = try body.string("family")
+        let numbers = try (0..<9).map { _ in Int(try body.u32("geometry")) }
+        let geometry = ModelGeometry(
+            pipeline: pipeline, family: family, latentChannels: numbers[0], temporalCompression: numbers[1],
+            spatialCompression: numbers[2], patchFrames: numbers[3], patchHeight: numbers[4], patchWidth: numbers[5])
+        let guidance = try body.f64("guidance_scale")
+        let negative = try body.string("negative_prompt")
+        let dtypeName = try body.string("dtype")
+        guard let dtype = ModelDType(rawValue: dtypeName) else { throw WireError("field 'dtype': unknown '\(dtypeName)'") }
+        let model = ModelSettings(
+            path: path, geometry: geometry, guidanceScale: guidance, negativePrompt: negative, dtype: dtype, decodeFrames: numbers[6],
+            decodeOverlap: numbers[7])
+        if let problem = model.problems().first { throw WireError(problem.description) }
+        guard (1...240).contains(numbers[8]) else { throw WireError("field 'fps': must be 1-240 (got \(numbers[8]))") }
+        return (model, numbers[8])
+    }
+
+    private static func readDecode(_ body: inout ByteReader, work: ChunkWork) throws -> DecodeSpan? {
+        guard try body.u8("decode") == 1 else { return nil }
+        let keepFrom = Int(try body.u32("keep_from")), keepCount = Int(try body.u32("keep_count"))
+        let tiled = try body.u8("tiled") == 1
+        guard let model = work.model else { throw WireError("field 'decode': only a model backend decodes") }
+        let decoded = model.geometry.pixelFrames(forLatentFrames: work.region.frames.count)
+        guard keepCount >= 1, keepFrom <= decoded, keepCount <= decoded - keepFrom else {
+            throw WireError("field 'decode': frames \(keepFrom)+\(keepCount) are outside the \(decoded) decoded frames")
+        }
+        return DecodeSpan(keepFrom: keepFrom, keepCount: keepCount, tiled: tiled)
     }
 
     private static func readWork(_ body: inout ByteReader) throws -> ChunkWork {
@@ -190,7 +249,8 @@ public enum WireCodec {
         guard (1...1000).contains(steps), shift > 0, shift.isFinite else { throw WireError("field 'steps' or 'shift' out of range") }
         let dims = try (0..<4).map { _ in Int(try body.u32("grid")) }
         // Bounds before any arithmetic: a hostile grid must not overflow a product.
-        guard (1...(1 << 24)).contains(dims[0]), dims[1] == backend.latentChannels, (1...16384).contains(dims[2]),
+        guard (1...(1 << 24)).contains(dims[0]), backend == .diffusers ? (1...4096).contains(dims[1]) : dims[1] == 3,
+            (1...16384).contains(dims[2]),
             (1...16384).contains(dims[3])
         else {
             throw WireError(
@@ -220,6 +280,16 @@ public enum WireCodec {
             frames: frameCount == 0 ? nil : frames, refineStrength: strength == -1 ? nil : strength, method: method)
         work.stepMilliseconds = Int(try body.u32("step_ms"))
         guard work.stepMilliseconds <= 60000 else { throw WireError("field 'step_ms': \(work.stepMilliseconds) is over 60000") }
+        if let (model, fps) = try readModel(&body) {
+            guard backend == .diffusers, model.geometry.latentChannels == grid.channels else {
+                throw WireError("field 'model': the \(backend.rawValue) backend with \(grid.channels) channels cannot take this model")
+            }
+            work.model = model
+            work.fps = fps
+        } else if backend == .diffusers {
+            throw WireError("field 'model': the diffusers backend needs a model")
+        }
+        work.decode = try readDecode(&body, work: work)
         return work
     }
 }

@@ -20,6 +20,10 @@ public struct WorkerOptions: Sendable {
     public var maxMemoryMegabytes: Int?
     /// This worker's CURVE keys and the coordinator's public key, when authentication is on.
     public var curve: (keys: CurveKeyPair, serverKey: [UInt8])?
+    /// The diffusers backend: how to start the model sidecar.
+    public var sidecar: SidecarOptions?
+    /// The diffusers backend: model folders this worker offers ("*": whatever path a task names).
+    public var models: [String] = ["*"]
 
     public init(
         coordinator: String, name: String, backends: [BackendKind] = [.procedural], heartbeatSeconds: Double = 1,
@@ -58,12 +62,15 @@ public final class WorkerNode {
     var backoff: Double
     /// Chunks this worker has sampled (for logs and tests).
     public private(set) var completed = 0
+    /// The model sidecar, when this worker runs the diffusers backend.
+    let sidecar: Sidecar?
 
     public init(options: WorkerOptions, logger: Logger) throws {
         self.options = options
         self.logger = logger
         backoff = options.reconnectInitialSeconds
         lastHeard = Date().timeIntervalSince1970
+        sidecar = options.sidecar.map(Sidecar.init)
         socket = try Self.connect(context, options)
     }
 
@@ -86,6 +93,7 @@ public final class WorkerNode {
     /// Works until `shouldStop` returns true.
     public func run(until shouldStop: () -> Bool) throws {
         logger.info("worker \(options.name) connecting to \(options.coordinator)")
+        startSidecar()
         announce()
         while !shouldStop() {
             if !queue.isEmpty {
@@ -100,8 +108,10 @@ public final class WorkerNode {
     private func announce() {
         let hello = WorkerHello(
             name: options.name, backends: options.backends.map(\.rawValue), slots: 1,
-            memoryMegabytes: ProcessInfo.processInfo.physicalMemory >> 20, tags: [],
-            holding: Array(Set(queue.map(\.lease) + (running.map { [$0] } ?? []) + unacknowledged.keys)).sorted { $0.task < $1.task })
+            memoryMegabytes: UInt64(sidecar?.hello?.freeMemoryMegabytes ?? 0) > 0
+                ? UInt64(sidecar!.hello!.freeMemoryMegabytes) : ProcessInfo.processInfo.physicalMemory >> 20, tags: [],
+            holding: Array(Set(queue.map(\.lease) + (running.map { [$0] } ?? []) + unacknowledged.keys)).sorted { $0.task < $1.task },
+            models: sidecar == nil ? [] : options.models, device: sidecar?.hello?.device ?? "")
         send(.ready(hello))
         for result in unacknowledged.values.sorted(by: { $0.lease.task < $1.lease.task }) { send(.result(result)) }
     }
@@ -143,8 +153,25 @@ public final class WorkerNode {
         }
     }
 
+    /// Starts (or restarts) the model sidecar, logging where its stderr goes when it cannot.
+    private func startSidecar() {
+        guard let sidecar, !sidecar.isRunning else { return }
+        let restart = sidecar.starts > 0
+        do {
+            try sidecar.start(waiting: { self.keepAliveWhileBusy() })
+            logger.info(
+                "model sidecar \(restart ? "restarted" : "started") (pid \(sidecar.processIdentifier ?? -1), \(sidecar.hello?.device ?? "?"), \(sidecar.hello?.versions ?? ""))")
+        } catch {
+            logger.error("model sidecar did not start: \(error) (log: \(sidecar.options.logPath))")
+        }
+    }
+
     /// Heartbeats when idle; reconnects with back-off when the coordinator has gone silent.
     private func keepAlive() throws {
+        if let sidecar, !sidecar.isRunning {
+            logger.warning("model sidecar is not running; \(sidecar.lastLines(4))")
+            startSidecar()
+        }
         if now() - lastSent >= options.heartbeatSeconds { send(.heartbeat) }
         guard now() - lastHeard > options.coordinatorTimeoutSeconds else { return }
         logger.warning("coordinator silent for \(String(format: "%.1f", now() - lastHeard)) s; reconnecting in \(backoff) s")
@@ -154,6 +181,12 @@ public final class WorkerNode {
         socket = try Self.connect(context, options)
         lastHeard = now()
         announce()
+    }
+
+    /// Heartbeats (when due) and reads the coordinator's messages from inside a long task.
+    private func keepAliveWhileBusy() {
+        if now() - lastSent >= options.heartbeatSeconds { send(.heartbeat) }
+        try? drain()
     }
 
     private func runTask(_ assignment: TaskAssignment, shouldStop: () -> Bool) {
@@ -167,9 +200,23 @@ public final class WorkerNode {
         }
         running = assignment.lease
         defer { running = nil }
-        let latents = ChunkSampler.sample(assignment.work, conditioning: assignment.conditioning) {
-            if self.now() - self.lastSent >= self.options.heartbeatSeconds { self.send(.heartbeat) }
-            try? self.drain()
+        let latents: [Float]
+        if assignment.work.backend == .diffusers {
+            guard let sidecar else {
+                send(.failed(assignment.lease, reason: "worker \(options.name) has no model sidecar (start it with --backend diffusers)"))
+                return
+            }
+            do {
+                latents = try ModelRunner(sidecar: sidecar, waiting: { self.keepAliveWhileBusy() })
+                    .run(assignment.work, conditioning: assignment.conditioning)
+            } catch {
+                logger.warning("\(assignment.lease) failed: \(error)")
+                send(.failed(assignment.lease, reason: String("worker \(options.name): \(error)".prefix(4000))))
+                if error.needsRestart { startSidecar() }
+                return
+            }
+        } else {
+            latents = ChunkSampler.sample(assignment.work, conditioning: assignment.conditioning) { self.keepAliveWhileBusy() }
         }
         let bytes = LatentCodec.encode(latents)
         let result = TaskResult(

@@ -7,8 +7,11 @@ enum SpecLoader {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ReelError(.usage, "cannot read the spec file \(path)")
         }
-        var spec = try JobSpecParser.parse(String(decoding: data, as: UTF8.self), source: path)
         let base = (absolute(path, relativeTo: FileManager.default.currentDirectoryPath) as NSString).deletingLastPathComponent
+        var spec = try JobSpecParser.parse(String(decoding: data, as: UTF8.self), source: path) { (model: String) throws(SpecProblemError) in
+            let folder = absolute(model, relativeTo: base)
+            return (folder, try ModelFamilies.geometry(folder: folder))
+        }
         if let outputOverride {
             spec.output = absolute(outputOverride, relativeTo: FileManager.default.currentDirectoryPath)
             let problems = JobSpecParser.problems(in: spec)

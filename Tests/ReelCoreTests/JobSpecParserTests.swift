@@ -58,7 +58,7 @@ import Testing
         ("height", "height = -16", "field 'height': must be positive (got -16)"),
         ("overlap", "overlap = 48", "field 'overlap': must be less than chunk_frames = 48 (got 48)"),
         ("overlap", "overlap = -1", "field 'overlap': must be >= 0 (got -1)"),
-        ("backend", "backend = \"sora\"", "field 'backend': unknown backend 'sora' (known: procedural, simulated)"),
+        ("backend", "backend = \"sora\"", "field 'backend': unknown backend 'sora' (known: procedural, simulated, diffusers)"),
         ("steps", "steps = 0", "field 'steps': must be between 1 and 1000 (got 0)"),
         ("chunk_frames", "chunk_frames = 1\noverlap = 0", "field 'chunk_frames': must be at least 2 (got 1)"),
         ("seed", "seed = -3", "field 'seed': must be >= 0 (got -3)"),

@@ -9,6 +9,23 @@ import Testing
         grid: LatentGrid(frames: 96, channels: 3, height: 48, width: 64),
         region: Region(frames: 40..<88, rows: 0..<48, columns: 16..<64))
     static let lease = LeaseRef(task: 12, attempt: 3)
+    static let model = ModelSettings(
+        path: "/models/wan", geometry: ModelGeometry(
+            pipeline: "WanPipeline", family: "wan", latentChannels: 16, temporalCompression: 4, spatialCompression: 8, patchFrames: 1,
+            patchHeight: 2, patchWidth: 2), guidanceScale: 5, negativePrompt: "blurry", dtype: .bfloat16, decodeFrames: 8, decodeOverlap: 2)
+    static let modelWork: ChunkWork = {
+        var work = ChunkWork(
+            backend: .diffusers, prompt: "a fox", seed: 7, steps: 30, shift: 3, grid: LatentGrid(frames: 21, channels: 16, height: 60, width: 104),
+            region: Region(frames: 4..<16, rows: 0..<60, columns: 0..<104))
+        work.model = model
+        work.fps = 16
+        return work
+    }()
+    static let decodeWork: ChunkWork = {
+        var work = modelWork
+        work.decode = DecodeSpan(keepFrom: 9, keepCount: 32, tiled: true)
+        return work
+    }()
 
     static let all: [WireMessage] = [
         .ready(WorkerHello(name: "w-1", backends: ["procedural"], slots: 2, memoryMegabytes: 4096, tags: ["gpu:none"])),
@@ -16,8 +33,14 @@ import Testing
             WorkerHello(
                 name: "w-2", backends: ["procedural"], slots: 1, memoryMegabytes: 1, tags: [],
                 holding: [LeaseRef(task: 12, attempt: 3), LeaseRef(task: 40, attempt: 1)])),
+        .ready(
+            WorkerHello(
+                name: "gpu-1", backends: ["diffusers"], slots: 1, memoryMegabytes: 80000, tags: [], models: ["/models/wan", "*"],
+                device: "cuda NVIDIA H200")),
         .heartbeat,
         .task(TaskAssignment(lease: lease, leaseMilliseconds: 30000, work: work)),
+        .task(TaskAssignment(lease: lease, leaseMilliseconds: 30000, work: modelWork)),
+        .task(TaskAssignment(lease: lease, leaseMilliseconds: 30000, work: decodeWork)),
         .result(TaskResult(lease: lease, checksum: 0xdead_beef, sampleMilliseconds: 812, latents: [1, 2, 3, 4])),
         .ack(lease),
         .revoke(lease),
@@ -34,7 +57,7 @@ import Testing
     @Test(arguments: all)
     func everyMessageRoundTrips(message: WireMessage) throws {
         let frames = WireCodec.encode(message)
-        #expect(frames[0] == Array("REEL".utf8) + [3, message.command])
+        #expect(frames[0] == Array("REEL".utf8) + [4, message.command])
         #expect(try WireCodec.decode(frames) == message)
     }
 
@@ -69,6 +92,28 @@ import Testing
         var hugeString = ByteWriter()
         hugeString.u32(UInt32.max)
         #expect(reason([Array("REEL".utf8) + [WireCodec.version, 0x07], hugeString.bytes]).contains("over the limit"))
+    }
+
+    /// Well-formed TASKs whose model fields carry hostile values: each is refused by name
+    /// before anything divides by, allocates for or indexes with it.
+    @Test func hostileModelFieldsAreRefusedByName() {
+        func refused(_ change: (inout ChunkWork) -> Void) -> String {
+            var work = Self.decodeWork
+            change(&work)
+            return reason(WireCodec.encode(.task(TaskAssignment(lease: Self.lease, leaseMilliseconds: 1, work: work))))
+        }
+        #expect(refused { $0.model!.geometry.temporalCompression = 0 }.contains("temporal_compression must be 1-64 (got 0)"))
+        #expect(refused { $0.model!.geometry.spatialCompression = 1 << 30 }.contains("spatial_compression must be 1-256"))
+        #expect(refused { $0.model!.geometry.pipeline = "SoraPipeline" }.contains("pipeline class 'SoraPipeline' is not supported"))
+        #expect(refused { $0.model!.guidanceScale = .nan }.contains("field 'guidance_scale'"))
+        #expect(refused { $0.model!.negativePrompt = String(repeating: "x", count: 5000) }.contains("field 'negative_prompt'"))
+        #expect(refused { $0.model!.decodeOverlap = 0 }.contains("field 'decode_overlap'"))
+        #expect(refused { $0.fps = 0 }.contains("field 'fps'"))
+        #expect(refused { $0.decode!.keepFrom = 40 }.contains("outside the 45 decoded frames"), "12 latent frames decode to 45")
+        #expect(refused { $0.decode!.keepCount = Int(UInt32.max) }.contains("field 'decode'"))
+        #expect(refused { $0.model!.geometry.latentChannels = 4 }.contains("cannot take this model"), "channels must match the grid")
+        #expect(refused { $0.model = nil; $0.decode = nil }.contains("the diffusers backend needs a model"))
+        #expect(refused { $0.backend = .procedural }.contains("out of range for the procedural backend"))
     }
 
     @Test func randomBytesNeverCrashTheDecoder() {

@@ -13,10 +13,25 @@ extension Reel {
             let spec = try SpecLoader.load(spec)
             let plan = Planner.plan(spec)
             print("job \(spec.name): \(spec.frameCount) frames of \(spec.width)x\(spec.height) at \(spec.fps) fps (\(spec.seconds) s)")
+            if let model = spec.model {
+                let geometry = model.geometry
+                print(
+                    "model: \(model.path) (\(geometry.pipeline), family \(geometry.family)): VAE \(geometry.temporalCompression)x in time, \(geometry.spatialCompression)x in space, patch \(geometry.patchFrames)x\(geometry.patchHeight)x\(geometry.patchWidth)"
+                )
+                let decoded = geometry.pixelFrames(forLatentFrames: plan.grid.frames)
+                print("latent frames: \(plan.grid.frames), decoding to \(decoded) frames\(decoded > spec.frameCount ? ", trimmed to \(spec.frameCount)" : "")")
+            }
             print("latent grid: \(plan.grid.frames) x \(plan.grid.channels) x \(plan.grid.height) x \(plan.grid.width)")
             print("time windows: \(plan.windows.count) of \(spec.chunkFrames) frames, overlap >= \(spec.overlap)")
             print("tiles: \(plan.tileRows.count) x \(plan.tileColumns.count)")
             print("chunks: \(plan.chunks.count)")
+            if !plan.seams.isEmpty || !plan.shots.allSatisfy({ $0.keyframes.isEmpty }) {
+                print("keyframes: \(plan.shots.map(\.keyframes.count).reduce(0, +)), seam windows: \(plan.seams.count)")
+            }
+            if !plan.decodes.isEmpty {
+                print("decode windows: \(plan.decodes.count) of up to \(spec.model!.decodeFrames) latent frames, \(spec.model!.decodeOverlap) warm-up each side")
+            }
+            print("tasks: \(plan.units.count)")
             print(String(format: "redundant compute: %.3fx", plan.redundancy))
             print("output: \(spec.output)")
         }

@@ -38,7 +38,8 @@ extension Reel {
             ProcessSetup.start()
             let spec = try SpecLoader.load(spec, outputOverride: out)
             let started = Date()
-            let cluster = try LocalCluster(data: data, workers: workers, outputRoot: Self.outputRoot(of: spec))
+            let cluster = try LocalCluster(
+                data: data, workers: workers, outputRoot: Self.outputRoot(of: spec), workerArguments: LocalCluster.workerArguments(for: spec, data: data))
             defer { cluster.stop() }
             let client = try CoordinatorClient(endpoint: cluster.endpoint)
             let job = try client.submit(spec)
@@ -80,7 +81,13 @@ final class LocalCluster {
     var coordinatorPID: Int32 { coordinator.processIdentifier }
     private var workers: [Process] = []
 
-    init(data: String, workers count: Int, outputRoot: String) throws {
+    /// What a local worker needs for `spec`: the diffusers backend, with its sidecar logging beside the worker's log.
+    static func workerArguments(for spec: JobSpec, data: String) -> (Int) -> [String] {
+        guard spec.backend == .diffusers else { return { _ in [] } }
+        return { index in ["--backend", "diffusers", "--sidecar-log", "\(data)/logs/sidecar-\(index).log"] }
+    }
+
+    init(data: String, workers count: Int, outputRoot: String, workerArguments: (Int) -> [String] = { _ in [] }) throws {
         let logs = "\(data)/logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: "\(data)/coordinator.endpoint")
@@ -105,7 +112,7 @@ final class LocalCluster {
         for index in 0..<count {
             workers.append(
                 try Self.spawn(
-                    ["worker", "--connect", endpoint, "--name", "local-\(getpid())-\(index)"],
+                    ["worker", "--connect", endpoint, "--name", "local-\(getpid())-\(index)"] + workerArguments(index),
                     log: "\(logs)/worker-\(index).log"))
         }
     }

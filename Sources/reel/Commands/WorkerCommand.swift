@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ReelClient
 import ReelCore
 import ReelWorker
@@ -10,8 +11,24 @@ extension Reel {
         @Option(help: "The coordinator's ZeroMQ endpoint.")
         var connect: String
 
-        @Option(help: "Offer only this backend (\(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")); default: all).")
+        @Option(
+            help: "Offer only this backend (\(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")); default: procedural and simulated).")
         var backend: String?
+
+        @Option(help: "Diffusers backend: the Python with reel_sidecar installed (default: $REEL_PYTHON, else .venv-diffusers).")
+        var python: String?
+
+        @Option(name: .customLong("model"), help: "Diffusers backend: a model folder this worker offers (repeatable; default: any).")
+        var models: [String] = []
+
+        @Option(help: "Diffusers backend: torch threads on a CPU device (results match across workers only at equal counts).")
+        var sidecarThreads: Int = 1
+
+        @Option(help: "Diffusers backend: seconds a sidecar request may take before the sidecar is killed and restarted.")
+        var sidecarTimeout: Double = 600
+
+        @Option(help: "Diffusers backend: the sidecar's log file (default: in the temporary directory).")
+        var sidecarLog: String?
 
         @Option(help: "Unique worker name (default: host-pid).")
         var name: String?
@@ -39,17 +56,41 @@ extension Reel {
             if let name, name.isEmpty || name.utf8.count > 200 || name.hasPrefix("\0") {
                 throw ValidationError("--name: must be 1-200 bytes")
             }
+            guard (1...256).contains(sidecarThreads) else { throw ValidationError("--sidecar-threads: must be 1-256 (got \(sidecarThreads))") }
+            guard sidecarTimeout >= 1 && sidecarTimeout <= 86400 else {
+                throw ValidationError("--sidecar-timeout: must be 1-86400 seconds (got \(sidecarTimeout))")
+            }
+            guard heartbeat >= 0.05 && heartbeat <= 60 else { throw ValidationError("--heartbeat: must be 0.05-60 seconds (got \(heartbeat))") }
+            if backend != BackendKind.diffusers.rawValue, python != nil || !models.isEmpty {
+                throw ValidationError("--python and --model apply to --backend diffusers")
+            }
+            if backend == BackendKind.diffusers.rawValue {
+                guard let python = python ?? SidecarOptions.defaultPython(executable: ProcessSetup.executablePath) else {
+                    throw ValidationError(
+                        "--backend diffusers: no Python found: run scripts/install-diffusers, or give --python or REEL_PYTHON")
+                }
+                guard FileManager.default.isExecutableFile(atPath: python) else { throw ValidationError("--python: \(python) is not executable") }
+                for model in models where !FileManager.default.fileExists(atPath: model + "/model_index.json") {
+                    throw ValidationError("--model: \(model) is not a diffusers model folder (no model_index.json)")
+                }
+            }
         }
 
         func run() throws {
             let logger = logging.makeLogger("reel.worker")
-            let node = try WorkerNode(
-                options: WorkerOptions(
-                    coordinator: connect, name: name ?? WorkerOptions.defaultName,
-                    backends: backend.map { [BackendKind(rawValue: $0)!] } ?? BackendKind.allCases,
-                    heartbeatSeconds: heartbeat, coordinatorTimeoutSeconds: max(5, heartbeat * 5), maxMemoryMegabytes: maxMemoryMb,
-                    curve: try CurveOptions.clientKeys(curveKey, serverKey)),
-                logger: logger)
+            let name = name ?? WorkerOptions.defaultName
+            var options = WorkerOptions(
+                coordinator: connect, name: name, backends: backend.map { [BackendKind(rawValue: $0)!] } ?? [.procedural, .simulated],
+                heartbeatSeconds: heartbeat, coordinatorTimeoutSeconds: max(5, heartbeat * 5), maxMemoryMegabytes: maxMemoryMb,
+                curve: try CurveOptions.clientKeys(curveKey, serverKey))
+            if backend == BackendKind.diffusers.rawValue {
+                let safeName = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
+                options.sidecar = SidecarOptions(
+                    python: python ?? SidecarOptions.defaultPython(executable: ProcessSetup.executablePath)!, threads: sidecarThreads,
+                    logPath: sidecarLog ?? NSTemporaryDirectory() + "/reel-sidecar-\(safeName).log", requestTimeoutSeconds: sidecarTimeout)
+                options.models = models.isEmpty ? ["*"] : models.map { SpecLoader.absolute($0, relativeTo: FileManager.default.currentDirectoryPath) }
+            }
+            let node = try WorkerNode(options: options, logger: logger)
             try node.run { ProcessSetup.shouldStop }
         }
     }

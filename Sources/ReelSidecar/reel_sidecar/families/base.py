@@ -1,0 +1,86 @@
+"""What a model family must provide. One file per family implements it."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """The latent grid a family's model works on, read from its configs (Reel plans on it)."""
+
+    latent_channels: int
+    temporal_compression: int
+    spatial_compression: int
+    patch_frames: int
+    patch_height: int
+    patch_width: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "latent_channels": self.latent_channels,
+            "temporal_compression": self.temporal_compression,
+            "spatial_compression": self.spatial_compression,
+            "patch_frames": self.patch_frames,
+            "patch_height": self.patch_height,
+            "patch_width": self.patch_width,
+        }
+
+
+@dataclass
+class Prompt:
+    """A prompt's cached embeddings, ready for the transformer (with the negative one under CFG)."""
+
+    embeds: Any
+    guidance_scale: float
+
+
+class Family:
+    """A loaded pipeline of one family. Latents cross this interface as float32 tensors laid out
+    ``[frames, channels, height, width]`` (Reel's layout); each family converts to its own."""
+
+    name = ""
+    #: diffusers pipeline classes (model_index.json's ``_class_name``) this family drives.
+    pipelines: tuple[str, ...] = ()
+
+    def __init__(self, pipe: Any, device: torch.device, dtype: torch.dtype) -> None:
+        self.pipe = pipe
+        self.device = device
+        self.dtype = dtype
+        self._schedules: dict[tuple[int, int], tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def geometry(self) -> Geometry:
+        raise NotImplementedError
+
+    def encode_prompt(self, prompt: str, negative_prompt: str, guidance_scale: float) -> Prompt:
+        raise NotImplementedError
+
+    def make_schedule(self, steps: int, sequence_length: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """(sigmas with the final 0, timesteps) of the model's own scheduler for `steps` steps."""
+        raise NotImplementedError
+
+    def velocity(self, x: torch.Tensor, timestep: torch.Tensor, prompt: Prompt, fps: int) -> torch.Tensor:
+        """The guided velocity for state `x` ([T, C, H, W], float32) at `timestep`."""
+        raise NotImplementedError
+
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """Pixels in [-1, 1], ``[frames, 3, height, width]`` float32, of latents ``[T, C, H, W]``."""
+        raise NotImplementedError
+
+    def schedule(self, steps: int, sequence_length: int) -> tuple[torch.Tensor, torch.Tensor]:
+        key = (steps, sequence_length)
+        if key not in self._schedules:
+            self._schedules[key] = self.make_schedule(steps, sequence_length)
+        return self._schedules[key]
+
+    def fresh_scheduler(self) -> Any:
+        """A scheduler of the model's own class and config, with no state from earlier calls."""
+        scheduler = self.pipe.scheduler
+        return type(scheduler).from_config(scheduler.config)
+
+    def call_default(self, parameter: str) -> Any:
+        """The pipeline's own default for a ``__call__`` parameter, so the sidecar matches it."""
+        import inspect
+
+        return inspect.signature(type(self.pipe).__call__).parameters[parameter].default
