@@ -58,7 +58,7 @@ let package = Package(
             name: "ReelIntegrationTests",
             dependencies: [
                 "reel", "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ", "ReelStore", "ReelClient", "ReelStitch",
-                "ReelMetrics",
+                "ReelMetrics", "ReelWorker",
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -21,12 +21,13 @@ public struct ModelSettings: Sendable, Hashable, Codable {
     public var dtype: ModelDType
     /// Latent frames each decode task keeps.
     public var decodeFrames: Int
-    /// Latent frames decoded on each side of a decode task's frames and dropped (a causal VAE's warm-up).
+    /// Latent frames decoded before a decode task's frames (and after them, for a decoder that is
+    /// not causal) and dropped: the VAE's warm-up, so windows decode as the whole video would.
     public var decodeOverlap: Int
 
     public init(
         path: String, geometry: ModelGeometry, guidanceScale: Double = 5.0, negativePrompt: String = "", dtype: ModelDType = .float32,
-        decodeFrames: Int = 8, decodeOverlap: Int = 2
+        decodeFrames: Int = 8, decodeOverlap: Int = 8
     ) {
         self.path = path
         self.geometry = geometry

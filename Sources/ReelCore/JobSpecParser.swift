@@ -142,7 +142,7 @@ private struct FieldReader {
         let negative = string("negative_prompt", default: "")
         let dtype = choice("dtype", default: ModelDType.float32)
         let decodeFrames = integer("decode_frames", default: 8)
-        let decodeOverlap = integer("decode_overlap", default: 2)
+        let decodeOverlap = integer("decode_overlap", default: 8)
         guard let path = string("model") else { return nil }
         guard let readModel else {
             problems.append(SpecProblem(field: "model", problem: "cannot be read here (no model folder reader)"))

@@ -4,7 +4,7 @@ import Foundation
 /// (which config keys hold the compression and patch) is one reader per family here; how the
 /// family's model is called lives in the sidecar's `families/` (one Python file per family).
 public enum ModelFamilies {
-    typealias Reader = @Sendable (_ vae: [String: Any], _ transformer: [String: Any]) throws -> (channels: Int, temporal: Int, spatial: Int, patch: [Int])
+    typealias Reader = @Sendable (_ vae: [String: Any], _ transformer: [String: Any]) throws -> (channels: Int, temporal: Int, spatial: Int, patch: [Int], causal: Bool)
 
     /// Pipeline class → (family, geometry reader).
     static let readers: [String: (family: String, read: Reader)] = [
@@ -35,7 +35,8 @@ public enum ModelFamilies {
             let read = try entry.read(vae, transformer)
             let geometry = ModelGeometry(
                 pipeline: pipeline, family: entry.family, latentChannels: read.channels, temporalCompression: read.temporal,
-                spatialCompression: read.spatial, patchFrames: read.patch[0], patchHeight: read.patch[1], patchWidth: read.patch[2])
+                spatialCompression: read.spatial, patchFrames: read.patch[0], patchHeight: read.patch[1], patchWidth: read.patch[2],
+                decoderCausal: read.causal)
             if let problem = geometry.problems().first { throw fail("\(folder): \(problem.problem)") }
             return geometry
         } catch let error as SpecProblemError {
@@ -61,27 +62,31 @@ public enum ModelFamilies {
     }
 
     /// Wan: `z_dim` channels, `scale_factor_temporal` / `scale_factor_spatial` (4 and 8 when
-    /// absent, as diffusers defaults them), transformer `patch_size` [t, h, w].
-    static func readWan(vae: [String: Any], transformer: [String: Any]) throws -> (channels: Int, temporal: Int, spatial: Int, patch: [Int]) {
+    /// absent, as diffusers defaults them), transformer `patch_size` [t, h, w]; a causal decoder.
+    static func readWan(vae: [String: Any], transformer: [String: Any]) throws -> (channels: Int, temporal: Int, spatial: Int, patch: [Int], causal: Bool) {
         let patch = (transformer["patch_size"] as? [Int]) ?? []
         guard patch.count == 3 else {
             throw SpecProblemError(SpecProblem(field: "model", problem: "transformer patch_size must be three integers"))
         }
         return (
             try int(vae, "z_dim"), try int(vae, "scale_factor_temporal", default: 4), try int(vae, "scale_factor_spatial", default: 8),
-            patch
+            patch, true
         )
     }
 
     /// LTX-Video: `latent_channels`; the compression ratios when given, else computed as diffusers
-    /// does (patch size × 2^number of scaling stages); transformer `patch_size`, `patch_size_t`.
-    static func readLTX(vae: [String: Any], transformer: [String: Any]) throws -> (channels: Int, temporal: Int, spatial: Int, patch: [Int]) {
+    /// does (patch size × 2^number of scaling stages); transformer `patch_size`, `patch_size_t`;
+    /// the decoder is causal only when `decoder_causal` says so.
+    static func readLTX(vae: [String: Any], transformer: [String: Any]) throws -> (channels: Int, temporal: Int, spatial: Int, patch: [Int], causal: Bool) {
         let scaling = (vae["spatio_temporal_scaling"] as? [Bool])?.filter { $0 }.count ?? 4
         guard scaling <= 8 else { throw SpecProblemError(SpecProblem(field: "model", problem: "too many VAE scaling stages")) }
         let spatial = try int(vae, "spatial_compression_ratio", default: try int(vae, "patch_size", default: 4) << scaling)
         let temporal = try int(vae, "temporal_compression_ratio", default: try int(vae, "patch_size_t", default: 1) << scaling)
         let patch = try int(transformer, "patch_size", default: 1)
-        return (try int(vae, "latent_channels"), temporal, spatial, [try int(transformer, "patch_size_t", default: 1), patch, patch])
+        return (
+            try int(vae, "latent_channels"), temporal, spatial, [try int(transformer, "patch_size_t", default: 1), patch, patch],
+            vae["decoder_causal"] as? Bool ?? false
+        )
     }
 }
 

@@ -16,11 +16,15 @@ public struct ModelGeometry: Sendable, Hashable, Codable {
     public var patchFrames: Int
     public var patchHeight: Int
     public var patchWidth: Int
+    /// Whether the VAE's decoder is causal in time (a frame depends only on earlier latents):
+    /// then a decode window needs warm-up latents before it only.
+    public var decoderCausal: Bool
 
     public init(
         pipeline: String, family: String, latentChannels: Int, temporalCompression: Int, spatialCompression: Int,
-        patchFrames: Int, patchHeight: Int, patchWidth: Int
+        patchFrames: Int, patchHeight: Int, patchWidth: Int, decoderCausal: Bool = false
     ) {
+        self.decoderCausal = decoderCausal
         self.pipeline = pipeline
         self.family = family
         self.latentChannels = latentChannels

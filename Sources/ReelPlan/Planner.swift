@@ -34,7 +34,8 @@ public enum Planner {
     }
 
     /// The decode windows of a model backend: the latent frames split evenly into runs of at
-    /// most `decodeFrames`, each decoded with `decodeOverlap` warm-up frames on either side. A
+    /// most `decodeFrames`, each decoded with `decodeOverlap` warm-up frames before it (and after
+    /// it, when the decoder is not causal: then later latents shape a frame too). A
     /// window starting at latent `s > 0` decodes `s` as a lone first frame, which stands for the
     /// video's frame `r·s`; so the video's frame `q` is the window's local frame `q − r·s`.
     static func decodeWindows(_ spec: JobSpec, _ model: ModelSettings, latentFrames: Int) -> [DecodeWindow] {
@@ -44,7 +45,8 @@ public enum Planner {
         let count = (latentFrames + model.decodeFrames - 1) / model.decodeFrames
         return (0..<count).map { index in
             let kept = (index * latentFrames / count)..<((index + 1) * latentFrames / count)
-            let frames = max(0, kept.lowerBound - model.decodeOverlap)..<min(latentFrames, kept.upperBound + model.decodeOverlap)
+            let after = geometry.decoderCausal ? 0 : model.decodeOverlap
+            let frames = max(0, kept.lowerBound - model.decodeOverlap)..<min(latentFrames, kept.upperBound + after)
             let pixels = firstPixel(kept.lowerBound)..<(kept.upperBound == latentFrames ? total : firstPixel(kept.upperBound))
             return DecodeWindow(index: index, frames: frames, kept: kept, pixels: pixels, keepFrom: pixels.lowerBound - r * frames.lowerBound)
         }

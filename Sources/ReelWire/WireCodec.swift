@@ -194,6 +194,7 @@ public enum WireCodec {
                 geometry.latentChannels, geometry.temporalCompression, geometry.spatialCompression, geometry.patchFrames,
                 geometry.patchHeight, geometry.patchWidth, model.decodeFrames, model.decodeOverlap, work.fps,
             ] { body.u32(UInt32(value)) }
+            body.u8(geometry.decoderCausal ? 1 : 0)
             body.f64(model.guidanceScale)
             body.string(model.negativePrompt)
             body.string(model.dtype.rawValue)
@@ -214,7 +215,8 @@ public enum WireCodec {
         let numbers = try (0..<9).map { _ in Int(try body.u32("geometry")) }
         let geometry = ModelGeometry(
             pipeline: pipeline, family: family, latentChannels: numbers[0], temporalCompression: numbers[1],
-            spatialCompression: numbers[2], patchFrames: numbers[3], patchHeight: numbers[4], patchWidth: numbers[5])
+            spatialCompression: numbers[2], patchFrames: numbers[3], patchHeight: numbers[4], patchWidth: numbers[5],
+            decoderCausal: try body.u8("decoder_causal") == 1)
         let guidance = try body.f64("guidance_scale")
         let negative = try body.string("negative_prompt")
         let dtypeName = try body.string("dtype")

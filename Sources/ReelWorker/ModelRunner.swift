@@ -36,7 +36,7 @@ struct ModelRunner {
         let expected: [String: Int] = [
             "latent_channels": planned.latentChannels, "temporal_compression": planned.temporalCompression,
             "spatial_compression": planned.spatialCompression, "patch_frames": planned.patchFrames,
-            "patch_height": planned.patchHeight, "patch_width": planned.patchWidth,
+            "patch_height": planned.patchHeight, "patch_width": planned.patchWidth, "decoder_causal": planned.decoderCausal ? 1 : 0,
         ]
         guard found == expected else {
             throw SidecarFailure(

@@ -95,6 +95,8 @@ import Testing
 /// The CLI's spec loading, reproduced for tests (the executable's own types are not importable).
 enum SpecLoaderForTests {
     static func load(_ path: String) throws -> JobSpec {
-        try JobSpecParser.parse(try String(contentsOfFile: path, encoding: .utf8), source: path)
+        try JobSpecParser.parse(try String(contentsOfFile: path, encoding: .utf8), source: path) { (model: String) throws(SpecProblemError) in
+            (model, try ModelFamilies.geometry(folder: model))
+        }
     }
 }

@@ -29,7 +29,9 @@ extension Reel {
                 print("keyframes: \(plan.shots.map(\.keyframes.count).reduce(0, +)), seam windows: \(plan.seams.count)")
             }
             if !plan.decodes.isEmpty {
-                print("decode windows: \(plan.decodes.count) of up to \(spec.model!.decodeFrames) latent frames, \(spec.model!.decodeOverlap) warm-up each side")
+                let model = spec.model!
+                let sides = model.geometry.decoderCausal ? "before each (a causal decoder)" : "on each side"
+                print("decode windows: \(plan.decodes.count) of up to \(model.decodeFrames) latent frames, \(model.decodeOverlap) warm-up latent frames \(sides)")
             }
             print("tasks: \(plan.units.count)")
             print(String(format: "redundant compute: %.3fx", plan.redundancy))

@@ -16,6 +16,7 @@ class Geometry:
     patch_frames: int
     patch_height: int
     patch_width: int
+    decoder_causal: bool
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -25,6 +26,7 @@ class Geometry:
             "patch_frames": self.patch_frames,
             "patch_height": self.patch_height,
             "patch_width": self.patch_width,
+            "decoder_causal": int(self.decoder_causal),
         }
 
 

@@ -23,6 +23,7 @@ class LTX(Family):
             int(transformer.patch_size_t),
             patch,
             patch,
+            bool(vae.config.get("decoder_causal", False)),
         )
 
     def encode_prompt(self, prompt: str, negative_prompt: str, guidance_scale: float) -> Prompt:

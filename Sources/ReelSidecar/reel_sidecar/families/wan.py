@@ -20,6 +20,7 @@ class Wan(Family):
             int(patch[0]),
             int(patch[1]),
             int(patch[2]),
+            True,
         )
 
     def encode_prompt(self, prompt: str, negative_prompt: str, guidance_scale: float) -> Prompt:

@@ -1,0 +1,191 @@
+import Foundation
+import ReelCore
+import ReelPlan
+import ReelStore
+import Testing
+
+@testable import ReelWorker
+
+/// The diffusers backend end to end, with real parts: a Python sidecar per worker loading tiny
+/// random Wan and LTX-Video models from diffusers folders, real worker and coordinator
+/// processes, SIGKILL, ffmpeg and ffprobe.
+@Suite(.serialized, .enabled(if: !Diffusers.skipRequested, "REEL_SKIP_DIFFUSERS=1 was set"))
+struct DiffusersTests {
+    /// Reel's sampler (global noise, Euler over the model's own sigmas, the sidecar's guided
+    /// velocity each step) against the diffusers pipeline itself from the same initial latents.
+    @Test(arguments: ["wan", "ltx"])
+    func reelsSamplerReproducesThePipeline(family: String) throws {
+        let folder = try Diffusers.model(family)
+        let directory = TemporaryDirectory()
+        let geometry = try ModelFamilies.geometry(folder: folder)
+        let pixelFrames = 17, size = 64, latentSize = size / geometry.spatialCompression
+        let grid = LatentGrid(
+            frames: geometry.latentFrames(forPixelFrames: pixelFrames), channels: geometry.latentChannels, height: latentSize,
+            width: latentSize)
+        var work = ChunkWork(
+            backend: .diffusers, prompt: "a red fox runs", seed: 11, steps: 4, shift: 1, grid: grid,
+            region: Region(frames: 0..<grid.frames, rows: 0..<latentSize, columns: 0..<latentSize))
+        work.model = ModelSettings(path: folder, geometry: geometry, guidanceScale: 5, negativePrompt: "blurry")
+        work.fps = 16
+        let sidecar = Sidecar(options: SidecarOptions(python: Diffusers.python, logPath: "\(directory.path)/sidecar.log"))
+        defer { sidecar.stop() }
+        let sampled = try ModelRunner(sidecar: sidecar, waiting: {}).run(work, conditioning: .none)
+
+        let noise = NoiseField(seed: 11).fill(work.region, channels: grid.channels)
+        try Data(FloatBytes.bytes(noise)).write(to: URL(fileURLWithPath: "\(directory.path)/noise.f32"))
+        let reference = try Diffusers.run(
+            Diffusers.python,
+            [
+                "-m", "reel_sidecar.reference", "--model", folder, "--noise", "\(directory.path)/noise.f32", "--out",
+                "\(directory.path)/out.f32", "--frames", "\(pixelFrames)", "--height", "\(size)", "--width", "\(size)", "--steps", "4",
+                "--guidance", "5", "--prompt", "a red fox runs", "--negative-prompt", "blurry", "--fps", "16",
+            ])
+        try #require(reference.status == 0, "the pipeline reference failed: \(reference.output)")
+        let expected = FloatBytes.floats(Array(try Data(contentsOf: URL(fileURLWithPath: "\(directory.path)/out.f32"))))
+        try #require(expected.count == sampled.count)
+        let difference = zip(expected, sampled).map { abs($0 - $1) }.max()!
+        let scale = expected.map(abs).max()!
+        measure("parity with \(geometry.pipeline) (4 steps, CFG 5)", "max |difference| \(difference) on values up to \(scale)")
+        #expect(difference <= 1e-4)
+        #expect(scale > 0.5, "the comparison is of real output, not of zeros")
+    }
+
+    /// Two workers render at least four chunks on each family in two modes; ffprobe checks the MP4.
+    @Test(arguments: [("wan", "independent"), ("wan", "rolling"), ("ltx", "independent"), ("ltx", "rolling")])
+    func twoWorkersRenderAProbedVideo(family: String, mode: String) throws {
+        let directory = TemporaryDirectory()
+        let spec = writeModelSpec(in: directory.path, name: "\(family)-\(mode)", model: try Diffusers.model(family), consistency: mode)
+        let plan = Planner.plan(try SpecLoaderForTests.load(spec))
+        #expect(plan.chunks.count >= 4)
+        #expect(plan.decodes.count >= 2, "decoding is split into windows")
+        let result = try ReelBinary.run(["render", spec, "--workers", "2", "--data", "\(directory.path)/data"], timeout: 600)
+        try #require(result.status == 0, "render failed: \(result.err)")
+        let video = try probe("\(directory.path)/\(family)-\(mode).mp4")
+        #expect(video["codec_name"] == "h264")
+        #expect(video["pix_fmt"] == "yuv420p")
+        #expect(video["width"] == "64" && video["height"] == "64")
+        #expect(video["nb_read_frames"] == "64", "round(4 s × 16 fps); 17 latent frames decode to 65, trimmed")
+        let store = try Store(path: "\(directory.path)/data/reel.sqlite")
+        let tasks = try store.tasks(job: 1)
+        #expect(tasks.filter { $0.stage == TaskStage.decode.rawValue }.count == plan.decodes.count, "decode ran as leased tasks")
+        #expect(Set(tasks.compactMap(\.worker)).count == 2, "both workers took tasks")
+        if mode == "rolling" { #expect(tasks.contains { $0.stage == TaskStage.seams.rawValue }) }
+    }
+
+    /// The same spec on one worker and on two: identical stitched latents, frames and MP4 bytes.
+    @Test func oneAndTwoWorkersGiveIdenticalOutput() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeModelSpec(in: directory.path, name: "same", model: try Diffusers.model("wan"), consistency: "rolling")
+        var outputs: [(latents: String?, frames: String?, bytes: Data)] = []
+        for workers in [1, 2] {
+            let result = try ReelBinary.run(
+                ["render", spec, "--workers", "\(workers)", "--data", "\(directory.path)/data-\(workers)", "--out", "\(directory.path)/\(workers).mp4"],
+                timeout: 600)
+            try #require(result.status == 0, "render with \(workers) worker(s) failed: \(result.err)")
+            let job = try #require(try Store(path: "\(directory.path)/data-\(workers)/reel.sqlite").job(1))
+            outputs.append((job.latentChecksum, job.frameChecksum, try Data(contentsOf: URL(fileURLWithPath: "\(directory.path)/\(workers).mp4"))))
+        }
+        #expect(outputs[0].latents != nil && outputs[0].latents == outputs[1].latents)
+        #expect(outputs[0].frames != nil && outputs[0].frames == outputs[1].frames)
+        #expect(outputs[0].bytes == outputs[1].bytes)
+    }
+
+    /// A sidecar SIGKILLed while its worker runs a task: the worker reports the task failed with
+    /// the sidecar's last words, restarts it, and the task runs again; the video is unchanged.
+    @Test func aSIGKILLedSidecarCostsOneAttemptAndNothingElse() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeModelSpec(
+            in: directory.path, name: "killed", model: try Diffusers.model("wan"), consistency: "independent", seconds: 8, steps: 12)
+        let clean = try ReelBinary.run(["render", spec, "--workers", "1", "--data", "\(directory.path)/clean"], timeout: 600)
+        try #require(clean.status == 0, "clean render failed: \(clean.err)")
+        let reference = try #require(try Store(path: "\(directory.path)/clean/reel.sqlite").job(1))
+
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        defer { cluster.stop() }
+        try cluster.startWorker("w", arguments: ["--backend", "diffusers", "--sidecar-log", "\(cluster.logs)/sidecar.log"])
+        let job = try cluster.submit(spec, output: "killed.mp4")
+        try cluster.waitFor(job: job) { $0.chunksDone >= 1 }
+        let started = try #require(cluster.log("w.log").firstMatch(of: /model sidecar started \(pid (\d+)/), "the worker logs its sidecar's pid")
+        #expect(kill(pid_t(started.1)!, SIGKILL) == 0)
+        let done = try cluster.waitFor(job: job, timeout: 300) { $0.state == "done" }
+        #expect(done.latentChecksum == reference.latentChecksum)
+        #expect(done.frameChecksum == reference.frameChecksum)
+        #expect(cluster.log("w.log").contains("model sidecar restarted"))
+        let failures = try cluster.store().tasks(job: job).filter { $0.attempt > 1 }
+        #expect(failures.count == 1, "exactly the task the sidecar died in ran again")
+        #expect(cluster.log("coordinator.log").contains("sidecar died: the sidecar ended"), "the FAILED reason says what happened")
+    }
+
+    /// A coordinator SIGKILLed mid-render resumes: no committed task runs again, the video is unchanged.
+    @Test func aSIGKILLedCoordinatorResumesWithoutRecomputing() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeModelSpec(
+            in: directory.path, name: "resume", model: try Diffusers.model("ltx"), consistency: "rolling", seconds: 8, steps: 8)
+        let clean = try ReelBinary.run(["render", spec, "--workers", "2", "--data", "\(directory.path)/clean"], timeout: 600)
+        try #require(clean.status == 0, "clean render failed: \(clean.err)")
+        let reference = try #require(try Store(path: "\(directory.path)/clean/reel.sqlite").job(1))
+
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        defer { cluster.stop() }
+        for name in ["a", "b"] { try cluster.startWorker(name, arguments: ["--backend", "diffusers"]) }
+        let job = try cluster.submit(spec, output: "resume.mp4")
+        try cluster.waitFor(job: job) { $0.chunksDone >= 4 }
+        try cluster.restartCoordinatorAfterSIGKILL()
+        let committed = try cluster.store().tasks(job: job).filter { $0.state == .done }
+        #expect(committed.count >= 4)
+        let done = try cluster.waitFor(job: job, timeout: 300) { $0.state == "done" }
+        let after = Dictionary(uniqueKeysWithValues: try cluster.store().tasks(job: job).map { ($0.id!, $0) })
+        for task in committed {
+            #expect(after[task.id!]?.attempt == task.attempt, "committed task \(task.id!) ran again")
+            #expect(after[task.id!]?.checksum == task.checksum)
+        }
+        #expect(done.latentChecksum == reference.latentChecksum)
+        #expect(done.frameChecksum == reference.frameChecksum)
+        measure("diffusers coordinator SIGKILL", "\(committed.count) committed tasks kept, 0 recomputed, output identical")
+    }
+
+    /// Spec problems a user meets first, each naming its field.
+    @Test func specErrorsNameTheModelAndSize() throws {
+        let directory = TemporaryDirectory()
+        let wan = try Diffusers.model("wan")
+        let foreign = "\(directory.path)/cog"
+        try FileManager.default.createDirectory(atPath: foreign, withIntermediateDirectories: true)
+        try #"{"_class_name": "CogVideoXPipeline"}"#.write(toFile: "\(foreign)/model_index.json", atomically: true, encoding: .utf8)
+        let cases: [(model: String, width: Int, expected: String)] = [
+            ("\(directory.path)/missing", 64, "field 'model': no model folder at \(directory.path)/missing"),
+            (
+                foreign, 64,
+                "field 'model': pipeline class 'CogVideoXPipeline' is not supported (supported: LTXConditionPipeline, LTXPipeline, WanPipeline)"
+            ),
+            (wan, 72, "field 'width': must be a multiple of 16 for model WanPipeline (VAE 8x, patch 2) (got 72)"),
+        ]
+        for (index, item) in cases.enumerated() {
+            let spec = writeModelSpec(in: directory.path, name: "bad\(index)", model: item.model, consistency: "rolling", width: item.width)
+            let result = try ReelBinary.run(["plan", spec])
+            #expect(result.status != 0)
+            #expect(result.err.contains(item.expected), "\(result.err)")
+        }
+        let good = try ReelBinary.run(["plan", writeModelSpec(in: directory.path, name: "good", model: wan, consistency: "rolling")])
+        #expect(good.out.contains("latent frames: 17, decoding to 65 frames, trimmed to 64"), "\(good.out)")
+        #expect(good.out.contains("latent grid: 17 x 16 x 8 x 8"))
+    }
+
+    /// A job no live worker can run waits, says why, and runs once a capable worker joins.
+    @Test func aJobNoWorkerCanRunWaitsAndSaysWhy() throws {
+        let directory = TemporaryDirectory()
+        let model = try Diffusers.model("wan")
+        let spec = writeModelSpec(in: directory.path, name: "waits", model: model, consistency: "independent")
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        defer { cluster.stop() }
+        try cluster.startWorker("procedural-only")
+        try cluster.startWorker("other-model", arguments: ["--backend", "diffusers", "--model", try Diffusers.model("ltx")])
+        let job = try cluster.submit(spec, output: "waits.mp4")
+        let waiting = try cluster.waitFor(job: job, timeout: 60) { $0.reason?.contains("no live worker can run it") == true }
+        #expect(waiting.reason?.contains("the diffusers backend with model \(model)") == true, "\(waiting.reason ?? "")")
+        #expect(waiting.chunksDone == 0)
+        try cluster.startWorker("capable", arguments: ["--backend", "diffusers", "--model", model])
+        let done = try cluster.waitFor(job: job, timeout: 300) { $0.state == "done" }
+        #expect(done.reason == nil)
+        #expect(Set(try cluster.store().tasks(job: job).compactMap(\.worker)) == ["capable"])
+    }
+}

@@ -1,0 +1,73 @@
+"""Each family's calls, driven step by step as Reel's sampler drives them, against the diffusers
+pipeline itself; and windowed decoding against decoding the whole latent video at once."""
+
+import pytest
+import torch
+from reel_sidecar.reference import pipeline_latents
+
+FRAMES, SIZE, STEPS, GUIDANCE, FPS = 17, 64, 4, 5.0, 16
+
+
+@pytest.mark.parametrize("family", ["wan", "ltx"])
+def test_euler_over_the_models_velocity_matches_the_pipeline(
+    server: object, tiny_models: dict[str, str], family: str
+) -> None:
+    model = server.model({"model": tiny_models[family]})
+    geometry = model.geometry()
+    shape = (
+        (FRAMES - 1) // geometry.temporal_compression + 1,
+        geometry.latent_channels,
+        SIZE // geometry.spatial_compression,
+        SIZE // geometry.spatial_compression,
+    )
+    noise = torch.randn(shape, generator=torch.Generator().manual_seed(3))
+    prompt = model.encode_prompt("a red fox runs", "blurry", GUIDANCE)
+    sigmas, timesteps = model.schedule(STEPS, shape[0] * shape[2] * shape[3])
+    x = noise.clone()
+    with torch.inference_mode():
+        for step in range(STEPS):
+            x = x + (sigmas[step + 1] - sigmas[step]) * model.velocity(x, timesteps[step], prompt, FPS)
+    reference = pipeline_latents(
+        server,
+        tiny_models[family],
+        noise,
+        FRAMES,
+        SIZE,
+        SIZE,
+        STEPS,
+        GUIDANCE,
+        "a red fox runs",
+        "blurry",
+        FPS,
+    )
+    assert (reference - x).abs().max().item() <= 1e-4
+
+
+@pytest.mark.parametrize("family", ["wan", "ltx"])
+def test_windowed_decode_with_warm_up_converges_to_the_whole_decode(
+    server: object, tiny_models: dict[str, str], family: str
+) -> None:
+    """Latents 20..26 of 40 decoded alone with `w` warm-up latents before them (and after, for a
+    decoder that is not causal), against the same frames of decoding all 40 at once."""
+    model = server.model({"model": tiny_models[family]})
+    geometry = model.geometry()
+    r, total, kept = geometry.temporal_compression, 40, (28, 34)
+    latents = torch.randn(
+        (total, geometry.latent_channels, 4, 4),
+        generator=torch.Generator().manual_seed(5),
+    )
+    first, last = 1 + r * (kept[0] - 1), 1 + r * (kept[1] - 1)
+    differences = {}
+    with torch.inference_mode():
+        whole = model.decode(latents)
+        assert whole.shape[0] == 1 + r * (total - 1), "k latent frames decode to 1 + r(k - 1) frames"
+        for warm_up in (2, 8, 16, 28):
+            start = kept[0] - warm_up
+            end = kept[1] if geometry.decoder_causal else min(total, kept[1] + warm_up)
+            window = model.decode(latents[start:end])
+            assert window.shape[0] == 1 + r * (end - start - 1)
+            kept_frames = window[first - r * start : last - r * start]
+            differences[warm_up] = (kept_frames - whole[first:last]).abs().max().item()
+    print(f"MEASURE windowed decode max pixel difference in [-1, 1] by warm-up ({family}): {differences}")
+    assert differences[28] <= 1e-5, "warm-up past the decoder's receptive field decodes exactly"
+    assert differences[28] <= differences[8] <= differences[2]
