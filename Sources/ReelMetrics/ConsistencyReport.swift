@@ -63,6 +63,26 @@ public enum ConsistencyScorer {
             })
     }
 
+    /// The mean absolute difference of neighbouring chunks over their shared latent frames,
+    /// before blending (any backend: it needs no oracle).
+    public static func overlapDisagreement(plan: Plan, read: (Int) throws -> [Float]) throws -> Double {
+        var sum = 0.0, count = 0
+        for shot in plan.shots {
+            var previous: (chunk: Chunk, latents: [Float])?
+            for window in shot.windows {
+                let current = plan.chunks.first { $0.window == window && $0.tile == 0 }!
+                let latents = try read(plan.unit(.chunks, current.index)!)
+                if let previous {
+                    let (s, c) = overlapDifference(previous.chunk, previous.latents, current, latents, channels: plan.grid.channels)
+                    sum += s
+                    count += c
+                }
+                previous = (current, latents)
+            }
+        }
+        return count == 0 ? 0 : sum / Double(count)
+    }
+
     /// `chunk(index)`: a chunk's committed latents; `final(frames)`: the final video's
     /// full-frame latents over `frames`; `frames`: the frame metrics already computed.
     public static func score(

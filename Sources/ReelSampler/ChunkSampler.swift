@@ -29,16 +29,19 @@ public enum ChunkSampler {
     }
 
     /// Samples one task with a real model: the global noise field in the model's latent space,
-    /// Reel's Euler steps over the model's own schedule, the model's velocity at each step, and
-    /// replacement conditioning of pinned frames (the same for every model).
+    /// Reel's Euler steps over the model's own schedule, the model's velocity at each step. Pinned
+    /// frames are conditioned natively where the work asks for it and the model can (held clean,
+    /// and named to the model), else by replacement (the same for every model).
     public static func sample<Model: VelocityModel>(
         _ work: ChunkWork, conditioning: Conditioning = .none, model: inout Model, progress: () -> Void = {}
     ) throws -> [Float] {
         let schedule = try model.schedule(for: work)
         let noise = NoiseField(seed: work.seed).fill(work.region, channels: work.grid.channels, frames: work.frames, progress: progress)
-        return try run(work, conditioning: conditioning, noise: noise, schedule: schedule, prediction: .velocity, progress: progress) {
-            x, step, _, out in out = try model.velocity(x, step: step, work: work)
-        }
+        let native = work.method == .native && model.conditionsNatively && !conditioning.pinned.isEmpty
+        let clean = native ? conditioning.pinned.keys.sorted() : []
+        return try run(
+            work, conditioning: conditioning, noise: noise, schedule: schedule, prediction: .velocity, pinClean: native, progress: progress
+        ) { x, step, _, out in out = try model.velocity(x, step: step, work: work, cleanFrames: clean) }
     }
 
     static func run<D: Denoiser>(_ work: ChunkWork, conditioning: Conditioning, noise: [Float], denoiser: inout D, progress: () -> Void)
@@ -53,7 +56,7 @@ public enum ChunkSampler {
     /// Pinned frames and the refine start, then the Euler loop.
     static func run(
         _ work: ChunkWork, conditioning: Conditioning, noise: [Float], schedule: FlowSchedule, prediction: FlowPrediction,
-        progress: () -> Void, predict: ([Float], Int, Double, inout [Float]) throws -> Void
+        pinClean: Bool = false, progress: () -> Void, predict: ([Float], Int, Double, inout [Float]) throws -> Void
     ) rethrows -> [Float] {
         let sampler = EulerSampler(schedule: schedule)
         let perFrame = work.grid.channels * work.region.rows.count * work.region.columns.count
@@ -65,13 +68,14 @@ public enum ChunkSampler {
         let pinned = PinnedVoxels(indices: indices, values: values)
         guard let strength = work.refineStrength, let initial = conditioning.initial else {
             return try sampler.run(
-                from: noise, startIndex: 0, noise: noise, pinned: pinned, prediction: prediction, onStep: { _ in progress() },
-                predict: predict)
+                from: noise, startIndex: 0, noise: noise, pinned: pinned, prediction: prediction, pinClean: pinClean,
+                onStep: { _ in progress() }, predict: predict)
         }
         let start = schedule.startIndex(strength: strength)
         let t = Float(schedule.times[start])
         let state = zip(initial, noise).map { (1 - t) * $0 + t * $1 }
         return try sampler.run(
-            from: state, startIndex: start, noise: noise, pinned: pinned, prediction: prediction, onStep: { _ in progress() }, predict: predict)
+            from: state, startIndex: start, noise: noise, pinned: pinned, prediction: prediction, pinClean: pinClean,
+            onStep: { _ in progress() }, predict: predict)
     }
 }

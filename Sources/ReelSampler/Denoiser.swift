@@ -28,8 +28,12 @@ public struct PinnedVoxels: Sendable, Hashable {
 /// A real model, as the sampler sees it: its own schedule, and the (guided) flow velocity at
 /// each of its steps. Implemented by the worker's sidecar client; pure fakes in tests.
 public protocol VelocityModel {
+    /// Whether the model takes clean frames as such (LTX-Video's per-token timesteps); if not,
+    /// pinned frames are conditioned by replacement.
+    var conditionsNatively: Bool { get }
     /// The model scheduler's times for `work` (steps + 1 values, the last 0).
     mutating func schedule(for work: ChunkWork) throws -> FlowSchedule
-    /// The velocity at step `step` of that schedule for state `x` (the work's local layout).
-    mutating func velocity(_ x: [Float], step: Int, work: ChunkWork) throws -> [Float]
+    /// The velocity at step `step` of that schedule for state `x` (the work's local layout);
+    /// the local frames `cleanFrames` hold clean values (native conditioning only).
+    mutating func velocity(_ x: [Float], step: Int, work: ChunkWork, cleanFrames: [Int]) throws -> [Float]
 }

@@ -37,10 +37,13 @@ public struct EulerSampler: Sendable {
         }
     }
 
-    /// The loop itself: `predict(x, step, t, into)` writes the model's prediction of kind `prediction`.
+    /// The loop itself: `predict(x, step, t, into)` writes the model's prediction of kind
+    /// `prediction`. With `pinClean`, pinned voxels are held at their clean values before each
+    /// call (a model that conditions natively knows them as clean), not noised to the step's level.
     public func run(
         from start: [Float], startIndex: Int, noise: [Float], pinned: PinnedVoxels, prediction kind: FlowPrediction,
-        onStep: (Int) -> Void, predict: (_ x: [Float], _ step: Int, _ t: Double, _ into: inout [Float]) throws -> Void
+        pinClean: Bool = false, onStep: (Int) -> Void,
+        predict: (_ x: [Float], _ step: Int, _ t: Double, _ into: inout [Float]) throws -> Void
     ) rethrows -> [Float] {
         precondition(start.count == noise.count)
         let times = schedule.times
@@ -48,7 +51,7 @@ public struct EulerSampler: Sendable {
         var prediction = [Float](repeating: 0, count: x.count)
         for step in startIndex..<schedule.steps {
             let t = times[step], next = times[step + 1]
-            replace(&x, pinned: pinned, noise: noise, t: t)
+            replace(&x, pinned: pinned, noise: noise, t: pinClean ? 0 : t)
             try predict(x, step, t, &prediction)
             precondition(prediction.count == x.count, "a model returned \(prediction.count) values for \(x.count)")
             x.withUnsafeMutableBufferPointer { state in

@@ -5,17 +5,25 @@ import ReelSampler
 /// Runs a diffusers task through the worker's sidecar: loads the task's model (refusing one whose
 /// geometry is not the one the job was planned on), then samples it with Reel's sampler, or
 /// decodes its latent window and keeps the frames the plan asks for.
-struct ModelRunner {
+public struct ModelRunner {
     let sidecar: Sidecar
     /// Called while waiting on the sidecar and between steps: the worker heartbeats from it.
     let waiting: () -> Void
+    /// Adds up the seconds the sidecar spent in the model (for logs and the benchmark).
+    public let clock = ModelClock()
 
-    func run(_ work: ChunkWork, conditioning: Conditioning) throws(SidecarFailure) -> [Float] {
+    public init(sidecar: Sidecar, waiting: @escaping () -> Void) {
+        self.sidecar = sidecar
+        self.waiting = waiting
+    }
+
+    /// Runs one task: the latents it samples, or for a decode task the frames it keeps.
+    public func run(_ work: ChunkWork, conditioning: Conditioning) throws(SidecarFailure) -> [Float] {
         guard let model = work.model else { throw SidecarFailure(kind: .refused, message: "the task names no model") }
         try sidecar.start(waiting: waiting)
-        try load(model)
+        let native = try load(model)
         if let decode = work.decode { return try self.decode(work, model: model, span: decode, latents: conditioning.initial ?? []) }
-        var velocity = SidecarVelocity(sidecar: sidecar, waiting: waiting)
+        var velocity = SidecarVelocity(sidecar: sidecar, waiting: waiting, conditionsNatively: native, clock: clock)
         do {
             return try ChunkSampler.sample(work, conditioning: conditioning, model: &velocity, progress: waiting)
         } catch let failure as SidecarFailure {
@@ -27,7 +35,8 @@ struct ModelRunner {
 
     static func modelFields(_ model: ModelSettings) -> [String: Any] { ["model": model.path, "dtype": model.dtype.rawValue] }
 
-    private func load(_ model: ModelSettings) throws(SidecarFailure) {
+    /// Loads the model (a no-op when it is loaded) and checks its geometry; returns whether it conditions natively.
+    private func load(_ model: ModelSettings) throws(SidecarFailure) -> Bool {
         var request = Self.modelFields(model)
         request["op"] = "load"
         let reply = try sidecar.request(request, timeoutSeconds: max(1800, sidecar.options.requestTimeoutSeconds), waiting: waiting)
@@ -43,6 +52,7 @@ struct ModelRunner {
                 kind: .refused,
                 message: "the model at \(model.path) here has geometry \(found.sorted { $0.key < $1.key }), the job was planned for \(expected.sorted { $0.key < $1.key })")
         }
+        return reply.header["native_conditioning"] as? Bool ?? false
     }
 
     private func decode(_ work: ChunkWork, model: ModelSettings, span: DecodeSpan, latents: [Float]) throws(SidecarFailure) -> [Float] {
@@ -57,6 +67,7 @@ struct ModelRunner {
                 "width": region.columns.count, "tiled": span.tiled,
             ], uniquingKeysWith: { $1 })
         let reply = try sidecar.request(request, payload: FloatBytes.bytes(latents), waiting: waiting)
+        clock.seconds += reply.header["seconds"] as? Double ?? 0
         let scale = model.geometry.spatialCompression
         let height = region.rows.count * scale, width = region.columns.count * scale
         let expectedFrames = model.geometry.pixelFrames(forLatentFrames: region.frames.count)
@@ -79,6 +90,8 @@ struct ModelRunner {
 struct SidecarVelocity: VelocityModel {
     let sidecar: Sidecar
     let waiting: () -> Void
+    let conditionsNatively: Bool
+    let clock: ModelClock
 
     func fields(_ work: ChunkWork) -> [String: Any] {
         var fields = work.model.map(ModelRunner.modelFields) ?? [:]
@@ -101,20 +114,27 @@ struct SidecarVelocity: VelocityModel {
         return FlowSchedule(times: sigmas)
     }
 
-    mutating func velocity(_ x: [Float], step: Int, work: ChunkWork) throws -> [Float] {
+    mutating func velocity(_ x: [Float], step: Int, work: ChunkWork, cleanFrames: [Int]) throws -> [Float] {
         guard let model = work.model else { throw SidecarFailure(kind: .refused, message: "the task names no model") }
         var request = fields(work)
         request.merge(
             [
                 "op": "predict", "step": step, "prompt": work.prompt, "negative_prompt": model.negativePrompt,
-                "guidance_scale": model.guidanceScale, "fps": work.fps,
+                "guidance_scale": model.guidanceScale, "fps": work.fps, "clean_frames": cleanFrames,
             ], uniquingKeysWith: { $1 })
         let reply = try sidecar.request(request, payload: FloatBytes.bytes(x), waiting: waiting)
+        clock.seconds += reply.header["seconds"] as? Double ?? 0
         guard reply.payload.count == x.count * 4 else {
             throw SidecarFailure(kind: .garbled, message: "velocity of \(reply.payload.count) bytes for a state of \(x.count * 4)")
         }
         return FloatBytes.floats(reply.payload)
     }
+}
+
+/// Seconds the sidecar reports spending in the model, added up over requests.
+public final class ModelClock {
+    public init() {}
+    public var seconds = 0.0
 }
 
 /// Little-endian float32 tensors as the sidecar's payloads carry them.

@@ -11,8 +11,12 @@ public struct SidecarOptions: Sendable {
     public var logPath: String
     /// A request unanswered this long means the sidecar is stuck: it is killed and restarted.
     public var requestTimeoutSeconds: Double
+    /// Memory the sidecar may allocate beyond what it maps at start (CPU devices; nil: no cap).
+    /// An allocation past it fails, and the task is reported out of memory.
+    public var maxMemoryMegabytes: Int?
 
-    public init(python: String, threads: Int = 1, logPath: String, requestTimeoutSeconds: Double = 600) {
+    public init(python: String, threads: Int = 1, logPath: String, requestTimeoutSeconds: Double = 600, maxMemoryMegabytes: Int? = nil) {
+        self.maxMemoryMegabytes = maxMemoryMegabytes
         self.python = python
         self.threads = threads
         self.logPath = logPath
@@ -99,6 +103,7 @@ public final class Sidecar {
         environment["REEL_SIDECAR_THREADS"] = String(options.threads)
         environment["OMP_NUM_THREADS"] = String(options.threads)
         environment["PYTHONUNBUFFERED"] = "1"
+        environment["REEL_SIDECAR_MAX_MEMORY_MB"] = options.maxMemoryMegabytes.map(String.init)
         process.environment = environment
         process.standardInput = input
         process.standardOutput = output

@@ -207,8 +207,9 @@ public final class WorkerNode {
                 return
             }
             do {
-                latents = try ModelRunner(sidecar: sidecar, waiting: { self.keepAliveWhileBusy() })
-                    .run(assignment.work, conditioning: assignment.conditioning)
+                let runner = ModelRunner(sidecar: sidecar, waiting: { self.keepAliveWhileBusy() })
+                latents = try runner.run(assignment.work, conditioning: assignment.conditioning)
+                logger.debug("\(assignment.lease): \(Int(runner.clock.seconds * 1000)) ms in the model")
             } catch {
                 logger.warning("\(assignment.lease) failed: \(error)")
                 send(.failed(assignment.lease, reason: String("worker \(options.name): \(error)".prefix(4000))))

@@ -2,6 +2,7 @@ import Foundation
 import ReelCore
 import ReelPlan
 import ReelStore
+import ReelWire
 import Testing
 
 @testable import ReelWorker
@@ -142,6 +143,35 @@ struct DiffusersTests {
         #expect(done.latentChecksum == reference.latentChecksum)
         #expect(done.frameChecksum == reference.frameChecksum)
         measure("diffusers coordinator SIGKILL", "\(committed.count) committed tasks kept, 0 recomputed, output identical")
+    }
+
+    /// A sidecar that runs out of memory: the task is reported out of memory, counts toward its
+    /// failure limit, and the job fails with that reason instead of cycling.
+    @Test func outOfMemoryFailsTheJobInsteadOfLooping() throws {
+        let directory = TemporaryDirectory()
+        // One chunk, so the task's own failure limit (not the per-job blocklist) ends the job.
+        let spec = writeModelSpec(
+            in: directory.path, name: "oom", model: try Diffusers.model("wan"), consistency: "independent", chunkFrames: 32)
+        let cluster = try TestCluster(data: "\(directory.path)/data", coordinatorArguments: ["--max-failures", "2"])
+        defer { cluster.stop() }
+        try cluster.startWorker("small", arguments: ["--backend", "diffusers", "--sidecar-max-memory-mb", "16"])
+        let job = try cluster.submit(spec, output: "oom.mp4")
+        var last: StatusReport.Job?
+        try waitUntil("the job fails", timeout: 120) {
+            last = try cluster.client().status(job: job).jobs.first
+            return last?.state == "failed"
+        }
+        let reason = last?.reason ?? ""
+        #expect(reason.contains("failed 2 times"), "\(reason)")
+        #expect(reason.contains("out of memory: predict"), "\(reason)")
+        #expect(reason.contains("can't allocate memory"), "torch's own allocation failure: \(reason)")
+        let tasks = try cluster.store().tasks(job: job)
+        let chunks = tasks.filter { $0.stage == TaskStage.chunks.rawValue }
+        #expect(chunks.count == 1)
+        #expect(chunks.first?.attempt == 2, "the chunk ran exactly as often as the failure limit")
+        #expect(tasks.filter { $0.stage == TaskStage.decode.rawValue }.allSatisfy { $0.attempt == 0 }, "nothing after it ran")
+        #expect(cluster.workers["small"]?.isRunning == true, "the worker keeps serving")
+        #expect(try cluster.client(timeout: 1).status().jobs.count == 1, "the coordinator answers")
     }
 
     /// Spec problems a user meets first, each naming its field.

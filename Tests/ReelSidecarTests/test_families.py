@@ -71,3 +71,56 @@ def test_windowed_decode_with_warm_up_converges_to_the_whole_decode(
     print(f"MEASURE windowed decode max pixel difference in [-1, 1] by warm-up ({family}): {differences}")
     assert differences[28] <= 1e-5, "warm-up past the decoder's receptive field decodes exactly"
     assert differences[28] <= differences[8] <= differences[2]
+
+
+def test_a_model_shipped_with_unipc_is_stepped_over_its_flow_shift(server: object, tiny_models: dict[str, str]) -> None:
+    """Wan checkpoints ship a UniPC solver; Reel's Euler steps use the flow schedule of its shift."""
+    from diffusers import FlowMatchEulerDiscreteScheduler, UniPCMultistepScheduler
+
+    model = server.model({"model": tiny_models["wan"]})
+    shipped = model.pipe.scheduler
+    try:
+        model.pipe.scheduler = UniPCMultistepScheduler(
+            prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0
+        )
+        model._schedules.clear()
+        sigmas, _ = model.schedule(6, 100)
+        expected = FlowMatchEulerDiscreteScheduler(shift=3.0)
+        expected.set_timesteps(6)
+        assert torch.equal(sigmas, expected.sigmas.float())
+    finally:
+        model.pipe.scheduler = shipped
+        model._schedules.clear()
+
+
+def test_ltx_conditions_natively_and_wan_refuses_clean_frames(server: object, tiny_models: dict[str, str]) -> None:
+    """LTX-Video's clean frames get timestep 0 on their tokens (LTXConditionPipeline's mask)."""
+    model = server.model({"model": tiny_models["ltx"]})
+    assert model.native_conditioning
+    x = torch.randn((5, 8, 8, 8), generator=torch.Generator().manual_seed(9))
+    prompt = model.encode_prompt("a fox", "", 5.0)
+    _, timesteps = model.schedule(4, 5 * 8 * 8)
+    with torch.inference_mode():
+        plain = model.velocity(x, timesteps[1], prompt, FPS)
+        pinned = model.velocity(x, timesteps[1], prompt, FPS, (2,))
+    assert (plain - pinned).abs().max().item() > 1e-3, "the clean frame's timestep reaches the transformer"
+    base = {
+        "op": "predict",
+        "model": tiny_models["wan"],
+        "prompt": "a fox",
+        "steps": 4,
+        "step": 0,
+        "frames": 2,
+        "channels": 16,
+        "height": 4,
+        "width": 4,
+        "fps": 16,
+        "guidance_scale": 5.0,
+        "clean_frames": [1],
+    }
+    header, _ = server.handle(base, bytes(2 * 16 * 4 * 4 * 4))
+    assert not header["ok"] and "conditions by replacement" in header["error"]["message"]
+    header, _ = server.handle(
+        {**base, "model": tiny_models["ltx"], "channels": 8, "clean_frames": [7]}, bytes(2 * 8 * 16 * 4)
+    )
+    assert not header["ok"] and "field 'clean_frames'" in header["error"]["message"]

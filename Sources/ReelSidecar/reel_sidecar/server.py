@@ -26,7 +26,7 @@ from collections import OrderedDict
 from typing import Any, BinaryIO
 
 from . import PROTOCOL_VERSION
-from .protocol import ProtocolError, read_message, write_message
+from .protocol import PayloadMemoryError, ProtocolError, read_message, write_message
 
 DTYPES = ("float32", "bfloat16", "float16")
 PROMPT_CACHE_SIZE = 64
@@ -77,6 +77,7 @@ class Server:
         return {
             "family": family.name,
             "pipeline": type(family.pipe).__name__,
+            "native_conditioning": family.native_conditioning,
             "geometry": family.geometry().as_dict(),
             "seconds": time.perf_counter() - started,
         }, b""
@@ -94,10 +95,18 @@ class Server:
         step = integer(request, "step", 0, steps - 1)
         state = tensor(torch, payload, shape, "state")
         prompt = self.prompt(family, request)
+        clean = request.get("clean_frames", [])
+        if not isinstance(clean, list) or not all(isinstance(f, int) and 0 <= f < shape[0] for f in clean):
+            raise RequestError("bad-request", f"field 'clean_frames': must be local frames below {shape[0]}")
+        if clean and not family.native_conditioning:
+            raise RequestError(
+                "bad-request", f"field 'clean_frames': the {family.name} family conditions by replacement"
+            )
         _, timesteps = family.schedule(steps, self.sequence_length(request))
+        started = time.perf_counter()
         with torch.inference_mode():
-            velocity = family.velocity(state, timesteps[step], prompt, positive(request, "fps", 240))
-        return {}, velocity.contiguous().numpy().astype("<f4").tobytes()
+            velocity = family.velocity(state, timesteps[step], prompt, positive(request, "fps", 240), tuple(clean))
+        return {"seconds": time.perf_counter() - started}, velocity.contiguous().numpy().astype("<f4").tobytes()
 
     def decode(self, request: dict, payload: bytes) -> tuple[dict, bytes]:
         torch = self.torch
@@ -109,10 +118,17 @@ class Server:
             vae.enable_tiling()
         elif hasattr(vae, "disable_tiling"):
             vae.disable_tiling()
+        started = time.perf_counter()
         with torch.inference_mode():
             pixels = family.decode(latents)
+        seconds = time.perf_counter() - started
         frames, _, height, width = pixels.shape
-        return {"frames": frames, "height": height, "width": width}, pixels.contiguous().numpy().astype("<f4").tobytes()
+        return {
+            "frames": frames,
+            "height": height,
+            "width": width,
+            "seconds": seconds,
+        }, pixels.contiguous().numpy().astype("<f4").tobytes()
 
     # Helpers
 
@@ -152,6 +168,7 @@ class Server:
         if dtype != "float32" and getattr(pipe, "vae", None) is not None:
             pipe.vae.to(self.torch.float32)
         self.family, self.loaded = family_class(pipe, self.device, torch_dtype), (path, dtype)
+        cap_memory(os.environ.get("REEL_SIDECAR_MAX_MEMORY_MB"))
         return self.family
 
     def prompt(self, family: Any, request: dict) -> Any:
@@ -235,6 +252,26 @@ class Server:
         return {"ok": True, **header}, body
 
 
+def cap_memory(megabytes: str | None) -> None:
+    """Caps this process's address space at what it maps once a model is loaded (interpreter,
+    libraries, weights) plus `megabytes`: a worker's memory limit on a CPU device, where an
+    allocation past it fails as torch's out-of-memory does on a GPU. Only the soft limit is set,
+    so loading another model can raise it again."""
+    if not megabytes:
+        return
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    with open("/proc/self/status") as file:
+        mapped = next(int(line.split()[1]) << 10 for line in file if line.startswith("VmSize:"))
+    limit = mapped + (int(megabytes) << 20)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    print(
+        f"reel-sidecar: address space capped at {limit >> 20} MB ({megabytes} MB over the {mapped >> 20} MB mapped)",
+        file=sys.stderr,
+    )
+
+
 def positive(request: dict, field: str, limit: int) -> int:
     return integer(request, field, 1, limit)
 
@@ -254,7 +291,9 @@ def tensor(torch: Any, payload: bytes, shape: tuple[int, ...], field: str) -> An
         raise RequestError(
             "bad-request", f"payload '{field}': {len(payload)} bytes, shape {list(shape)} needs {count * 4}"
         )
-    return torch.frombuffer(bytearray(payload), dtype=torch.float32).reshape(shape)
+    return torch.frombuffer(
+        payload if isinstance(payload, bytearray) else bytearray(payload), dtype=torch.float32
+    ).reshape(shape)
 
 
 def failure(kind: str, message: str) -> tuple[dict, bytes]:
@@ -266,6 +305,9 @@ def serve(requests: BinaryIO, replies: BinaryIO) -> None:
     while True:
         try:
             message = read_message(requests)
+        except PayloadMemoryError as error:
+            write_message(replies, *failure("out-of-memory", f"{error.header.get('op')}: {error}"))
+            continue
         except ProtocolError as error:
             print(f"reel-sidecar: {error}; stopping", file=sys.stderr)
             return

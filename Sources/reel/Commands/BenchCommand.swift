@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReelCore
 import ReelStore
+import ReelWorker
 
 extension Reel {
     struct Bench: ParsableCommand {
@@ -15,8 +16,14 @@ extension Reel {
                 its own virtualenv; leave it out with --no-dask.
                 """)
 
-        @Option(help: "Sections to run, comma-separated: scaling, coordinator, size, stitch, procedural (default: all).")
+        @Option(help: "Sections to run, comma-separated: scaling, coordinator, size, stitch, procedural, diffusers (default: all but diffusers).")
         var only: String = "scaling,coordinator,size,stitch,procedural"
+
+        @Option(help: "diffusers section: the sidecar's Python (default: $REEL_PYTHON, else .venv-diffusers).")
+        var python: String?
+
+        @Option(help: "diffusers section: FAMILY=FOLDER to measure a model folder instead of the tiny test model (repeatable).")
+        var model: [String] = []
 
         @Option(help: "Where to write the results as JSON.")
         var json: String = "bench.json"
@@ -43,7 +50,7 @@ extension Reel {
         var stitchChild: Int?
 
         func validate() throws {
-            let known: Set = ["scaling", "coordinator", "size", "stitch", "procedural"]
+            let known: Set = ["scaling", "coordinator", "size", "stitch", "procedural", "diffusers"]
             for name in sections where !known.contains(name) {
                 throw ValidationError("--only: unknown section '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
             }
@@ -72,6 +79,16 @@ extension Reel {
             report.machine = BenchReport.machineDescription()
             let wanted = Set(sections)
             if wanted.contains("procedural") { report.procedural = suite.procedural() }
+            if wanted.contains("diffusers") {
+                guard let python = python ?? SidecarOptions.defaultPython(executable: ProcessSetup.executablePath) else {
+                    throw ValidationError("the diffusers section needs the sidecar's Python: run scripts/install-diffusers or give --python")
+                }
+                let models = Dictionary(model.compactMap { pair -> (String, String)? in
+                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                    return parts.count == 2 ? (parts[0], parts[1]) : nil
+                }, uniquingKeysWith: { $1 })
+                report.diffusers = try suite.diffusers(python: python, models: models)
+            }
             if wanted.contains("stitch") { report.stitch = try suite.stitch() }
             if wanted.contains("size") { report.size = try suite.size() }
             if wanted.contains("coordinator") { report.coordinator = try suite.coordinatorCost(daskPeer: dask ? daskPeer : nil) }

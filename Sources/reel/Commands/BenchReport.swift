@@ -10,6 +10,7 @@ struct BenchReport: Codable {
     var size: [BenchSections.SizeRow]?
     var stitch: [BenchSections.StitchRow]?
     var procedural: [BenchSections.SamplerRow]?
+    var diffusers: [BenchSections.DiffusersRow]?
 
     static func progress(_ line: String) {
         FileHandle.standardError.write(Data("bench: \(line)\n".utf8))
@@ -52,6 +53,19 @@ struct BenchReport: Codable {
                     [
                         $0.backend, "\($0.voxels)", "\($0.steps)", number($0.cpuSeconds, 3),
                         String(format: "%.3g", $0.voxelStepsPerSecondPerCore),
+                    ]
+                })
+        }
+        if let diffusers {
+            out += table(
+                "Diffusers backend on tiny models, this CPU (sidecar, 1 torch thread)",
+                ["family", "chunk", "steps", "cold start s", "load s", "task s", "model s", "farm overhead", "pipeline s",
+                 "decode frames/s"],
+                diffusers.map {
+                    [
+                        $0.family, $0.chunk, "\($0.steps)", number($0.coldStartSeconds), number($0.loadSeconds), number($0.taskSeconds, 3),
+                        number($0.modelSeconds, 3), String(format: "%.1f%%", $0.overheadFraction * 100), number($0.pipelineSeconds, 3),
+                        number($0.decodeFramesPerSecond, 1),
                     ]
                 })
         }

@@ -43,7 +43,7 @@ extension Reel {
                 guard let record = try store.job(plan) else { throw ReelError(.notFound, "no job \(plan) in \(data)") }
                 let spec = try record.spec()
                 let planned = Planner.plan(spec)
-                seamRanges = ConsistencyScorer.seamRanges(planned)
+                seamRanges = ConsistencyScorer.seamRanges(planned).map(planned.videoFrames)
                 job = (spec, planned, store, plan)
             } else if let seams {
                 seamRanges = try seams.split(separator: ",").map { part in
@@ -58,16 +58,23 @@ extension Reel {
             try VideoProbe.frames(video, width: info.width, height: info.height) { metrics.add($0) }
             let frames = metrics.report()
             var report: ConsistencyReport?
+            var overlap: Double?
             if let job {
                 let committed = JobArtifacts(
                     job: job.id, spec: job.spec, plan: job.plan, store: try ArtifactStore(root: "\(data)/artifacts"),
                     index: ArtifactIndex.of(plan: job.plan, tasks: try job.store.tasks(job: job.id)))
-                report = try ConsistencyScorer.score(spec: job.spec, plan: job.plan, frames: frames, read: committed.latents)
+                if job.spec.backend == .procedural {
+                    report = try ConsistencyScorer.score(spec: job.spec, plan: job.plan, frames: frames, read: committed.latents)
+                } else {
+                    overlap = try ConsistencyScorer.overlapDisagreement(plan: job.plan, read: committed.latents)
+                }
             }
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                let data = report.map { try? encoder.encode($0) } ?? (try? encoder.encode(frames))
+                let data =
+                    report.map { try? encoder.encode($0) }
+                    ?? (overlap.map { try? encoder.encode(ModelScore(frames: frames, overlapDisagreement: $0)) } ?? (try? encoder.encode(frames)))
                 print(String(decoding: data ?? Data(), as: UTF8.self))
                 return
             }
@@ -77,6 +84,7 @@ extension Reel {
                     seamRanges.count))
             print(String(format: "flicker          %.5f (motion-compensated; mean frame difference %.5f)", frames.flicker, frames.motion))
             print(String(format: "drift            %.4f", frames.drift))
+            if let overlap { print(String(format: "overlap disagreement before blending  %.4f (latents; no oracle for a real model)", overlap)) }
             if let report {
                 print(String(format: "overlap disagreement before blending  %.4f", report.overlapDisagreement))
                 print(
@@ -88,6 +96,12 @@ extension Reel {
             }
         }
     }
+}
+
+/// What `reel score --json` gives for a job without an oracle (a real model's).
+struct ModelScore: Codable {
+    var frames: FrameMetrics.Report
+    var overlapDisagreement: Double
 }
 
 /// ffprobe and ffmpeg, for reading a video back.

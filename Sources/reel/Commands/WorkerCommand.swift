@@ -30,6 +30,9 @@ extension Reel {
         @Option(help: "Diffusers backend: the sidecar's log file (default: in the temporary directory).")
         var sidecarLog: String?
 
+        @Option(help: "Diffusers backend on a CPU: MB the sidecar may allocate beyond its libraries; past it a task fails as out of memory.")
+        var sidecarMaxMemoryMb: Int?
+
         @Option(help: "Unique worker name (default: host-pid).")
         var name: String?
 
@@ -61,8 +64,11 @@ extension Reel {
                 throw ValidationError("--sidecar-timeout: must be 1-86400 seconds (got \(sidecarTimeout))")
             }
             guard heartbeat >= 0.05 && heartbeat <= 60 else { throw ValidationError("--heartbeat: must be 0.05-60 seconds (got \(heartbeat))") }
-            if backend != BackendKind.diffusers.rawValue, python != nil || !models.isEmpty {
-                throw ValidationError("--python and --model apply to --backend diffusers")
+            if let sidecarMaxMemoryMb, !(16...(1 << 22)).contains(sidecarMaxMemoryMb) {
+                throw ValidationError("--sidecar-max-memory-mb: must be 16-4194304 (got \(sidecarMaxMemoryMb))")
+            }
+            if backend != BackendKind.diffusers.rawValue, python != nil || !models.isEmpty || sidecarMaxMemoryMb != nil {
+                throw ValidationError("--python, --model and --sidecar-max-memory-mb apply to --backend diffusers")
             }
             if backend == BackendKind.diffusers.rawValue {
                 guard let python = python ?? SidecarOptions.defaultPython(executable: ProcessSetup.executablePath) else {
@@ -87,7 +93,8 @@ extension Reel {
                 let safeName = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
                 options.sidecar = SidecarOptions(
                     python: python ?? SidecarOptions.defaultPython(executable: ProcessSetup.executablePath)!, threads: sidecarThreads,
-                    logPath: sidecarLog ?? NSTemporaryDirectory() + "/reel-sidecar-\(safeName).log", requestTimeoutSeconds: sidecarTimeout)
+                    logPath: sidecarLog ?? NSTemporaryDirectory() + "/reel-sidecar-\(safeName).log", requestTimeoutSeconds: sidecarTimeout,
+                    maxMemoryMegabytes: sidecarMaxMemoryMb)
                 options.models = models.isEmpty ? ["*"] : models.map { SpecLoader.absolute($0, relativeTo: FileManager.default.currentDirectoryPath) }
             }
             let node = try WorkerNode(options: options, logger: logger)

@@ -45,6 +45,9 @@ class Family:
     name = ""
     #: diffusers pipeline classes (model_index.json's ``_class_name``) this family drives.
     pipelines: tuple[str, ...] = ()
+    #: Whether the model takes clean frames as such (``clean_frames`` in :meth:`velocity`); if not,
+    #: Reel conditions it by replacement (pinned voxels noised to the step's level).
+    native_conditioning = False
 
     def __init__(self, pipe: Any, device: torch.device, dtype: torch.dtype) -> None:
         self.pipe = pipe
@@ -62,8 +65,11 @@ class Family:
         """(sigmas with the final 0, timesteps) of the model's own scheduler for `steps` steps."""
         raise NotImplementedError
 
-    def velocity(self, x: torch.Tensor, timestep: torch.Tensor, prompt: Prompt, fps: int) -> torch.Tensor:
-        """The guided velocity for state `x` ([T, C, H, W], float32) at `timestep`."""
+    def velocity(
+        self, x: torch.Tensor, timestep: torch.Tensor, prompt: Prompt, fps: int, clean_frames: tuple[int, ...] = ()
+    ) -> torch.Tensor:
+        """The guided velocity for state `x` ([T, C, H, W], float32) at `timestep`; the latent frames
+        `clean_frames` hold clean values (native conditioning, where the family has it)."""
         raise NotImplementedError
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
@@ -77,9 +83,17 @@ class Family:
         return self._schedules[key]
 
     def fresh_scheduler(self) -> Any:
-        """A scheduler of the model's own class and config, with no state from earlier calls."""
+        """The model's flow-matching Euler scheduler, with no state from earlier calls. A model that
+        ships another solver (Wan checkpoints ship UniPC) gets Euler over its own flow shift: Reel
+        takes Euler steps itself, and the sigmas must be the ones Euler is run on."""
+        from diffusers import FlowMatchEulerDiscreteScheduler
+
         scheduler = self.pipe.scheduler
-        return type(scheduler).from_config(scheduler.config)
+        if isinstance(scheduler, FlowMatchEulerDiscreteScheduler):
+            return type(scheduler).from_config(scheduler.config)
+        config = scheduler.config
+        shift = config.get("flow_shift") or config.get("shift") or 1.0
+        return FlowMatchEulerDiscreteScheduler(shift=shift, num_train_timesteps=config.get("num_train_timesteps", 1000))
 
     def call_default(self, parameter: str) -> Any:
         """The pipeline's own default for a ``__call__`` parameter, so the sidecar matches it."""

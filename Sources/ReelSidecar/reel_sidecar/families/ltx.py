@@ -12,6 +12,8 @@ from .base import Family, Geometry, Prompt
 class LTX(Family):
     name = "ltx"
     pipelines = ("LTXPipeline", "LTXConditionPipeline")
+    #: As LTXConditionPipeline conditions: the tokens of clean frames get timestep 0.
+    native_conditioning = True
 
     def geometry(self) -> Geometry:
         vae, transformer = self.pipe.vae, self.pipe.transformer.config
@@ -57,23 +59,32 @@ class LTX(Family):
         )
         return scheduler.sigmas.float(), timesteps
 
-    def velocity(self, x: torch.Tensor, timestep: torch.Tensor, prompt: Prompt, fps: int) -> torch.Tensor:
+    def velocity(
+        self, x: torch.Tensor, timestep: torch.Tensor, prompt: Prompt, fps: int, clean_frames: tuple[int, ...] = ()
+    ) -> torch.Tensor:
         frames, channels, height, width = x.shape
         patch, patch_t = self.pipe.transformer_spatial_patch_size, self.pipe.transformer_temporal_patch_size
         packed = self.pipe._pack_latents(x.permute(1, 0, 2, 3).unsqueeze(0).to(self.device), patch, patch_t)
         embeds, mask = prompt.embeds
         guided = embeds.shape[0] == 2
         model_input = (torch.cat([packed] * 2) if guided else packed).to(embeds.dtype)
-        vae = self.pipe
+        pipe = self.pipe
         rope = (
-            vae.vae_temporal_compression_ratio / fps,
-            vae.vae_spatial_compression_ratio,
-            vae.vae_spatial_compression_ratio,
+            pipe.vae_temporal_compression_ratio / fps,
+            pipe.vae_spatial_compression_ratio,
+            pipe.vae_spatial_compression_ratio,
         )
+        steps = timestep.to(self.device).float().expand(model_input.shape[0])
+        if clean_frames:
+            # One timestep per token, 0 for the tokens of clean frames (packed frame-major).
+            clean = torch.zeros(frames // patch_t, dtype=torch.bool, device=self.device)
+            clean[[frame // patch_t for frame in clean_frames]] = True
+            clean = clean.repeat_interleave((height // patch) * (width // patch))
+            steps = torch.where(clean, torch.zeros((), device=self.device), steps[:, None])
         velocity = self.pipe.transformer(
             hidden_states=model_input,
             encoder_hidden_states=embeds,
-            timestep=timestep.to(self.device).expand(model_input.shape[0]),
+            timestep=steps,
             encoder_attention_mask=mask,
             num_frames=frames,
             height=height,

@@ -40,7 +40,9 @@ class Wan(Family):
         scheduler.set_timesteps(steps, device="cpu")
         return scheduler.sigmas.float(), scheduler.timesteps
 
-    def velocity(self, x: torch.Tensor, timestep: torch.Tensor, prompt: Prompt, fps: int) -> torch.Tensor:
+    def velocity(
+        self, x: torch.Tensor, timestep: torch.Tensor, prompt: Prompt, fps: int, clean_frames: tuple[int, ...] = ()
+    ) -> torch.Tensor:
         latents = x.permute(1, 0, 2, 3).unsqueeze(0).to(self.device)
         model, guidance = self.pipe.transformer, prompt.guidance_scale
         boundary = self.pipe.config.boundary_ratio
