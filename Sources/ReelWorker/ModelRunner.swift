@@ -35,8 +35,10 @@ public struct ModelRunner {
 
     static func modelFields(_ model: ModelSettings) -> [String: Any] { ["model": model.path, "dtype": model.dtype.rawValue] }
 
-    /// Loads the model (a no-op when it is loaded) and checks its geometry; returns whether it conditions natively.
+    /// Loads the model unless this sidecar process has it, checking its geometry; returns whether
+    /// it conditions natively. Only a real load gets the long timeout (weights take minutes).
     private func load(_ model: ModelSettings) throws(SidecarFailure) -> Bool {
+        if let loaded = sidecar.loaded, loaded.path == model.path, loaded.dtype == model.dtype { return loaded.conditionsNatively }
         var request = Self.modelFields(model)
         request["op"] = "load"
         let reply = try sidecar.request(request, timeoutSeconds: max(1800, sidecar.options.requestTimeoutSeconds), waiting: waiting)
@@ -52,7 +54,9 @@ public struct ModelRunner {
                 kind: .refused,
                 message: "the model at \(model.path) here has geometry \(found.sorted { $0.key < $1.key }), the job was planned for \(expected.sorted { $0.key < $1.key })")
         }
-        return reply.header["native_conditioning"] as? Bool ?? false
+        let native = reply.header["native_conditioning"] as? Bool ?? false
+        sidecar.loaded = (model.path, model.dtype, native)
+        return native
     }
 
     private func decode(_ work: ChunkWork, model: ModelSettings, span: DecodeSpan, latents: [Float]) throws(SidecarFailure) -> [Float] {

@@ -78,9 +78,12 @@ public final class Sidecar {
     public static let protocolVersion = 1
     public let options: SidecarOptions
     private var process: Process?
-    private var requests: FileHandle?
+    /// The sidecar's stdin (non-blocking, so a stuck sidecar cannot stall a write) and stdout.
+    private var requests: Int32 = -1
     private var replies: Int32 = -1
     public private(set) var hello: SidecarHello?
+    /// The model this process has loaded (folder, dtype) and whether it conditions natively.
+    var loaded: (path: String, dtype: ModelDType, conditionsNatively: Bool)?
     /// How often the process has been started.
     public private(set) var starts = 0
 
@@ -114,7 +117,9 @@ public final class Sidecar {
         }
         starts += 1
         self.process = process
-        requests = input.fileHandleForWriting
+        requests = dup(input.fileHandleForWriting.fileDescriptor)
+        _ = fcntl(requests, F_SETFL, fcntl(requests, F_GETFL) | O_NONBLOCK)
+        try? input.fileHandleForWriting.close()
         replies = dup(output.fileHandleForReading.fileDescriptor)
         let reply = try request(["op": "hello"], timeoutSeconds: 300, waiting: waiting)
         guard reply.header["protocol"] as? Int == Self.protocolVersion else {
@@ -134,10 +139,11 @@ public final class Sidecar {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        try? requests?.close()
+        if requests >= 0 { close(requests) }
         if replies >= 0 { close(replies) }
         process = nil
-        requests = nil
+        loaded = nil
+        requests = -1
         replies = -1
     }
 
@@ -146,22 +152,19 @@ public final class Sidecar {
     public func request(
         _ header: [String: Any], payload: [UInt8] = [], timeoutSeconds: Double? = nil, waiting: () -> Void = {}
     ) throws(SidecarFailure) -> (header: [String: Any], payload: [UInt8]) {
-        guard isRunning, let requests else { throw SidecarFailure(kind: .died, message: "not running; \(lastLines())") }
-        do {
-            let json = try JSONSerialization.data(withJSONObject: header)
-            var prefix = [UInt8](repeating: 0, count: 12)
-            prefix.withUnsafeMutableBytes { raw in
-                raw.storeBytes(of: UInt32(json.count).littleEndian, as: UInt32.self)
-                raw.storeBytes(of: UInt64(payload.count).littleEndian, toByteOffset: 4, as: UInt64.self)
-            }
-            try requests.write(contentsOf: Data(prefix) + json)
-            if !payload.isEmpty { try requests.write(contentsOf: payload) }
-        } catch {
-            stop()
-            throw SidecarFailure(kind: .died, message: "cannot send \(header["op"] ?? "?"): \(error.localizedDescription); \(lastLines())")
+        guard isRunning, requests >= 0 else { throw SidecarFailure(kind: .died, message: "not running; \(lastLines())") }
+        guard let json = try? JSONSerialization.data(withJSONObject: header) else {
+            throw SidecarFailure(kind: .refused, message: "request \(header["op"] ?? "?") is not JSON")
+        }
+        var prefix = [UInt8](repeating: 0, count: 12)
+        prefix.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: UInt32(json.count).littleEndian, as: UInt32.self)
+            raw.storeBytes(of: UInt64(payload.count).littleEndian, toByteOffset: 4, as: UInt64.self)
         }
         let deadline = Date().timeIntervalSince1970 + (timeoutSeconds ?? options.requestTimeoutSeconds)
         do throws(SidecarFailure) {
+            try write(prefix + Array(json), deadline: deadline, waiting: waiting)
+            try write(payload, deadline: deadline, waiting: waiting)
             let prefix = try read(12, deadline: deadline, waiting: waiting)
             let headerLength = prefix.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
             let payloadLength = prefix.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt64.self)) }
@@ -182,6 +185,28 @@ public final class Sidecar {
         } catch {
             if error.needsRestart { stop() }
             throw error
+        }
+    }
+
+    /// Writes all of `bytes`, in slices while the pipe is full, under the request's deadline.
+    private func write(_ bytes: [UInt8], deadline: Double, waiting: () -> Void) throws(SidecarFailure) {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { Foundation.write(requests, $0.baseAddress! + sent, bytes.count - sent) }
+            if n > 0 {
+                sent += n
+                continue
+            }
+            guard n < 0, errno == EAGAIN || errno == EINTR else {
+                throw SidecarFailure(kind: .died, message: "cannot send to the sidecar: \(String(cString: strerror(errno))); \(lastLines())")
+            }
+            var descriptor = pollfd(fd: requests, events: Int16(POLLOUT), revents: 0)
+            if poll(&descriptor, 1, 250) == 0 {
+                waiting()
+                if Date().timeIntervalSince1970 > deadline {
+                    throw SidecarFailure(kind: .timedOut, message: "no reply in \(Int(options.requestTimeoutSeconds)) s (it stopped reading); \(lastLines())")
+                }
+            }
         }
     }
 

@@ -51,8 +51,8 @@ struct DiffusersTests {
         #expect(scale > 0.5, "the comparison is of real output, not of zeros")
     }
 
-    /// Two workers render at least four chunks on each family in two modes; ffprobe checks the MP4.
-    @Test(arguments: [("wan", "independent"), ("wan", "rolling"), ("ltx", "independent"), ("ltx", "rolling")])
+    /// Two workers render at least four chunks on each family in every mode; ffprobe checks the MP4.
+    @Test(arguments: [("wan", "independent"), ("wan", "rolling"), ("ltx", "independent"), ("ltx", "rolling"), ("ltx", "autoregressive")])
     func twoWorkersRenderAProbedVideo(family: String, mode: String) throws {
         let directory = TemporaryDirectory()
         let spec = writeModelSpec(in: directory.path, name: "\(family)-\(mode)", model: try Diffusers.model(family), consistency: mode)
@@ -70,6 +70,9 @@ struct DiffusersTests {
         let tasks = try store.tasks(job: 1)
         #expect(tasks.filter { $0.stage == TaskStage.decode.rawValue }.count == plan.decodes.count, "decode ran as leased tasks")
         #expect(Set(tasks.compactMap(\.worker)).count == 2, "both workers took tasks")
+        if mode == "autoregressive" {
+            #expect(plan.units.filter { $0.stage == .chunks }.dropFirst().allSatisfy { !$0.dependencies.isEmpty }, "chunks wait for their predecessor")
+        }
         if mode == "rolling" { #expect(tasks.contains { $0.stage == TaskStage.seams.rawValue }) }
     }
 
@@ -91,30 +94,49 @@ struct DiffusersTests {
         #expect(outputs[0].bytes == outputs[1].bytes)
     }
 
+    /// Renders a Wan spec cleanly on one worker, then on a cluster whose one worker's sidecar gets
+    /// `signal` once the first task has committed; returns both outcomes and the cluster.
+    func renderWithSidecarFault(
+        _ directory: TemporaryDirectory, name: String, signal: Int32, workerArguments: [String]
+    ) throws -> (reference: JobRecord, done: StatusReport.Job, job: Int64, cluster: TestCluster) {
+        let spec = writeModelSpec(
+            in: directory.path, name: name, model: try Diffusers.model("wan"), consistency: "independent", seconds: 8, steps: 12)
+        let clean = try ReelBinary.run(["render", spec, "--workers", "1", "--data", "\(directory.path)/clean"], timeout: 600)
+        try #require(clean.status == 0, "clean render failed: \(clean.err)")
+        let reference = try #require(try Store(path: "\(directory.path)/clean/reel.sqlite").job(1))
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        try cluster.startWorker("w", arguments: ["--backend", "diffusers"] + workerArguments)
+        let job = try cluster.submit(spec, output: "\(name).mp4")
+        try cluster.waitFor(job: job) { $0.chunksDone >= 1 }
+        let started = try #require(cluster.log("w.log").firstMatch(of: /model sidecar started \(pid (\d+)/), "the worker logs its sidecar's pid")
+        #expect(kill(pid_t(started.1)!, signal) == 0)
+        let done = try cluster.waitFor(job: job, timeout: 300) { $0.state == "done" }
+        return (reference, done, job, cluster)
+    }
+
     /// A sidecar SIGKILLed while its worker runs a task: the worker reports the task failed with
     /// the sidecar's last words, restarts it, and the task runs again; the video is unchanged.
     @Test func aSIGKILLedSidecarCostsOneAttemptAndNothingElse() throws {
         let directory = TemporaryDirectory()
-        let spec = writeModelSpec(
-            in: directory.path, name: "killed", model: try Diffusers.model("wan"), consistency: "independent", seconds: 8, steps: 12)
-        let clean = try ReelBinary.run(["render", spec, "--workers", "1", "--data", "\(directory.path)/clean"], timeout: 600)
-        try #require(clean.status == 0, "clean render failed: \(clean.err)")
-        let reference = try #require(try Store(path: "\(directory.path)/clean/reel.sqlite").job(1))
-
-        let cluster = try TestCluster(data: "\(directory.path)/data")
-        defer { cluster.stop() }
-        try cluster.startWorker("w", arguments: ["--backend", "diffusers", "--sidecar-log", "\(cluster.logs)/sidecar.log"])
-        let job = try cluster.submit(spec, output: "killed.mp4")
-        try cluster.waitFor(job: job) { $0.chunksDone >= 1 }
-        let started = try #require(cluster.log("w.log").firstMatch(of: /model sidecar started \(pid (\d+)/), "the worker logs its sidecar's pid")
-        #expect(kill(pid_t(started.1)!, SIGKILL) == 0)
-        let done = try cluster.waitFor(job: job, timeout: 300) { $0.state == "done" }
-        #expect(done.latentChecksum == reference.latentChecksum)
-        #expect(done.frameChecksum == reference.frameChecksum)
-        #expect(cluster.log("w.log").contains("model sidecar restarted"))
-        let failures = try cluster.store().tasks(job: job).filter { $0.attempt > 1 }
+        let run = try renderWithSidecarFault(directory, name: "killed", signal: SIGKILL, workerArguments: [])
+        defer { run.cluster.stop() }
+        #expect(run.done.latentChecksum == run.reference.latentChecksum)
+        #expect(run.done.frameChecksum == run.reference.frameChecksum)
+        #expect(run.cluster.log("w.log").contains("model sidecar restarted"))
+        let failures = try run.cluster.store().tasks(job: run.job).filter { $0.attempt > 1 }
         #expect(failures.count == 1, "exactly the task the sidecar died in ran again")
-        #expect(cluster.log("coordinator.log").contains("sidecar died: the sidecar ended"), "the FAILED reason says what happened")
+        #expect(run.cluster.log("coordinator.log").contains("sidecar died: the sidecar ended"), "the FAILED reason says what happened")
+    }
+
+    /// A sidecar that stops answering (SIGSTOP) past `--sidecar-timeout` is killed and restarted;
+    /// its task runs again and the video is unchanged.
+    @Test func aStuckSidecarIsKilledAndRestarted() throws {
+        let directory = TemporaryDirectory()
+        let run = try renderWithSidecarFault(directory, name: "stuck", signal: SIGSTOP, workerArguments: ["--sidecar-timeout", "2"])
+        defer { run.cluster.stop() }
+        #expect(run.done.frameChecksum == run.reference.frameChecksum)
+        #expect(run.cluster.log("w.log").contains("model sidecar restarted"))
+        #expect(run.cluster.log("coordinator.log").contains("sidecar timed-out: no reply in 2 s"), "the FAILED reason names the timeout")
     }
 
     /// A coordinator SIGKILLed mid-render resumes: no committed task runs again, the video is unchanged.

@@ -59,12 +59,13 @@ struct BenchReport: Codable {
         if let diffusers {
             out += table(
                 "Diffusers backend on tiny models, this CPU (sidecar, 1 torch thread)",
-                ["family", "chunk", "steps", "cold start s", "load s", "task s", "model s", "farm overhead", "pipeline s",
+                ["family", "chunk", "steps", "cold start s", "load s", "task s", "model s", "stitch s", "farm overhead", "pipeline s",
                  "decode frames/s"],
                 diffusers.map {
                     [
                         $0.family, $0.chunk, "\($0.steps)", number($0.coldStartSeconds), number($0.loadSeconds), number($0.taskSeconds, 3),
-                        number($0.modelSeconds, 3), String(format: "%.1f%%", $0.overheadFraction * 100), number($0.pipelineSeconds, 3),
+                        number($0.modelSeconds, 3), number($0.stitchSeconds, 4), String(format: "%.1f%%", $0.overheadFraction * 100),
+                        number($0.pipelineSeconds, 3),
                         number($0.decodeFramesPerSecond, 1),
                     ]
                 })

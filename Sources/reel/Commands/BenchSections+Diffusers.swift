@@ -1,6 +1,7 @@
 import Foundation
 import ReelCore
 import ReelPlan
+import ReelStitch
 import ReelWorker
 
 /// The diffusers section: what the farm adds around a real model's own work, on the tiny test
@@ -19,7 +20,9 @@ extension BenchSections {
         var taskSeconds: Double
         /// Of which the sidecar spent this in the model (transformer calls, CFG).
         var modelSeconds: Double
-        /// (task − model) / model: round trips, noise, latent transfer, Euler steps.
+        /// Coordinator: stitching this chunk's share of the video's latents (blend, for seams and decode windows).
+        var stitchSeconds: Double
+        /// (task − model + stitch) / model: round trips, noise, latent transfer, Euler steps, stitching.
         var overheadFraction: Double
         /// The diffusers pipeline itself from the same latents (prompt encoding included).
         var pipelineSeconds: Double?
@@ -30,7 +33,7 @@ extension BenchSections {
     /// Measures each family; `models` maps a family to a folder (tiny models are built when absent).
     func diffusers(python: String, models: [String: String], runs: Int = 3) throws -> [DiffusersRow] {
         var rows: [DiffusersRow] = []
-        for (family, pixels) in [("wan", quick ? 64 : 256), ("ltx", quick ? 64 : 128)] {
+        for (family, pixels) in [("wan", quick ? 64 : 256), ("ltx", 64)] {
             let folder = try models[family] ?? buildTinyModel(family, python: python)
             let geometry = try ModelFamilies.geometry(folder: folder)
             let sidecar = Sidecar(options: SidecarOptions(python: python, logPath: "\(scratch)/sidecar-\(family).log"))
@@ -60,12 +63,14 @@ extension BenchSections {
                 model += runner.clock.seconds
             }
             let decode = try decodeRate(spec: spec, sidecar: sidecar)
+            let stitch = try stitchSecondsPerChunk(spec: spec)
             let pipeline = try pipelineSeconds(python: python, folder: folder, work: work, pixelFrames: pixelFrames, pixels: pixels)
             rows.append(
                 DiffusersRow(
                     family: family, chunk: "\(work.frameCount)x\(work.grid.channels)x\(work.region.rows.count)x\(work.region.columns.count)",
                     steps: steps, coldStartSeconds: cold, loadSeconds: load, taskSeconds: wall / Double(runs),
-                    modelSeconds: model / Double(runs), overheadFraction: (wall - model) / model, pipelineSeconds: pipeline,
+                    modelSeconds: model / Double(runs), stitchSeconds: stitch,
+                    overheadFraction: (wall - model + stitch * Double(runs)) / model, pipelineSeconds: pipeline,
                     decodeFramesPerSecond: decode))
         }
         return rows
@@ -96,6 +101,22 @@ extension BenchSections {
         let started = Date()
         _ = try ModelRunner(sidecar: sidecar, waiting: {}).run(work, conditioning: Conditioning(pinned: [:], initial: latents))
         return Double(work.decode!.keepCount) / Date().timeIntervalSince(started)
+    }
+
+    /// The coordinator's stitching per chunk: a 10× longer video of the same chunks (overlapping
+    /// by 4 latent frames) blended frame by frame from latents in memory, over its chunk count.
+    private func stitchSecondsPerChunk(spec: JobSpec) throws -> Double {
+        var spec = spec
+        spec.seconds *= 10
+        spec.overlap = 4
+        spec.chunkFrames = 21
+        let plan = Planner.plan(spec)
+        let latents = Dictionary(uniqueKeysWithValues: plan.chunks.map { chunk in
+            (chunk.index, NoiseField(seed: 1).fill(chunk.region, channels: plan.grid.channels))
+        })
+        let started = Date()
+        try Stitcher(plan: plan).stitch(load: { latents[$0.index]! }, emit: { _, _ in })
+        return Date().timeIntervalSince(started) / Double(plan.chunks.count)
     }
 
     /// The pipeline's own time for the same chunk (`reel_sidecar.reference` prints it).
