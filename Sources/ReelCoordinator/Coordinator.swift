@@ -190,8 +190,8 @@ public final class Coordinator {
                 return
             }
             execute(scheduler.handle(.resultArrived(peer, result.lease), now: time), payload: result)
-        case .failed(let lease, let reason):
-            execute(scheduler.handle(.taskFailed(peer, lease, reason: reason), now: time))
+        case .failed(let lease, let reason, let outOfMemory):
+            execute(scheduler.handle(.taskFailed(peer, lease, reason: reason, outOfMemory: outOfMemory), now: time))
         case .submit(let json):
             send(routing, submit(json))
         case .status(let job):

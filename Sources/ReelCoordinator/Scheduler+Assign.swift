@@ -6,7 +6,7 @@ extension Scheduler {
     /// Whether `worker` may take `task` now: its backend, not blocklisted for the job, past the
     /// retry back-off, and not a worker that failed it while another capable worker exists.
     func canRun(_ worker: WorkerID, _ task: Task, now: Double) -> Bool {
-        guard let entry = workers[worker], entry.offers(task.work),
+        guard let entry = workers[worker], entry.offers(task.work), hasMemory(entry, for: task),
             jobs[task.job]?.state == .running, task.notBefore <= now, jobs[task.job]?.blocklist.contains(worker) == false,
             task.holders[worker] == nil
         else { return false }
@@ -14,11 +14,17 @@ extension Scheduler {
             let blocklist = jobs[task.job]?.blocklist ?? []
             let alternatives = workers.filter {
                 $0.key != worker && !task.avoid.contains($0.key) && !blocklist.contains($0.key)
-                    && $0.value.offers(task.work)
+                    && $0.value.offers(task.work) && hasMemory($0.value, for: task)
             }
             return alternatives.isEmpty
         }
         return true
+    }
+
+    /// Whether `worker` has more memory than out-of-memory failures showed `task` needs.
+    func hasMemory(_ worker: Worker, for task: Task) -> Bool {
+        guard let floor = jobs[task.job]?.memoryFloors[MemoryKind(task.work)], task.order.cost >= floor.cost else { return true }
+        return worker.hello.memoryMegabytes > floor.megabytes
     }
 
     /// Fills every worker's running slots with ready tasks in dispatch order; then, while more

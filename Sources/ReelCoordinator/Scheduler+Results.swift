@@ -70,7 +70,9 @@ extension Scheduler {
         return out
     }
 
-    mutating func taskFailed(from id: WorkerID, lease: LeaseRef, reason: String, now: Double) -> [SchedulerDirective] {
+    mutating func taskFailed(from id: WorkerID, lease: LeaseRef, reason: String, outOfMemory: Bool = false, now: Double)
+        -> [SchedulerDirective]
+    {
         guard var task = tasks[lease.task], task.phase == .leased, task.holders[id]?.attempt == lease.attempt else {
             return [.ignored("failure report for \(lease) from \(id) does not match a current lease")]
         }
@@ -84,6 +86,10 @@ extension Scheduler {
         tasks[lease.task] = task
         var out: [SchedulerDirective] = []
         var job = jobs[task.job]!
+        if outOfMemory, let memory = workers[id]?.hello.memoryMegabytes {
+            let kind = MemoryKind(task.work), known = job.memoryFloors[kind]
+            job.memoryFloors[kind] = (min(task.order.cost, known?.cost ?? .max), max(memory, known?.megabytes ?? 0))
+        }
         job.failuresByWorker[id, default: 0] += 1
         if job.failuresByWorker[id]! >= timings.blocklistAfter && !job.blocklist.contains(id) {
             job.blocklist.insert(id)
@@ -92,6 +98,10 @@ extension Scheduler {
         jobs[task.job] = job
         if task.failures >= timings.maxFailures {
             return out + failJob(task.job, reason: "chunk \(task.chunk) failed \(task.failures) times; last on \(id): \(reason)")
+        }
+        if outOfMemory, !workers.values.contains(where: { $0.offers(task.work) && hasMemory($0, for: task) }) {
+            let most = job.memoryFloors[MemoryKind(task.work)]?.megabytes ?? 0
+            return out + failJob(task.job, reason: "out of memory: no live worker has more than \(most) MB; last on \(id): \(reason)")
         }
         let capable = workers.filter { $0.value.offers(task.work) }.map(\.key)
         if !capable.isEmpty && capable.allSatisfy({ job.blocklist.contains($0) }) {

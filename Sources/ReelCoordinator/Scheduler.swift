@@ -24,6 +24,12 @@ public struct Scheduler: Sendable {
 
     enum Phase: Sendable, Equatable { case pending, leased, committing }
 
+    /// The two kinds of work whose memory needs are learnt apart.
+    enum MemoryKind: Sendable, Hashable {
+        case sampling, decoding
+        init(_ work: ChunkWork) { self = work.decode == nil ? .sampling : .decoding }
+    }
+
     /// One worker's lease of a task: its attempt number and when it was given.
     struct Holding: Sendable, Equatable {
         var attempt: UInt32
@@ -77,6 +83,9 @@ public struct Scheduler: Sendable {
         var blocklist: Set<WorkerID> = []
         /// Lease-to-result times of the job's latest tasks, for spotting stragglers.
         var recentDurations: [Double] = []
+        /// Learnt from out-of-memory failures, for sampling and for decode tasks apart: tasks of
+        /// at least `cost` need more than `megabytes` (the most a worker had that ran out).
+        var memoryFloors: [MemoryKind: (cost: Int, megabytes: UInt64)] = [:]
         var total = 0
         /// Tasks of this job in `tasks` (uncommitted ones; a task leaves when committed).
         var resident = 0
@@ -234,9 +243,9 @@ public struct Scheduler: Sendable {
             out += commitFailed(lease, reason: reason, diskFull: diskFull)
         case .dispatchFailed(let lease, let reason, let diskFull):
             out += dispatchFailed(lease, reason: reason, diskFull: diskFull)
-        case .taskFailed(let id, let lease, let reason):
+        case .taskFailed(let id, let lease, let reason, let outOfMemory):
             renew(id, now: now)
-            out += taskFailed(from: id, lease: lease, reason: reason, now: now)
+            out += taskFailed(from: id, lease: lease, reason: reason, outOfMemory: outOfMemory, now: now)
         case .control(let job, let action):
             out += control(job, action)
         case .spaceAvailable:

@@ -93,7 +93,8 @@ public enum SchedulerEvent: Sendable {
     case commitFailed(LeaseRef, reason: String, diskFull: Bool)
     /// The shell could not record a lease, so the task was never sent.
     case dispatchFailed(LeaseRef, reason: String, diskFull: Bool)
-    case taskFailed(WorkerID, LeaseRef, reason: String)
+    /// `outOfMemory`: the worker ran out of memory on it (then it goes only to workers with more).
+    case taskFailed(WorkerID, LeaseRef, reason: String, outOfMemory: Bool = false)
     /// A client asked to pause, resume or cancel a job.
     case control(job: Int64, JobControl)
     /// The disk has room again: resume jobs paused for lack of it.

@@ -92,7 +92,7 @@ public enum WireMessage: Sendable, Hashable {
     /// Coordinator → worker: another holder's result for this task won; drop it if not started.
     case revoke(LeaseRef)
     /// Worker → coordinator: the chunk could not be sampled.
-    case failed(LeaseRef, reason: String)
+    case failed(LeaseRef, reason: String, outOfMemory: Bool = false)
     /// Coordinator → worker: you are not known here; announce yourself again.
     case disconnect(reason: String)
     /// Client → coordinator: a job spec as JSON (a validated ``JobSpec``).

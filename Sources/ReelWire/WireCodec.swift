@@ -40,9 +40,10 @@ public enum WireCodec {
             body.u32(result.sampleMilliseconds)
         case .ack(let lease), .revoke(let lease):
             write(lease, &body)
-        case .failed(let lease, let reason):
+        case .failed(let lease, let reason, let outOfMemory):
             write(lease, &body)
             body.string(reason)
+            body.u8(outOfMemory ? 1 : 0)
         case .disconnect(let reason):
             body.string(reason)
         case .submit(let json), .statusReply(let json):
@@ -113,7 +114,7 @@ public enum WireCodec {
         case 0x05:
             message = .ack(try readLease(&body))
         case 0x06:
-            message = .failed(try readLease(&body), reason: try body.string("reason"))
+            message = .failed(try readLease(&body), reason: try body.string("reason"), outOfMemory: try body.u8("out_of_memory") == 1)
         case 0x07:
             message = .disconnect(reason: try body.string("reason"))
         case 0x08:

@@ -108,8 +108,7 @@ public final class WorkerNode {
     private func announce() {
         let hello = WorkerHello(
             name: options.name, backends: options.backends.map(\.rawValue), slots: 1,
-            memoryMegabytes: UInt64(sidecar?.hello?.freeMemoryMegabytes ?? 0) > 0
-                ? UInt64(sidecar!.hello!.freeMemoryMegabytes) : ProcessInfo.processInfo.physicalMemory >> 20, tags: [],
+            memoryMegabytes: memoryMegabytes, tags: [],
             holding: Array(Set(queue.map(\.lease) + (running.map { [$0] } ?? []) + unacknowledged.keys)).sorted { $0.task < $1.task },
             models: sidecar == nil ? [] : options.models, device: sidecar?.hello?.device ?? "")
         send(.ready(hello))
@@ -151,6 +150,13 @@ public final class WorkerNode {
                 logger.warning("dropped an unexpected \(decoded.name) from the coordinator")
             }
         }
+    }
+
+    /// The memory this worker offers: its device's free memory (or the machine's), under any limit it was given.
+    var memoryMegabytes: UInt64 {
+        let free = sidecar?.hello.map { UInt64(max(0, $0.freeMemoryMegabytes)) } ?? (ProcessInfo.processInfo.physicalMemory >> 20)
+        let limits = [options.maxMemoryMegabytes, options.sidecar?.maxMemoryMegabytes].compactMap { $0.map { UInt64(max(0, $0)) } }
+        return ([free] + limits).min()!
     }
 
     /// Starts (or restarts) the model sidecar, logging where its stderr goes when it cannot.
@@ -195,7 +201,9 @@ public final class WorkerNode {
         let neededMegabytes = (assignment.work.resultCount * 4 * 4 + (1 << 20) - 1) >> 20
         if let limit = options.maxMemoryMegabytes, neededMegabytes > limit {
             logger.warning("refusing \(assignment.lease): needs about \(neededMegabytes) MB, this worker allows \(limit) MB")
-            send(.failed(assignment.lease, reason: "chunk needs about \(neededMegabytes) MB, worker \(options.name) allows \(limit) MB"))
+            send(
+                .failed(
+                    assignment.lease, reason: "chunk needs about \(neededMegabytes) MB, worker \(options.name) allows \(limit) MB", outOfMemory: true))
             return
         }
         running = assignment.lease
@@ -212,7 +220,9 @@ public final class WorkerNode {
                 logger.debug("\(assignment.lease): \(Int(runner.clock.seconds * 1000)) ms in the model")
             } catch {
                 logger.warning("\(assignment.lease) failed: \(error)")
-                send(.failed(assignment.lease, reason: String("worker \(options.name): \(error)".prefix(4000))))
+                send(
+                    .failed(
+                        assignment.lease, reason: String("worker \(options.name): \(error)".prefix(4000)), outOfMemory: error.kind == .outOfMemory))
                 if error.needsRestart { startSidecar() }
                 return
             }

@@ -63,4 +63,25 @@ import Testing
         next += dispatched(s.handle(.committed(LeaseRef(task: 10, attempt: 1)), now: 1))
         #expect(next.map(\.1) == [11])
     }
+
+    @Test func outOfMemorySendsTheTaskToAWorkerWithMoreOrFailsTheJob() {
+        var s = scheduler()
+        s.addJob(1, tasks: [StoredTask(id: 10, chunk: 0, work: Self.work(model: "/m/wan"), done: false)], now: 0)
+        var small = Self.hello("a-small", models: ["*"]), big = Self.hello("b-big", models: ["*"])
+        small.memoryMegabytes = 16
+        big.memoryMegabytes = 80_000
+        #expect(dispatched(s.handle(.workerReady("a-small", small), now: 0)).map(\.0) == ["a-small"])
+        var alone = s
+        let failed = alone.handle(.taskFailed("a-small", LeaseRef(task: 10, attempt: 1), reason: "out of memory: predict", outOfMemory: true), now: 1)
+        let reasons = failed.compactMap { if case .setJobState(_, .failed, let reason) = $0 { reason } else { nil } }
+        #expect(reasons == ["out of memory: no live worker has more than 16 MB; last on a-small: out of memory: predict"])
+        _ = s.handle(.workerReady("b-big", big), now: 0)
+        let moved = s.handle(.taskFailed("a-small", LeaseRef(task: 10, attempt: 1), reason: "out of memory", outOfMemory: true), now: 1)
+        #expect(!moved.contains { if case .setJobState(_, .failed, _) = $0 { true } else { false } }, "a bigger worker is live")
+        let next = dispatched(moved) + dispatched(s.handle(.tick, now: 5))
+        #expect(next.map(\.0) == ["b-big"], "only a worker with more memory than the one that ran out")
+        var other = s
+        other.workers["b-big"] = nil
+        #expect(dispatched(other.handle(.tick, now: 60)).isEmpty, "the small worker never gets it back")
+    }
 }

@@ -124,3 +124,91 @@ def test_ltx_conditions_natively_and_wan_refuses_clean_frames(server: object, ti
         {**base, "model": tiny_models["ltx"], "channels": 8, "clean_frames": [7]}, bytes(2 * 8 * 16 * 4)
     )
     assert not header["ok"] and "field 'clean_frames'" in header["error"]["message"]
+
+
+def euler_against_pipeline(server: object, folder: str) -> float:
+    """Max |difference| between the family's velocity stepped by Euler and the pipeline, same latents."""
+    model = server.model({"model": folder})
+    geometry = model.geometry()
+    shape = (
+        (FRAMES - 1) // geometry.temporal_compression + 1,
+        geometry.latent_channels,
+        SIZE // geometry.spatial_compression,
+        SIZE // geometry.spatial_compression,
+    )
+    noise = torch.randn(shape, generator=torch.Generator().manual_seed(3))
+    prompt = model.encode_prompt("a red fox runs", "blurry", GUIDANCE)
+    sigmas, timesteps = model.schedule(STEPS, shape[0] * shape[2] * shape[3])
+    x = noise.clone()
+    with torch.inference_mode():
+        for step in range(STEPS):
+            x = x + (sigmas[step + 1] - sigmas[step]) * model.velocity(x, timesteps[step], prompt, FPS)
+    reference = pipeline_latents(
+        server, folder, noise, FRAMES, SIZE, SIZE, STEPS, GUIDANCE, "a red fox runs", "blurry", FPS
+    )
+    return (reference - x).abs().max().item()
+
+
+def test_wan_22_switches_to_its_second_transformer_at_the_boundary(server: object, tmp_path: object) -> None:
+    from reel_sidecar.tiny_models import build
+
+    folder = build("wan22", str(tmp_path / "wan22"))
+    assert euler_against_pipeline(server, folder) <= 1e-4
+    model = server.model({"model": folder})
+    prompt = model.encode_prompt("a fox", "", 5.0)
+    x = torch.randn((2, 16, 4, 4), generator=torch.Generator().manual_seed(1))
+    with torch.inference_mode():
+        high = model.velocity(x, torch.tensor(999.0), prompt, FPS)
+        model.pipe.transformer_2, saved = model.pipe.transformer, model.pipe.transformer_2
+        same = model.velocity(x, torch.tensor(100.0), prompt, FPS)
+        model.pipe.transformer_2 = saved
+        low = model.velocity(x, torch.tensor(100.0), prompt, FPS)
+    assert high.shape == low.shape
+    assert (low - same).abs().max().item() > 1e-3, "below the boundary the second transformer answers"
+
+
+def test_an_ltx_condition_pipeline_folder_loads_as_ltx(
+    server: object, tiny_models: dict[str, str], tmp_path: object
+) -> None:
+    import json
+    import shutil
+
+    folder = tmp_path / "ltx-condition"
+    shutil.copytree(tiny_models["ltx"], folder)
+    index = json.loads((folder / "model_index.json").read_text())
+    index["_class_name"] = "LTXConditionPipeline"
+    (folder / "model_index.json").write_text(json.dumps(index))
+    header, _ = server.handle({"op": "load", "model": str(folder)}, b"")
+    assert header["ok"] and header["pipeline"] == "LTXConditionPipeline" and header["family"] == "ltx"
+    assert header["native_conditioning"]
+    request = {
+        "op": "predict",
+        "model": str(folder),
+        "prompt": "a fox",
+        "steps": 4,
+        "step": 1,
+        "frames": 3,
+        "channels": 8,
+        "height": 8,
+        "width": 8,
+        "fps": 16,
+        "guidance_scale": 3.0,
+        "clean_frames": [0],
+    }
+    header, payload = server.handle(request, bytes(3 * 8 * 8 * 8 * 4))
+    assert header["ok"] and len(payload) == 3 * 8 * 8 * 8 * 4
+
+
+def test_large_frames_decode_in_the_vaes_own_tiles(server: object, tiny_models: dict[str, str]) -> None:
+    """`tiled` turns on the VAE's spatial tiling: same frames, shape and range, within its blending."""
+    request = {"op": "decode", "model": tiny_models["wan"], "frames": 2, "channels": 16, "height": 48, "width": 48}
+    latents = torch.randn((2, 16, 48, 48), generator=torch.Generator().manual_seed(2)).numpy().astype("<f4").tobytes()
+    whole, plain = server.handle({**request, "tiled": False}, latents)
+    tiled_header, tiled = server.handle({**request, "tiled": True}, latents)
+    assert whole["ok"] and tiled_header["ok"]
+    assert (tiled_header["frames"], tiled_header["height"], tiled_header["width"]) == (5, 384, 384)
+    a = torch.frombuffer(bytearray(plain), dtype=torch.float32)
+    b = torch.frombuffer(bytearray(tiled), dtype=torch.float32)
+    difference = (a - b).abs().max().item()
+    print(f"MEASURE tiled against untiled decode, 384x384 (wan): max pixel difference {difference:.4f}")
+    assert 0 < difference < 1.0, "tiling was used (not bit-identical) and blends its tiles"

@@ -98,6 +98,24 @@ def build_wan(seed: int) -> object:
     )
 
 
+def build_wan22(seed: int) -> object:
+    """Wan 2.2's layout: a second transformer for low noise, switched at `boundary_ratio`."""
+    from diffusers import WanPipeline, WanTransformer3DModel
+
+    wan = build_wan(seed)
+    torch.manual_seed(seed + 1)
+    second = WanTransformer3DModel.from_config(wan.transformer.config)
+    return WanPipeline(
+        tokenizer=wan.tokenizer,
+        text_encoder=wan.text_encoder,
+        transformer=wan.transformer,
+        vae=wan.vae,
+        scheduler=wan.scheduler,
+        transformer_2=second,
+        boundary_ratio=0.875,
+    )
+
+
 def build_ltx(seed: int) -> object:
     from diffusers import (
         AutoencoderKLLTXVideo,
@@ -151,7 +169,7 @@ def build_ltx(seed: int) -> object:
     )
 
 
-BUILDERS = {"wan": build_wan, "ltx": build_ltx}
+BUILDERS = {"wan": build_wan, "wan22": build_wan22, "ltx": build_ltx}
 
 
 def build(family: str, folder: str, seed: int = 0) -> str:
