@@ -53,6 +53,7 @@ import Testing
 
     @Test(arguments: [
         ("seconds", "seconds = -5", "field 'seconds': must be a positive number"),
+        ("seconds", "seconds = 1e300", "field 'seconds': must be at most 14400 (got 1e+300)"),
         ("fps", "fps = 0", "field 'fps': must be between 1 and 240 (got 0)"),
         ("width", "width = 250", "field 'width': must be a multiple of 16 for the procedural backend (got 250)"),
         ("height", "height = -16", "field 'height': must be positive (got -16)"),
@@ -93,5 +94,71 @@ import Testing
         #expect(
             problems(replacing: "output", with: "output = \"a.mp4\"\ntile_height = 160").contains(
                 "field 'tile_height': must not exceed the frame (144)"))
+    }
+
+    /// The error a spec's text is refused with ("" when it parses).
+    func errorText(_ text: String) -> String {
+        do {
+            _ = try JobSpecParser.parse(text)
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func modelKeysApplyToTheDiffusersBackendOnly() {
+        let text = Self.valid + "\nmodel = \"/m\"\nguidance_scale = 3"
+        let message = errorText(text)
+        #expect(message.contains("field 'model': applies to the diffusers backend only (backend is procedural)"), "\(message)")
+        #expect(message.contains("field 'guidance_scale': applies to the diffusers backend only"), "\(message)")
+    }
+
+    /// A shot starting at 1e300 s once trapped converting to a frame index (issue 12, A): now a problem.
+    @Test func aHugeShotStartIsAProblemNotATrap() throws {
+        let text = """
+            name = "huge"
+            seconds = 10
+            fps = 24
+            width = 64
+            height = 64
+            seed = 1
+            output = "h.mp4"
+            [[shots]]
+            prompt = "a"
+            start = 0
+            [[shots]]
+            prompt = "b"
+            start = 1e300
+            """
+        let message = errorText(text)
+        #expect(message.contains("field 'shots[1].start': must be before the end of the video (10.0 s)"), "\(message)")
+    }
+
+    /// A diffusers spec names its model; the parser reads its geometry through the given reader,
+    /// and the size rules follow the model (VAE factor × patch).
+    @Test func aDiffusersSpecTakesItsGridFromTheModel() throws {
+        let wan = ModelGeometry(
+            pipeline: "WanPipeline", family: "wan", latentChannels: 16, temporalCompression: 4, spatialCompression: 8, patchFrames: 1,
+            patchHeight: 2, patchWidth: 2, decoderCausal: true)
+        func parse(_ extra: String) throws -> JobSpec {
+            try JobSpecParser.parse(
+                """
+                name = "w"
+                prompt = "a fox"
+                backend = "diffusers"
+                model = "m"
+                seconds = 4
+                fps = 16
+                seed = 1
+                output = "w.mp4"
+                \(extra)
+                """
+            ) { (path: String) throws(SpecProblemError) in ("/models/" + path, wan) }
+        }
+        let spec = try parse("width = 832\nheight = 480")
+        #expect(spec.model?.path == "/models/m")
+        #expect(spec.grid == LatentGrid(frames: 17, channels: 16, height: 60, width: 104), "64 frames need 17 latent frames")
+        #expect(throws: ReelError.self) { try parse("width = 840\nheight = 480") }
+        #expect(throws: ReelError.self) { try parse("width = 832\nheight = 480\nshift = 5") }
     }
 }
