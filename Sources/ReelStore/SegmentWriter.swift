@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Glibc
 import ReelCore
 
@@ -34,8 +35,9 @@ public struct ArtifactLocation: Sendable, Hashable, CustomStringConvertible {
 /// Appends results to one open segment file per job (rotated at `rotateBytes`), so a group
 /// commit costs one `fdatasync` per job touched instead of a file creation, an fsync and a
 /// directory fsync per result. A segment is never appended to after a failed write, nor by
-/// a later coordinator run (names carry the run's start time and process id), so bytes
-/// past the last committed range are never reused. Owned by one thread.
+/// a later coordinator run or another writer (names carry the run's start time, process id and
+/// the writer's number in the process), so bytes past the last committed range are never
+/// reused. Owned by one thread.
 public final class SegmentWriter {
     struct Segment {
         let fd: Int32
@@ -45,9 +47,11 @@ public final class SegmentWriter {
 
     public let store: ArtifactStore
     public let rotateBytes: Int
-    private let run = "\(Int(Date().timeIntervalSince1970 * 1000))-\(getpid())"
+    private let run = "\(Int(Date().timeIntervalSince1970 * 1000))-\(getpid())-\(SegmentWriter.writers.add(1, ordering: .relaxed).oldValue)"
     private var sequence = 0
     private var open: [Int64: Segment] = [:]
+    /// Writers made in this process so far: two made in the same millisecond get different names.
+    private static let writers = Atomic<Int>(0)
 
     public init(store: ArtifactStore, rotateBytes: Int = 256 << 20) {
         self.store = store

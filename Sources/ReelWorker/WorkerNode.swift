@@ -64,6 +64,8 @@ public final class WorkerNode {
     public private(set) var completed = 0
     /// The model sidecar, when this worker runs the diffusers backend.
     let sidecar: Sidecar?
+    /// When the sidecar was last (re)started while idle: a sidecar that cannot start is retried every 5 s, not every loop.
+    var lastSidecarStart = -Double.infinity
 
     public init(options: WorkerOptions, logger: Logger) throws {
         self.options = options
@@ -174,7 +176,8 @@ public final class WorkerNode {
 
     /// Heartbeats when idle; reconnects with back-off when the coordinator has gone silent.
     private func keepAlive() throws {
-        if let sidecar, !sidecar.isRunning {
+        if let sidecar, !sidecar.isRunning, now() - lastSidecarStart >= 5 {
+            lastSidecarStart = now()
             logger.warning("model sidecar is not running; \(sidecar.lastLines(4))")
             startSidecar()
         }
