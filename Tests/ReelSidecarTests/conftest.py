@@ -21,3 +21,27 @@ def server() -> object:
     from reel_sidecar.server import Server
 
     return Server()
+
+
+def predict(model: str, **fields: object) -> dict:
+    """A well-formed `predict` request for 2 latent frames of 16 channels at 4×4, with `fields` changed."""
+    request = {
+        "op": "predict",
+        "model": model,
+        "prompt": "a fox",
+        "steps": 4,
+        "step": 0,
+        "frames": 2,
+        "channels": 16,
+        "height": 4,
+        "width": 4,
+        "fps": 16,
+        "guidance_scale": 5.0,
+    }
+    return {**request, **fields}
+
+
+@pytest.fixture
+def predict_request() -> object:
+    """Builds `predict` requests (see :func:`predict`)."""
+    return predict

@@ -8,11 +8,9 @@ from reel_sidecar.reference import pipeline_latents
 FRAMES, SIZE, STEPS, GUIDANCE, FPS = 17, 64, 4, 5.0, 16
 
 
-@pytest.mark.parametrize("family", ["wan", "ltx"])
-def test_euler_over_the_models_velocity_matches_the_pipeline(
-    server: object, tiny_models: dict[str, str], family: str
-) -> None:
-    model = server.model({"model": tiny_models[family]})
+def euler_against_pipeline(server: object, folder: str) -> float:
+    """Max |difference| between the family's velocity stepped by Euler and the pipeline, same latents."""
+    model = server.model({"model": folder})
     geometry = model.geometry()
     shape = (
         (FRAMES - 1) // geometry.temporal_compression + 1,
@@ -28,19 +26,16 @@ def test_euler_over_the_models_velocity_matches_the_pipeline(
         for step in range(STEPS):
             x = x + (sigmas[step + 1] - sigmas[step]) * model.velocity(x, timesteps[step], prompt, FPS)
     reference = pipeline_latents(
-        server,
-        tiny_models[family],
-        noise,
-        FRAMES,
-        SIZE,
-        SIZE,
-        STEPS,
-        GUIDANCE,
-        "a red fox runs",
-        "blurry",
-        FPS,
+        server, folder, noise, FRAMES, SIZE, SIZE, STEPS, GUIDANCE, "a red fox runs", "blurry", FPS
     )
-    assert (reference - x).abs().max().item() <= 1e-4
+    return (reference - x).abs().max().item()
+
+
+@pytest.mark.parametrize("family", ["wan", "ltx"])
+def test_euler_over_the_models_velocity_matches_the_pipeline(
+    server: object, tiny_models: dict[str, str], family: str
+) -> None:
+    assert euler_against_pipeline(server, tiny_models[family]) <= 1e-4
 
 
 @pytest.mark.parametrize("family", ["wan", "ltx"])
@@ -93,7 +88,9 @@ def test_a_model_shipped_with_unipc_is_stepped_over_its_flow_shift(server: objec
         model._schedules.clear()
 
 
-def test_ltx_conditions_natively_and_wan_refuses_clean_frames(server: object, tiny_models: dict[str, str]) -> None:
+def test_ltx_conditions_natively_and_wan_refuses_clean_frames(
+    server: object, tiny_models: dict[str, str], predict_request: object
+) -> None:
     """LTX-Video's clean frames get timestep 0 on their tokens (LTXConditionPipeline's mask)."""
     model = server.model({"model": tiny_models["ltx"]})
     assert model.native_conditioning
@@ -104,49 +101,13 @@ def test_ltx_conditions_natively_and_wan_refuses_clean_frames(server: object, ti
         plain = model.velocity(x, timesteps[1], prompt, FPS)
         pinned = model.velocity(x, timesteps[1], prompt, FPS, (2,))
     assert (plain - pinned).abs().max().item() > 1e-3, "the clean frame's timestep reaches the transformer"
-    base = {
-        "op": "predict",
-        "model": tiny_models["wan"],
-        "prompt": "a fox",
-        "steps": 4,
-        "step": 0,
-        "frames": 2,
-        "channels": 16,
-        "height": 4,
-        "width": 4,
-        "fps": 16,
-        "guidance_scale": 5.0,
-        "clean_frames": [1],
-    }
+    base = predict_request(tiny_models["wan"], clean_frames=[1])
     header, _ = server.handle(base, bytes(2 * 16 * 4 * 4 * 4))
     assert not header["ok"] and "conditions by replacement" in header["error"]["message"]
     header, _ = server.handle(
         {**base, "model": tiny_models["ltx"], "channels": 8, "clean_frames": [7]}, bytes(2 * 8 * 16 * 4)
     )
     assert not header["ok"] and "field 'clean_frames'" in header["error"]["message"]
-
-
-def euler_against_pipeline(server: object, folder: str) -> float:
-    """Max |difference| between the family's velocity stepped by Euler and the pipeline, same latents."""
-    model = server.model({"model": folder})
-    geometry = model.geometry()
-    shape = (
-        (FRAMES - 1) // geometry.temporal_compression + 1,
-        geometry.latent_channels,
-        SIZE // geometry.spatial_compression,
-        SIZE // geometry.spatial_compression,
-    )
-    noise = torch.randn(shape, generator=torch.Generator().manual_seed(3))
-    prompt = model.encode_prompt("a red fox runs", "blurry", GUIDANCE)
-    sigmas, timesteps = model.schedule(STEPS, shape[0] * shape[2] * shape[3])
-    x = noise.clone()
-    with torch.inference_mode():
-        for step in range(STEPS):
-            x = x + (sigmas[step + 1] - sigmas[step]) * model.velocity(x, timesteps[step], prompt, FPS)
-    reference = pipeline_latents(
-        server, folder, noise, FRAMES, SIZE, SIZE, STEPS, GUIDANCE, "a red fox runs", "blurry", FPS
-    )
-    return (reference - x).abs().max().item()
 
 
 def test_wan_22_switches_to_its_second_transformer_at_the_boundary(server: object, tmp_path: object) -> None:

@@ -22,7 +22,9 @@ def test_hello_reports_the_protocol_and_device(server: object) -> None:
     assert "WanPipeline" in header["pipelines"] and "LTXPipeline" in header["pipelines"]
 
 
-def test_bad_requests_name_their_field(server: object, tiny_models: dict[str, str], tmp_path: object) -> None:
+def test_bad_requests_name_their_field(
+    server: object, tiny_models: dict[str, str], tmp_path: object, predict_request: object
+) -> None:
     wan = tiny_models["wan"]
     assert error_of(server, {"op": "teleport"})[1].startswith("field 'op'")
     assert error_of(server, {"op": "load"}) == (
@@ -36,19 +38,7 @@ def test_bad_requests_name_their_field(server: object, tiny_models: dict[str, st
     (foreign / "model_index.json").write_text(json.dumps({"_class_name": "CogVideoXPipeline"}))
     kind, message = error_of(server, {"op": "load", "model": str(foreign)})
     assert kind == "model" and "'CogVideoXPipeline' is not supported (supported: LTXConditionPipeline" in message
-    base = {
-        "op": "predict",
-        "model": wan,
-        "prompt": "a fox",
-        "steps": 4,
-        "step": 0,
-        "frames": 2,
-        "channels": 16,
-        "height": 4,
-        "width": 4,
-        "fps": 16,
-        "guidance_scale": 5.0,
-    }
+    base = predict_request(wan)
     state = np.zeros(2 * 16 * 4 * 4, dtype="<f4").tobytes()
     assert "field 'channels': the model has 16" in error_of(server, {**base, "channels": 8}, state)[1]
     assert "field 'step'" in error_of(server, {**base, "step": 4}, state)[1]
