@@ -142,6 +142,17 @@ public enum WireCodec {
         return message
     }
 
+    /// Whether the product of `factors` (each >= 0) is at most `limit`, without overflowing.
+    static func boundedProduct(_ factors: [Int], limit: Int) -> Bool {
+        var product = 1
+        for factor in factors {
+            let (next, overflow) = product.multipliedReportingOverflow(by: factor)
+            if overflow || next > limit { return false }
+            product = next
+        }
+        return true
+    }
+
     private static func write(_ lease: LeaseRef, _ body: inout ByteWriter) {
         body.i64(lease.task)
         body.u32(lease.attempt)
@@ -239,6 +250,10 @@ public enum WireCodec {
         guard keepCount >= 1, keepFrom <= decoded, keepCount <= decoded - keepFrom else {
             throw WireError("field 'decode': frames \(keepFrom)+\(keepCount) are outside the \(decoded) decoded frames")
         }
+        let scale = model.geometry.spatialCompression
+        guard boundedProduct([keepCount, 3, work.region.rows.count, scale, work.region.columns.count, scale], limit: maxPayload / 2) else {
+            throw WireError("field 'decode': its frames hold more than \(maxPayload / 2) values")
+        }
         return DecodeSpan(keepFrom: keepFrom, keepCount: keepCount, tiled: tiled)
     }
 
@@ -269,6 +284,10 @@ public enum WireCodec {
             ranges.append(lower..<upper)
         }
         let region = Region(frames: ranges[0], rows: ranges[1], columns: ranges[2])
+        // A region's latents (and its conditioning, at most twice as many) must fit in a message.
+        guard boundedProduct([region.frames.count, grid.channels, region.rows.count, region.columns.count], limit: maxPayload / 2) else {
+            throw WireError("field 'region': holds more than \(maxPayload / 2) latent values")
+        }
         let frameCount = try body.count("frames", limit: region.frames.count)
         let frames = try (0..<frameCount).map { _ in Int(try body.u32("frames")) }
         guard zip(frames, frames.dropFirst()).allSatisfy({ $0 < $1 }), frames.allSatisfy({ region.frames.contains($0) }) else {

@@ -117,6 +117,25 @@ import Testing
         #expect(refused { $0.backend = .procedural }.contains("out of range for the procedural backend"))
     }
 
+    /// Found in review: with 4,096 latent channels, a grid at every bound overflowed the size
+    /// arithmetic of a TASK's conditioning and decode output (a trap in any peer that decodes it).
+    @Test func hugeModelTasksAreRefusedBeforeTheirSizeIsComputed() {
+        var huge = Self.modelWork
+        huge.grid = LatentGrid(frames: 1 << 24, channels: 4096, height: 16384, width: 16384)
+        huge.region = Region(frames: 0..<(1 << 24), rows: 0..<16384, columns: 0..<16384)
+        huge.model!.geometry.latentChannels = 4096
+        let conditioned = WireCodec.encode(
+            .task(TaskAssignment(lease: Self.lease, leaseMilliseconds: 1, work: huge, conditioning: Conditioning(pinned: [:], initial: []))))
+        #expect(reason(conditioned).contains("field 'region': holds more than"), "\(reason(conditioned))")
+        var decode = Self.decodeWork
+        decode.grid = LatentGrid(frames: 21, channels: 16, height: 128, width: 128)
+        decode.region = Region(frames: 0..<21, rows: 0..<128, columns: 0..<128)
+        decode.model!.geometry.spatialCompression = 256
+        decode.decode = DecodeSpan(keepFrom: 0, keepCount: 81, tiled: true)
+        let decoding = reason(WireCodec.encode(.task(TaskAssignment(lease: Self.lease, leaseMilliseconds: 1, work: decode))))
+        #expect(decoding.contains("field 'decode': its frames hold more than"), "\(decoding)")
+    }
+
     @Test func randomBytesNeverCrashTheDecoder() {
         var generator = SystemRandomNumberGenerator()
         let valid = Self.all.map(WireCodec.encode)
