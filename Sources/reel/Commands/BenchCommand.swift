@@ -55,6 +55,12 @@ extension Reel {
                 throw ValidationError("--only: unknown section '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
             }
             guard (1...256).contains(maxWorkers) else { throw ValidationError("--max-workers must be between 1 and 256") }
+            for pair in model {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, ["wan", "ltx"].contains(parts[0]), !parts[1].isEmpty else {
+                    throw ValidationError("--model: must be wan=FOLDER or ltx=FOLDER (got '\(pair)')")
+                }
+            }
             if let workers, workers.split(separator: ",").contains(where: { Int($0).map { !(1...256).contains($0) } ?? true }) {
                 throw ValidationError("--workers: each count must be a number from 1 to 256 (got '\(workers)')")
             }
@@ -83,10 +89,9 @@ extension Reel {
                 guard let python = python ?? SidecarOptions.defaultPython(executable: ProcessSetup.executablePath) else {
                     throw ValidationError("the diffusers section needs the sidecar's Python: run scripts/install-diffusers or give --python")
                 }
-                let models = Dictionary(model.compactMap { pair -> (String, String)? in
-                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                    return parts.count == 2 ? (parts[0], parts[1]) : nil
-                }, uniquingKeysWith: { $1 })
+                let models = Dictionary(
+                    model.map { pair in (String(pair.prefix { $0 != "=" }), String(pair.drop { $0 != "=" }.dropFirst())) },
+                    uniquingKeysWith: { $1 })
                 report.diffusers = try suite.diffusers(python: python, models: models)
             }
             if wanted.contains("stitch") { report.stitch = try suite.stitch() }
