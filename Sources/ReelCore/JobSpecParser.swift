@@ -5,6 +5,11 @@ public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
     public var field: String
     public var problem: String
     public var description: String { "field '\(field)': \(problem)" }
+
+    public init(field: String, problem: String) {
+        self.field = field
+        self.problem = problem
+    }
 }
 
 /// Parses and validates job specs written in TOML.

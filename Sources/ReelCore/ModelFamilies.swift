@@ -20,17 +20,21 @@ public enum ModelFamilies {
         "pipeline class '\(pipeline)' is not supported (supported: \(supportedPipelines.joined(separator: ", ")))"
     }
 
-    /// Reads the geometry of the model in `folder`; errors name the `model` field.
-    public static func geometry(folder: String) throws(SpecProblemError) -> ModelGeometry {
+    /// The geometry of the model in `folder`, from its configs as `read(path)` returns them (nil:
+    /// unreadable); errors name the `model` field. Pure: ReelClient's `ModelFolder` reads the files.
+    public static func geometry(folder: String, read: (String) -> Data?) throws(SpecProblemError) -> ModelGeometry {
         func fail(_ problem: String) -> SpecProblemError { SpecProblemError(SpecProblem(field: "model", problem: problem)) }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw fail("no model folder at \(folder)")
+        func json(_ path: String) throws(SpecProblemError) -> [String: Any] {
+            guard let data = read(path) else { throw fail("cannot read \(path)") }
+            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                throw fail("\(path) is not a JSON object")
+            }
+            return object
         }
-        let index = try json(folder + "/model_index.json", fail)
+        let index = try json(folder + "/model_index.json")
         guard let pipeline = index["_class_name"] as? String else { throw fail("\(folder)/model_index.json has no _class_name") }
         guard let entry = readers[pipeline] else { throw fail(unsupportedMessage(pipeline)) }
-        let vae = try json(folder + "/vae/config.json", fail), transformer = try json(folder + "/transformer/config.json", fail)
+        let vae = try json(folder + "/vae/config.json"), transformer = try json(folder + "/transformer/config.json")
         do {
             let read = try entry.read(vae, transformer)
             let geometry = ModelGeometry(
@@ -44,14 +48,6 @@ public enum ModelFamilies {
         } catch {
             throw fail("\(folder): \(error)")
         }
-    }
-
-    private static func json(_ path: String, _ fail: (String) -> SpecProblemError) throws(SpecProblemError) -> [String: Any] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw fail("cannot read \(path)") }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw fail("\(path) is not a JSON object")
-        }
-        return object
     }
 
     static func int(_ config: [String: Any], _ key: String, default fallback: Int? = nil) throws -> Int {

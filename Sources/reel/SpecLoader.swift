@@ -1,4 +1,5 @@
 import Foundation
+import ReelClient
 import ReelCore
 
 /// Reads a spec file and makes its paths absolute (relative paths are relative to the spec file).
@@ -10,7 +11,7 @@ enum SpecLoader {
         let base = (absolute(path, relativeTo: FileManager.default.currentDirectoryPath) as NSString).deletingLastPathComponent
         var spec = try JobSpecParser.parse(String(decoding: data, as: UTF8.self), source: path) { (model: String) throws(SpecProblemError) in
             let folder = absolute(model, relativeTo: base)
-            return (folder, try ModelFamilies.geometry(folder: folder))
+            return (folder, try ModelFolder.geometry(folder))
         }
         if let outputOverride {
             spec.output = absolute(outputOverride, relativeTo: FileManager.default.currentDirectoryPath)

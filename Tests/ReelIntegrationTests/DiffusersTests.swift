@@ -1,4 +1,5 @@
 import Foundation
+import ReelClient
 import ReelCore
 import ReelPlan
 import ReelStore
@@ -18,7 +19,7 @@ struct DiffusersTests {
     func reelsSamplerReproducesThePipeline(family: String) throws {
         let folder = try Diffusers.model(family)
         let directory = TemporaryDirectory()
-        let geometry = try ModelFamilies.geometry(folder: folder)
+        let geometry = try ModelFolder.geometry(folder)
         let pixelFrames = 17, size = 64, latentSize = size / geometry.spatialCompression
         let grid = LatentGrid(
             frames: geometry.latentFrames(forPixelFrames: pixelFrames), channels: geometry.latentChannels, height: latentSize,

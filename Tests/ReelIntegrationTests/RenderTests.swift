@@ -1,4 +1,5 @@
 import Foundation
+import ReelClient
 import ReelCore
 import ReelPlan
 import ReelSampler
@@ -96,7 +97,7 @@ import Testing
 enum SpecLoaderForTests {
     static func load(_ path: String) throws -> JobSpec {
         try JobSpecParser.parse(try String(contentsOfFile: path, encoding: .utf8), source: path) { (model: String) throws(SpecProblemError) in
-            (model, try ModelFamilies.geometry(folder: model))
+            (model, try ModelFolder.geometry(model))
         }
     }
 }

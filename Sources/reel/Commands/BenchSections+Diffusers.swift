@@ -1,4 +1,5 @@
 import Foundation
+import ReelClient
 import ReelCore
 import ReelPlan
 import ReelStitch
@@ -35,7 +36,7 @@ extension BenchSections {
         var rows: [DiffusersRow] = []
         for (family, pixels) in [("wan", quick ? 64 : 256), ("ltx", 64)] {
             let folder = try models[family] ?? buildTinyModel(family, python: python)
-            let geometry = try ModelFamilies.geometry(folder: folder)
+            let geometry = try ModelFolder.geometry(folder)
             let sidecar = Sidecar(options: SidecarOptions(python: python, logPath: "\(scratch)/sidecar-\(family).log"))
             defer { sidecar.stop() }
             var started = Date()
