@@ -16,13 +16,39 @@ public enum VideoAssembler {
         spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]? = { _ in nil },
         observe: (Int, [UInt8]) -> Void = { _, _ in }, progress: (Int) -> Void = { _ in }
     ) throws -> Outcome {
+        try encode(spec: spec, observe: observe, progress: progress) { frame in
+            try stitch(spec: spec, plan: plan, load: load, override: override, frame: frame)
+        }
+    }
+
+    /// Encodes a model backend's video from its decode windows' kept frames (committed by
+    /// workers), in order, one window in memory at a time.
+    public static func assembleDecoded(
+        spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]?,
+        pixels: (DecodeWindow) throws -> [Float], observe: (Int, [UInt8]) -> Void = { _, _ in }, progress: (Int) -> Void = { _ in }
+    ) throws -> Outcome {
+        try encode(spec: spec, observe: observe, progress: progress) { frame in
+            try decoded(spec: spec, plan: plan, load: load, override: override, pixels: pixels, frame: frame)
+        }
+    }
+
+    /// Streams the frames `produce` hands out into ffmpeg: the MP4 is moved into place when all
+    /// went well, and abandoned (no partial file left) when anything failed.
+    static func encode(
+        spec: JobSpec, observe: (Int, [UInt8]) -> Void, progress: (Int) -> Void,
+        produce: (_ frame: (Int, [UInt8]) throws -> Void) throws -> Outcome
+    ) throws -> Outcome {
         let encoder = try FFmpegEncoder(
             output: spec.output, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory)
         do {
-            let outcome = try stitch(spec: spec, plan: plan, load: load, override: override) { frame, rgb in
-                try encoder.write(rgb)
-                observe(frame, rgb)
-                progress(frame + 1)
+            let outcome = try withoutActuallyEscaping(observe) { observe in
+                try withoutActuallyEscaping(progress) { progress in
+                    try produce { frame, rgb in
+                        try encoder.write(rgb)
+                        observe(frame, rgb)
+                        progress(frame + 1)
+                    }
+                }
             }
             try encoder.finish()
             return outcome
@@ -32,38 +58,28 @@ public enum VideoAssembler {
         }
     }
 
-    /// Encodes a model backend's video from its decode windows' kept frames (planar RGB in
-    /// [-1, 1], committed by workers), in order, one window in memory at a time. The latent
-    /// checksum is taken over the stitched latents the windows were decoded from.
-    public static func assembleDecoded(
+    /// A model backend's frames: each decode window's kept frames (planar RGB in [-1, 1]) in
+    /// order, handed to `frame(index, rgb)`; the latent checksum is taken over the stitched
+    /// latents the windows were decoded from.
+    public static func decoded(
         spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]?,
-        pixels: (DecodeWindow) throws -> [Float], observe: (Int, [UInt8]) -> Void = { _, _ in }, progress: (Int) -> Void = { _ in }
+        pixels: (DecodeWindow) throws -> [Float], frame: (Int, [UInt8]) throws -> Void
     ) throws -> Outcome {
-        let encoder = try FFmpegEncoder(
-            output: spec.output, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory)
-        do {
-            var latentHash = Checksum.Running(), frameHash = Checksum.Running()
-            try Stitcher(plan: plan).stitch(load: load, override: override) { _, latents in latents.withUnsafeBytes { latentHash.add($0) } }
-            let perFrame = 3 * spec.width * spec.height
-            for window in plan.decodes {
-                let values = try pixels(window)
-                guard values.count == window.pixels.count * perFrame else {
-                    throw ReelError(.artifact, "decode window \(window.index) holds \(values.count) values, expected \(window.pixels.count * perFrame)")
-                }
-                for (offset, frame) in window.pixels.enumerated() {
-                    let rgb = FrameDecoder.rgb8(Array(values[(offset * perFrame)..<((offset + 1) * perFrame)]), width: spec.width, height: spec.height)
-                    rgb.withUnsafeBytes { frameHash.add($0) }
-                    try encoder.write(rgb)
-                    observe(frame, rgb)
-                    progress(frame + 1)
-                }
+        var latentHash = Checksum.Running(), frameHash = Checksum.Running()
+        try Stitcher(plan: plan).stitch(load: load, override: override) { _, latents in latents.withUnsafeBytes { latentHash.add($0) } }
+        let perFrame = 3 * spec.width * spec.height
+        for window in plan.decodes {
+            let values = try pixels(window)
+            guard values.count == window.pixels.count * perFrame else {
+                throw ReelError(.artifact, "decode window \(window.index) holds \(values.count) values, expected \(window.pixels.count * perFrame)")
             }
-            try encoder.finish()
-            return Outcome(frames: spec.frameCount, latentChecksum: latentHash.value, frameChecksum: frameHash.value)
-        } catch {
-            encoder.abandon()
-            throw error
+            for (offset, index) in window.pixels.enumerated() {
+                let rgb = FrameDecoder.rgb8(Array(values[(offset * perFrame)..<((offset + 1) * perFrame)]), width: spec.width, height: spec.height)
+                rgb.withUnsafeBytes { frameHash.add($0) }
+                try frame(index, rgb)
+            }
         }
+        return Outcome(frames: spec.frameCount, latentChecksum: latentHash.value, frameChecksum: frameHash.value)
     }
 
     /// Stitches and decodes every frame, handing each to `frame(index, rgb)`, and returns the
