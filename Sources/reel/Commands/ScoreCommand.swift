@@ -72,10 +72,15 @@ extension Reel {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-                let data =
-                    report.map { try? encoder.encode($0) }
-                    ?? (overlap.map { try? encoder.encode(ModelScore(frames: frames, overlapDisagreement: $0)) } ?? (try? encoder.encode(frames)))
-                print(String(decoding: data ?? Data(), as: UTF8.self))
+                let data: Data
+                if let report {
+                    data = try encoder.encode(report)
+                } else if let overlap {
+                    data = try encoder.encode(ModelScore(frames: frames, overlapDisagreement: overlap))
+                } else {
+                    data = try encoder.encode(frames)
+                }
+                print(String(decoding: data, as: UTF8.self))
                 return
             }
             print(
