@@ -12,8 +12,8 @@ extension Coordinator {
     func execute(_ directives: [SchedulerDirective], payload: TaskResult? = nil) {
         for directive in directives {
             switch directive {
-            case .dispatch(let worker, let assignment, let expiresAt):
-                deferredDispatches.append((worker, assignment, expiresAt))
+            case .dispatch(let worker, let assignment, let job, let unit, let expiresAt):
+                deferredDispatches.append(DeferredDispatch(worker: worker, assignment: assignment, job: job, unit: unit, expiresAt: expiresAt))
             case .commit(let worker, let lease, let job, let chunk):
                 guard let payload, payload.lease == lease else { continue }
                 deferredCommits.append(
@@ -30,6 +30,10 @@ extension Coordinator {
                 startEncode(job)
             case .setJobState(let job, let state, let reason):
                 recordJobState(job, state, reason: reason)
+            case .finishJob(let job, let checksums):
+                recordJobState(job, .done, reason: nil, checksums: checksums)
+                logger.info("job \(job) done: \(plans[job]?.spec.output ?? "?")")
+                plans[job] = nil
             case .ignored(let reason):
                 drop(reason)
             case .log(let text):
@@ -73,33 +77,30 @@ extension Coordinator {
     }
 
     /// Records the leases, then sends the tasks; a task whose lease cannot be recorded is not sent.
-    private func dispatchAll(_ dispatches: [(worker: WorkerID, assignment: TaskAssignment, expiresAt: Double)]) {
+    private func dispatchAll(_ dispatches: [DeferredDispatch]) {
         guard !dispatches.isEmpty else { return }
-        var ready: [(worker: WorkerID, assignment: TaskAssignment, expiresAt: Double)] = []
+        var ready: [DeferredDispatch] = []
         var failed: [(LeaseRef, ReelError)] = []
-        for (worker, assignment, expiresAt) in dispatches {
-            var assignment = assignment
+        for var dispatch in dispatches {
             do {
-                if let (job, unit) = unit(of: assignment.lease.task), let committed = jobArtifacts(job) {
-                    assignment.conditioning = try ConditioningAssembler(
+                if let committed = jobArtifacts(dispatch.job) {
+                    dispatch.assignment.conditioning = try ConditioningAssembler(
                         spec: committed.spec, plan: committed.plan, latents: committed.latents, frame: committed.frame
-                    ).conditioning(unit: unit)
+                    ).conditioning(unit: dispatch.unit)
                 }
-                ready.append((worker, assignment, expiresAt))
+                ready.append(dispatch)
             } catch {
-                failed.append((assignment.lease, error as? ReelError ?? ReelError(.artifact, "\(error)")))
+                failed.append((dispatch.assignment.lease, error as? ReelError ?? ReelError(.artifact, "\(error)")))
             }
         }
         let leases = ready.map {
-            Store.Lease(
-                task: $0.assignment.lease.task, attempt: Int($0.assignment.lease.attempt), worker: $0.worker,
-                expiresAt: $0.expiresAt)
+            Store.Lease(task: $0.assignment.lease.task, attempt: Int($0.assignment.lease.attempt), worker: $0.worker, expiresAt: $0.expiresAt)
         }
         do {
             try store.recordLeases(leases, now: now())
-            for (worker, assignment, _) in ready {
-                send(worker, .task(assignment))
-                metrics.dispatched(assignment.lease, at: now())
+            for dispatch in ready {
+                send(dispatch.worker, .task(dispatch.assignment))
+                metrics.dispatched(dispatch.assignment.lease, at: now())
             }
         } catch {
             failed += ready.map { ($0.assignment.lease, error as? ReelError ?? ReelError(.store, "\(error)")) }
@@ -172,29 +173,23 @@ extension Coordinator {
         plans[job].map { JobArtifacts(job: job, spec: $0.spec, plan: $0.plan, store: artifacts, index: $0.index) }
     }
 
-    /// The job and plan unit of a task id.
-    func unit(of task: Int64) -> (job: Int64, unit: Int)? {
-        for (job, entry) in plans {
-            if let unit = entry.unit(of: task) { return (job, unit) }
-        }
-        return nil
-    }
-
     /// Persists a job transition; if the store cannot (a full disk), keeps it to retry.
-    func recordJobState(_ job: Int64, _ state: JobState, reason: String?) {
+    func recordJobState(_ job: Int64, _ state: JobState, reason: String?, checksums: OutputChecksums? = nil) {
         logger.info("job \(job) is \(state.rawValue)\(reason.map { ": \($0)" } ?? "")")
-        do {
-            try store.setJobState(job, state, reason: reason, now: now())
-            unrecordedStates[job] = nil
-        } catch {
-            logger.error("cannot record job \(job) as \(state.rawValue) yet: \(error)")
-            unrecordedStates[job] = (state, reason)
-        }
+        unrecordedStates[job] = (state, reason, checksums)
+        retryUnrecordedStates()
     }
 
     func retryUnrecordedStates() {
         for (job, entry) in unrecordedStates.sorted(by: { $0.key < $1.key }) {
-            if (try? store.setJobState(job, entry.state, reason: entry.reason, now: now())) != nil { unrecordedStates[job] = nil }
+            do {
+                try store.setJobState(
+                    job, entry.state, reason: entry.reason, now: now(), latentChecksum: entry.checksums?.latents,
+                    frameChecksum: entry.checksums?.frames)
+                unrecordedStates[job] = nil
+            } catch {
+                logger.error("cannot record job \(job) as \(entry.state.rawValue) yet (will retry): \(error)")
+            }
         }
     }
 

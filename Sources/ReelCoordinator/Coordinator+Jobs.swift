@@ -11,7 +11,7 @@ extension Coordinator {
             try load(job)
             let (done, total) = scheduler.progress(job: job.id!)!
             logger.info("resumed job \(job.id!) '\(job.name)' (\(job.state.rawValue)): \(done)/\(total) chunks already committed")
-            if job.state == .encoding || (job.state == .running && done == total) { startEncode(job.id!) }
+            if job.state == .encoding { startEncode(job.id!) } else if job.state == .running { execute(scheduler.startEncoding(job.id!)) }
         }
     }
 
@@ -171,7 +171,6 @@ extension Coordinator {
     func startEncode(_ job: Int64) {
         guard options.encodeOutputs else { return }
         guard let entry = plans[job], encoder.framesEncoded(job: job) == nil else { return }
-        recordJobState(job, .encoding, reason: nil)
         logger.info("job \(job): all \(entry.plan.units.count) tasks committed; stitching and encoding \(entry.spec.output)")
         encoder.start(jobArtifacts(job)!)
     }
@@ -189,20 +188,11 @@ extension Coordinator {
             encoder.forget(job: finished.job)
             switch result {
             case .success(let outcome):
-                do {
-                    try store.setJobState(
-                        finished.job, .done, reason: nil, now: now(),
-                        latentChecksum: Checksum.hex(outcome.latentChecksum), frameChecksum: Checksum.hex(outcome.frameChecksum))
-                    logger.info("job \(finished.job) done: \(outcome.frames) frames in \(plans[finished.job]?.spec.output ?? "?")")
-                    scheduler.removeJob(finished.job)
-                    plans[finished.job] = nil
-                } catch {
-                    logger.error("job \(finished.job) encoded but not recorded (\(error)); it will be encoded again")
-                    startEncode(finished.job)
-                }
+                logger.info("job \(finished.job): \(outcome.frames) frames encoded")
+                let checksums = OutputChecksums(latents: Checksum.hex(outcome.latentChecksum), frames: Checksum.hex(outcome.frameChecksum))
+                execute(scheduler.handle(.encodeFinished(job: finished.job, checksums), now: now()))
             case .failure(let error):
-                execute(scheduler.handle(.control(job: finished.job, .pause), now: now()))
-                recordJobState(finished.job, error.code == .diskFull ? .paused : .failed, reason: "encoding failed: \(error.message)")
+                execute(scheduler.handle(.encodeFailed(job: finished.job, reason: error.message, diskFull: error.code == .diskFull), now: now()))
             }
         }
     }

@@ -25,6 +25,15 @@ struct LoadedJob {
     }
 }
 
+/// A lease the scheduler gave, waiting to be recorded and sent with the next batch.
+struct DeferredDispatch {
+    let worker: WorkerID
+    var assignment: TaskAssignment
+    let job: Int64
+    let unit: Int
+    let expiresAt: Double
+}
+
 /// How a coordinator is set up.
 public struct CoordinatorOptions: Sendable {
     public var dataDirectory: String
@@ -78,11 +87,11 @@ public final class Coordinator {
     let encoder = EncodeRunner()
     var droppedMessages = 0
     var deferredCommits: [DeferredCommit] = []
-    var deferredDispatches: [(worker: WorkerID, assignment: TaskAssignment, expiresAt: Double)] = []
+    var deferredDispatches: [DeferredDispatch] = []
     /// Counts and timings of this coordinator's work (read after ``run(until:)`` returns).
     public internal(set) var metrics = CoordinatorMetrics()
     /// Job states the store could not record yet (a full disk); retried every tick.
-    var unrecordedStates: [Int64: (state: JobState, reason: String?)] = [:]
+    var unrecordedStates: [Int64: (state: JobState, reason: String?, checksums: OutputChecksums?)] = [:]
     var lastSpaceProbe = 0.0
     /// The endpoint actually bound (a `*` port resolved).
     public let endpoint: String

@@ -84,7 +84,7 @@ extension Scheduler {
         workers[worker]?.leases.insert(lease)
         if let model = task.work.model?.path { workers[worker]?.warmModel = model }
         let assignment = TaskAssignment(lease: lease, leaseMilliseconds: UInt32(timings.leaseSeconds * 1000), work: task.work)
-        return .dispatch(worker, assignment, expiresAt: task.leaseExpiresAt)
+        return .dispatch(worker, assignment, job: task.job, unit: task.chunk, expiresAt: task.leaseExpiresAt)
     }
 
     /// Tasks an idle worker should also run when nothing is ready, best first: tasks queued

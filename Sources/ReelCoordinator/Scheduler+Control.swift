@@ -34,15 +34,38 @@ extension Scheduler {
             tasks[task.id]?.notBefore = 0
             tasks[task.id]?.avoid = []
         }
-        if entry.remaining == 0 {
-            entry.state = .encoding
-            jobs[job] = entry
-            return [.chunksComplete(job: job)]
-        }
+        jobs[job] = entry
+        if entry.remaining == 0 { return startEncoding(job, reason: reason) }
         entry.state = .running
         jobs[job] = entry
         rebuildPending()
         return [.setJobState(job: job, .running, reason: reason)]
+    }
+
+    /// A job whose every task is committed (and that is not stopped) goes to `encoding`: the
+    /// one place that happens, whether its last task just committed, it was resumed, or it was
+    /// loaded so after a restart.
+    public mutating func startEncoding(_ job: Int64, reason: String? = nil) -> [SchedulerDirective] {
+        guard let entry = jobs[job], entry.remaining == 0, entry.state != .encoding else { return [] }
+        jobs[job]?.state = .encoding
+        jobs[job]?.pausedForSpace = false
+        return [.setJobState(job: job, .encoding, reason: reason), .chunksComplete(job: job)]
+    }
+
+    /// The video is written: the job is done and leaves the scheduler.
+    mutating func encodeFinished(_ job: Int64, _ checksums: OutputChecksums) -> [SchedulerDirective] {
+        guard jobs[job]?.state == .encoding else { return [.ignored("encode of job \(job) finished, but it is not encoding")] }
+        removeJob(job)
+        return [.finishJob(job: job, checksums)]
+    }
+
+    /// The video could not be written: the job fails with the reason (resumable: a resume
+    /// encodes again), or is paused until the disk has room.
+    mutating func encodeFailed(_ job: Int64, reason: String, diskFull: Bool) -> [SchedulerDirective] {
+        guard jobs[job]?.state == .encoding else { return [.ignored("encode of job \(job) failed, but it is not encoding")] }
+        jobs[job]?.state = diskFull ? .paused : .failed
+        jobs[job]?.pausedForSpace = diskFull
+        return [.setJobState(job: job, diskFull ? .paused : .failed, reason: "\(diskFull ? "disk full: " : "")encoding failed: \(reason)")]
     }
 
     mutating func pauseForSpace(_ job: Int64, reason: String) -> [SchedulerDirective] {

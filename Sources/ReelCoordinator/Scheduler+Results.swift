@@ -45,11 +45,8 @@ extension Scheduler {
         guard var job = jobs[task.job] else { return out }
         job.resident -= 1
         job.remaining -= 1
-        if job.remaining == 0 && job.state == .running {
-            job.state = .encoding
-            out.append(.chunksComplete(job: task.job))
-        }
         jobs[task.job] = job
+        if job.remaining == 0 && job.state == .running { out += startEncoding(task.job) }
         return out
     }
 

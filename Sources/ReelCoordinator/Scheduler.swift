@@ -252,6 +252,10 @@ public struct Scheduler: Sendable {
             for (id, job) in jobs.sorted(by: { $0.key < $1.key }) where job.pausedForSpace {
                 out += resume(id, reason: "disk space is back")
             }
+        case .encodeFinished(let job, let checksums):
+            out += encodeFinished(job, checksums)
+        case .encodeFailed(let job, let reason, let diskFull):
+            out += encodeFailed(job, reason: reason, diskFull: diskFull)
         case .tick:
             out += expire(now: now)
         }

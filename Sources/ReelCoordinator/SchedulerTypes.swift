@@ -99,24 +99,44 @@ public enum SchedulerEvent: Sendable {
     case control(job: Int64, JobControl)
     /// The disk has room again: resume jobs paused for lack of it.
     case spaceAvailable
+    /// The job's video is encoded; `checksums` go into its record.
+    case encodeFinished(job: Int64, OutputChecksums)
+    /// The job's video could not be encoded; `diskFull` pauses the job instead of failing it.
+    case encodeFailed(job: Int64, reason: String, diskFull: Bool)
     /// Time passed: expire silent workers and leases, send heartbeats, dispatch.
     case tick
 }
 
 /// What the shell must do, in order.
 public enum SchedulerDirective: Sendable, Equatable {
-    /// Persist the lease, then send the task (never the other way round).
-    case dispatch(WorkerID, TaskAssignment, expiresAt: Double)
+    /// Persist the lease, then send the task (never the other way round). `unit` is the
+    /// task's unit in `job`'s plan.
+    case dispatch(WorkerID, TaskAssignment, job: Int64, unit: Int, expiresAt: Double)
     /// Write the artifact and commit the task's row, then report `committed` or `commitFailed`.
     case commit(WorkerID, LeaseRef, job: Int64, chunk: Int)
     /// Persist the task's return to pending, with the reason.
     case requeue(task: Int64, reason: String)
     case send(WorkerID, WireMessage)
-    /// Every chunk of the job is committed: stitch and encode it.
+    /// Every chunk of the job is committed: stitch and encode it (the job is `encoding`).
     case chunksComplete(job: Int64)
     /// Persist the job's new state and the reason for it.
     case setJobState(job: Int64, JobState, reason: String?)
+    /// The job is done: persist that with its output's checksums and forget its plan.
+    case finishJob(job: Int64, OutputChecksums)
     /// A message was ignored (stale, duplicate, foreign, for a stopped job): count and log it.
     case ignored(String)
     case log(String)
+}
+
+/// The checksums of a finished job's output, recorded with it.
+public struct OutputChecksums: Sendable, Hashable {
+    /// Hex SHA-256 of the stitched latents, in frame order.
+    public var latents: String
+    /// Hex SHA-256 of the encoded frames' pixels.
+    public var frames: String
+
+    public init(latents: String, frames: String) {
+        self.latents = latents
+        self.frames = frames
+    }
 }

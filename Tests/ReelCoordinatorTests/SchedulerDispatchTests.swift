@@ -20,7 +20,7 @@ import Testing
     }
 
     func leases(_ directives: [SchedulerDirective]) -> [(WorkerID, LeaseRef)] {
-        directives.compactMap { if case .dispatch(let w, let a, _) = $0 { return (w, a.lease) } else { return nil } }
+        directives.compactMap { if case .dispatch(let w, let a, _, _, _) = $0 { return (w, a.lease) } else { return nil } }
     }
 
     /// Runs a task to its commit and returns what the scheduler answered.

@@ -29,7 +29,7 @@ import Testing
     }
 
     func dispatched(_ directives: [SchedulerDirective]) -> [(WorkerID, Int64)] {
-        directives.compactMap { if case .dispatch(let w, let a, _) = $0 { return (w, a.lease.task) } else { return nil } }
+        directives.compactMap { if case .dispatch(let w, let a, _, _, _) = $0 { return (w, a.lease.task) } else { return nil } }
     }
 
     @Test func onlyAWorkerOfferingTheModelGetsItsTasksAndTheWaitIsExplained() {

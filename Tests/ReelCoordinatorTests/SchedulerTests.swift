@@ -19,7 +19,7 @@ import Testing
     }
 
     func dispatched(_ directives: [SchedulerDirective]) -> [(WorkerID, LeaseRef)] {
-        directives.compactMap { if case .dispatch(let w, let a, _) = $0 { return (w, a.lease) } else { return nil } }
+        directives.compactMap { if case .dispatch(let w, let a, _, _, _) = $0 { return (w, a.lease) } else { return nil } }
     }
 
     @Test func readyWorkersGetTasksInOrderOnePerSlot() {
@@ -44,6 +44,28 @@ import Testing
         #expect(onCommit.contains(.send("a", .ack(lease))))
         #expect(onCommit.contains(.chunksComplete(job: 1)))
         #expect(s.progress(job: 1)! == (1, 1))
+    }
+
+    /// Encoding's end is a scheduler event like any other transition: a failure fails the job
+    /// (resumable: the resume encodes again), a success finishes it with its checksums.
+    @Test func encodeOutcomesAreTransitionsOfTheScheduler() {
+        var s = scheduler(tasks: 1)
+        _ = s.handle(.workerReady("a", Self.hello), now: 0)
+        let lease = LeaseRef(task: 100, attempt: 1)
+        _ = s.handle(.resultArrived("a", lease), now: 1)
+        #expect(s.handle(.committed(lease), now: 1).contains(.setJobState(job: 1, .encoding, reason: nil)))
+        let failed = s.handle(.encodeFailed(job: 1, reason: "ffmpeg exited", diskFull: false), now: 2)
+        #expect(failed == [.setJobState(job: 1, .failed, reason: "encoding failed: ffmpeg exited")])
+        #expect(s.state(job: 1) == .failed)
+        let resumed = s.handle(.control(job: 1, .resume), now: 3)
+        #expect(resumed.contains(.chunksComplete(job: 1)) && s.state(job: 1) == .encoding)
+        let full = s.handle(.encodeFailed(job: 1, reason: "no space", diskFull: true), now: 4)
+        #expect(full == [.setJobState(job: 1, .paused, reason: "disk full: encoding failed: no space")])
+        #expect(s.handle(.spaceAvailable, now: 5).contains(.chunksComplete(job: 1)))
+        let checksums = OutputChecksums(latents: "aa", frames: "bb")
+        #expect(s.handle(.encodeFinished(job: 1, checksums), now: 6) == [.finishJob(job: 1, checksums)])
+        #expect(s.state(job: 1) == nil, "a done job leaves the scheduler")
+        #expect(s.handle(.encodeFinished(job: 1, checksums), now: 7).allSatisfy { if case .ignored = $0 { true } else { false } })
     }
 
     @Test func staleDuplicateForeignAndUnknownResultsAreIgnored() {

@@ -71,4 +71,26 @@ import Testing
         #expect(try Reference.verify(job: job, in: try cluster.store(), spec: spec, artifacts: "\(cluster.data)/artifacts") == [])
         #expect(try cluster.store().tasks(job: job).allSatisfy { $0.worker == "big" })
     }
+
+    /// Attack K: an encode that fails leaves the job `failed` with the encoder's reason, in
+    /// the scheduler as in the store, so `resume` is taken at once (no restart) and encodes again.
+    @Test func anEncodeThatFailsFailsTheJobAndResumeEncodesAgainAtOnce() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(in: directory.path, name: "unencodable", seconds: 2, seed: 6)
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        defer { cluster.stop() }
+        // A file where the output's folder should be: ffmpeg's folder cannot be made.
+        let blocker = "\(cluster.outputRoot)/blocked"
+        try Data("not a folder".utf8).write(to: URL(fileURLWithPath: blocker))
+        try cluster.startWorker("w")
+        let job = try cluster.submit(spec, output: "blocked/video.mp4")
+        let failed = try cluster.waitFor(job: job) { $0.state == "failed" }
+        #expect(failed.reason?.contains("encoding failed") == true, "\(failed.reason ?? "no reason")")
+        try FileManager.default.removeItem(atPath: blocker)
+        let resumed = try ReelBinary.run(["resume", "\(job)", "--coordinator", cluster.endpoint])
+        #expect(resumed.status == 0, "resume is refused after a failed encode: \(resumed.err)")
+        let done = try cluster.waitFor(job: job) { $0.state == "done" }
+        #expect(FileManager.default.fileExists(atPath: "\(blocker)/video.mp4"))
+        #expect(done.framesEncoded == done.framesTotal)
+    }
 }
