@@ -99,6 +99,8 @@ public final class Coordinator {
     public init(options: CoordinatorOptions, logger: Logger) throws {
         self.options = options
         self.logger = logger
+        let problems = options.timings.problems()
+        guard problems.isEmpty else { throw ReelError(.usage, problems.joined(separator: "; ")) }
         if options.security == nil && !options.insecure && !Self.isLocal(options.bind) {
             throw ReelError(
                 .usage,

@@ -83,7 +83,7 @@ extension Scheduler {
         let lease = LeaseRef(task: id, attempt: task.attempt)
         workers[worker]?.leases.insert(lease)
         if let model = task.work.model?.path { workers[worker]?.warmModel = model }
-        let assignment = TaskAssignment(lease: lease, leaseMilliseconds: UInt32(timings.leaseSeconds * 1000), work: task.work)
+        let assignment = TaskAssignment(lease: lease, leaseMilliseconds: UInt32(clamping: Int(min(timings.leaseSeconds, 86400) * 1000)), work: task.work)
         return .dispatch(worker, assignment, job: task.job, unit: task.chunk, expiresAt: task.leaseExpiresAt)
     }
 

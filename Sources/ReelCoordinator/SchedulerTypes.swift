@@ -46,6 +46,37 @@ public struct SchedulerTimings: Sendable, Hashable {
     }
 }
 
+extension SchedulerTimings {
+    /// Every timing or limit out of range, each naming its coordinator option; checked at
+    /// start, so no later arithmetic on them can trap (a lease's milliseconds fit a UInt32).
+    public func problems() -> [String] {
+        var problems: [String] = []
+        func check(_ option: String, _ value: Double, _ range: ClosedRange<Double>, _ unit: String = "seconds") {
+            if !(range.contains(value)) {
+                problems.append("--\(option): must be between \(range.lowerBound.formatted) and \(range.upperBound.formatted) \(unit) (got \(value.formatted))")
+            }
+        }
+        check("heartbeat", heartbeatSeconds, 0.05...60)
+        check("worker-timeout", workerTimeoutSeconds, 0.1...3600)
+        check("lease", leaseSeconds, 1...86400)
+        check("max-failures", Double(maxFailures), 1...1000, "failures")
+        check("blocklist-after", Double(blocklistAfter), 1...1000, "failures")
+        check("retry-backoff", retryBackoffSeconds, 0...30)
+        check("prefetch", Double(prefetch), 0...64, "tasks")
+        check("straggler-factor", stragglerFactor, 0...1000, "times the median")
+        check("resident-tasks", Double(residentTasks), 1...1_000_000, "tasks")
+        if problems.isEmpty && workerTimeoutSeconds <= heartbeatSeconds {
+            problems.append("--worker-timeout: must exceed --heartbeat (\(heartbeatSeconds.formatted) s) (got \(workerTimeoutSeconds.formatted))")
+        }
+        return problems
+    }
+}
+
+extension Double {
+    /// The number as a person writes it: no ".0" on whole numbers.
+    var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
+}
+
 /// A task as the store holds it, handed to the scheduler when a job is loaded or paged in.
 public struct StoredTask: Sendable {
     public var id: Int64

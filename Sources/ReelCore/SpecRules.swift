@@ -11,6 +11,14 @@ enum SpecRules {
             fail("name", "must be 1-64 characters of letters, digits, '-', '_' or '.' (got '\(spec.name)')")
         }
         if spec.prompt.trimmingWhitespace().isEmpty { fail("prompt", "must not be empty") }
+        for (field, text) in [("prompt", spec.prompt), ("output", spec.output), ("png_dir", spec.pngDirectory ?? "")]
+        where text.utf8.count > maxText {
+            fail(field, "must be at most \(maxText) bytes (got \(text.utf8.count))")
+        }
+        if spec.shots.count > maxShots { fail("shots", "must be at most \(maxShots) (got \(spec.shots.count))") }
+        for (index, shot) in spec.shots.enumerated() where shot.prompt.utf8.count > maxText {
+            fail("shots[\(index)].prompt", "must be at most \(maxText) bytes (got \(shot.prompt.utf8.count))")
+        }
         if !(spec.seconds > 0) || !spec.seconds.isFinite {
             fail("seconds", "must be a positive number (got \(spec.seconds))")
         } else if spec.seconds > JobSpecParser.maxSeconds {
@@ -36,7 +44,9 @@ enum SpecRules {
         }
         if spec.steps < 1 || spec.steps > 1000 { fail("steps", "must be between 1 and 1000 (got \(spec.steps))") }
         if !(spec.shift > 0) || !spec.shift.isFinite { fail("shift", "must be a positive number (got \(spec.shift))") }
-        if spec.chunkFrames < 2 { fail("chunk_frames", "must be at least 2 (got \(spec.chunkFrames))") }
+        if spec.chunkFrames < 2 || spec.chunkFrames > 100_000 {
+            fail("chunk_frames", "must be between 2 and 100000 (got \(spec.chunkFrames))")
+        }
         if spec.overlap < 0 {
             fail("overlap", "must be >= 0 (got \(spec.overlap))")
         } else if spec.overlap >= spec.chunkFrames {
@@ -57,7 +67,7 @@ enum SpecRules {
                 fail(field, "must not exceed the frame (\(extent)) (got \(tile))")
             }
         }
-        if spec.tileOverlap < 0 { fail("tile_overlap", "must be >= 0 (got \(spec.tileOverlap))") }
+        if spec.tileOverlap < 0 || spec.tileOverlap > 4096 { fail("tile_overlap", "must be between 0 and 4096 (got \(spec.tileOverlap))") }
         if spec.output.trimmingWhitespace().isEmpty {
             fail("output", "must not be empty")
         } else if !spec.output.hasSuffix(".mp4") {
@@ -73,7 +83,10 @@ enum SpecRules {
             fail("priority", "must be between -100 and 100 (got \(priority))")
         }
         problems += modelProblems(spec)
-        if spec.keyframeEvery < 1 { fail("keyframe_every", "must be at least 1 (got \(spec.keyframeEvery))") }
+        if problems.isEmpty { problems += resourceProblems(spec) }
+        if spec.keyframeEvery < 1 || spec.keyframeEvery > 100_000 {
+            fail("keyframe_every", "must be between 1 and 100000 (got \(spec.keyframeEvery))")
+        }
         if !(spec.seamStrength > 0 && spec.seamStrength <= 1) { fail("seam_strength", "must be in (0, 1] (got \(spec.seamStrength))") }
         if !spec.shots.isEmpty {
             if spec.shots[0].start != 0 { fail("shots", "the first shot must start at 0 (got \(spec.shots[0].start))") }
@@ -93,6 +106,53 @@ enum SpecRules {
             for (index, pair) in zip(starts, starts.dropFirst()).enumerated() where pair.1 - pair.0 < 2 {
                 fail("shots[\(index)]", "must last at least 2 frames")
             }
+        }
+        return problems
+    }
+
+    /// Latent values one chunk may hold (its result is 2 bytes a value; a sampler holds about
+    /// four Float32 copies): 2^27, a 256 MiB result, about 2 GiB of a worker's memory.
+    static let maxChunkValues = 1 << 27
+    /// Tasks one job may have (rows in the store, entries the scheduler pages through).
+    static let maxTasks = 250_000
+    /// Bytes of a prompt or a path.
+    static let maxText = 4096
+    /// Shots of a prompt schedule.
+    static let maxShots = 10_000
+
+    /// Limits on what a spec costs the farm, checked once every field is in range (so this
+    /// arithmetic cannot overflow: every factor is bounded by the checks above). Done in
+    /// Double where a product of hostile-but-valid fields could still be large.
+    static func resourceProblems(_ spec: JobSpec) -> [SpecProblem] {
+        var problems: [SpecProblem] = []
+        let grid = spec.grid
+        let chunkFrames = Double(min(spec.chunkFrames, max(1, grid.frames)))
+        let tileHeight = Double(spec.tileHeight > 0 ? spec.tileHeight : grid.height)
+        let tileWidth = Double(spec.tileWidth > 0 ? spec.tileWidth : grid.width)
+        let chunkValues = chunkFrames * Double(grid.channels) * tileHeight * tileWidth
+        if chunkValues > Double(maxChunkValues) {
+            problems.append(
+                SpecProblem(
+                    field: "chunk_frames",
+                    problem:
+                        "a chunk of \(Int(chunkFrames)) frames of \(Int(tileWidth))x\(Int(tileHeight)) latent pixels holds \(Int(chunkValues)) values, more than the limit of \(maxChunkValues): use fewer chunk_frames or tile_width/tile_height"
+                ))
+        }
+        func count(_ length: Int, _ window: Int, _ overlap: Int) -> Double {
+            guard window > 0, window < length else { return 1 }
+            return (Double(length - overlap) / Double(max(1, window - overlap))).rounded(.up)
+        }
+        let windows = count(grid.frames, spec.chunkFrames, spec.overlap) + Double(max(0, spec.shots.count - 1))
+        let tiles = count(grid.height, spec.tileHeight, spec.tileOverlap) * count(grid.width, spec.tileWidth, spec.tileOverlap)
+        let decodes = spec.model.map { Double(grid.frames) / Double(max(1, $0.decodeFrames)) + 1 } ?? 0
+        let tasks = (windows * (spec.consistency == .rolling ? 2 : 1) + Double(max(1, spec.shots.count))) * tiles + decodes
+        if tasks > Double(maxTasks) {
+            problems.append(
+                SpecProblem(
+                    field: "seconds",
+                    problem:
+                        "the job would have about \(Int(tasks)) tasks, more than the limit of \(maxTasks): use fewer seconds, more chunk_frames, or larger tiles"
+                ))
         }
         return problems
     }

@@ -61,7 +61,9 @@ import Testing
         ("overlap", "overlap = -1", "field 'overlap': must be >= 0 (got -1)"),
         ("backend", "backend = \"sora\"", "field 'backend': unknown backend 'sora' (known: procedural, simulated, diffusers)"),
         ("steps", "steps = 0", "field 'steps': must be between 1 and 1000 (got 0)"),
-        ("chunk_frames", "chunk_frames = 1\noverlap = 0", "field 'chunk_frames': must be at least 2 (got 1)"),
+        ("chunk_frames", "chunk_frames = 1\noverlap = 0", "field 'chunk_frames': must be between 2 and 100000 (got 1)"),
+        ("chunk_frames", "chunk_frames = 9223372036854775807\noverlap = 0", "field 'chunk_frames': must be between 2 and 100000"),
+        ("prompt", "prompt = \"\(String(repeating: "x", count: 5000))\"", "field 'prompt': must be at most 4096 bytes (got 5000)"),
         ("seed", "seed = -3", "field 'seed': must be >= 0 (got -3)"),
         ("fps", "fps = \"fast\"", "field 'fps': must be an integer (got a string)"),
         ("output", "output = \"movie.avi\"", "field 'output': must end in .mp4"),
@@ -72,6 +74,26 @@ import Testing
         let message = problems(replacing: key, with: line)
         #expect(message.contains(expected), "got: \(message)")
         #expect(message.contains("1 problem"), "only the bad field is reported: \(message)")
+    }
+
+    /// Attack E and G: a spec within every field's range can still ask for chunks no worker can
+    /// hold, or more tasks than the store should take; both are refused naming the limit.
+    @Test func specsThatWouldExhaustTheFarmAreRefusedNamingTheLimit() {
+        let text = Self.valid.replacingOccurrences(of: "width = 256", with: "width = 4096")
+            .replacingOccurrences(of: "height = 144", with: "height = 4096").replacingOccurrences(of: "chunk_frames = 48", with: "chunk_frames = 14400")
+        var huge = ""
+        do { _ = try JobSpecParser.parse(text, source: "test.toml") } catch { huge = "\(error)" }
+        #expect(huge.contains("field 'chunk_frames': a chunk of 240 frames of 4096x4096 latent pixels"), "\(huge)")
+        #expect(huge.contains("more than the limit of 134217728"), "\(huge)")
+        let many = {
+            let text = Self.valid.replacingOccurrences(of: "seconds = 10", with: "seconds = 14400").replacingOccurrences(of: "fps = 24", with: "fps = 240")
+                .replacingOccurrences(of: "chunk_frames = 48", with: "chunk_frames = 8").replacingOccurrences(of: "overlap = 8", with: "overlap = 4")
+            do { _ = try JobSpecParser.parse(text, source: "test.toml") } catch { return "\(error)" }
+            return ""
+        }()
+        #expect(many.contains("field 'seconds': the job would have about"), "\(many)")
+        #expect(many.contains("more than the limit of 250000"), "\(many)")
+        #expect(problems(replacing: "seconds", with: "seconds = 600") == "", "a 10-minute video is well within the limits")
     }
 
     @Test func missingAndUnknownKeysAreNamed() {

@@ -28,15 +28,17 @@ import Testing
             data: "\(directory.path)/data", coordinatorArguments: ["--curve-secret", "\(keys)/coordinator.key", "--allow", allowed])
         defer { cluster.stop() }
         let curve = { (name: String) in ["--curve-key", "\(keys)/\(name).key", "--server-key", "\(keys)/coordinator.pub"] }
-        try cluster.startWorker("rogue-worker", arguments: curve("rogue"))
+        // At debug level, so that a task it sampled would show in its log.
+        try cluster.startWorker("rogue-worker", arguments: curve("rogue") + ["--log-level", "debug"])
         try cluster.startWorker("plain-worker")
-        try cluster.startWorker("good-worker", arguments: curve("good"))
+        try cluster.startWorker("good-worker", arguments: curve("good") + ["--log-level", "debug"])
         var spec = try SpecLoaderForTests.load(writeSpec(in: directory.path, name: "secure", seconds: 2))
         spec.output = "\(cluster.outputRoot)/secure.mp4"
 
         // A client without keys gets no answer at all.
         let stranger = try cluster.client(timeout: 1)
-        #expect(throws: ReelError.self) { try stranger.status() }
+        let refusal = #expect(throws: ReelError.self) { try stranger.status() }
+        #expect(refusal?.message.contains("no answer from the coordinator") == true, "\(String(describing: refusal))")
 
         let client = try CoordinatorClient(
             endpoint: cluster.endpoint,
@@ -48,6 +50,7 @@ import Testing
         let tasks = try cluster.store().tasks(job: job)
         #expect(tasks.allSatisfy { $0.worker == "good/good-worker" }, "task ownership is bound to the authenticated key")
         #expect(cluster.log("coordinator.log").contains("refused an unknown CURVE key"))
+        #expect(cluster.log("good-worker.log").contains("sampled"), "at debug level a worker logs each task it sampled")
         #expect(!cluster.log("rogue-worker.log").contains("sampled"))
     }
 
@@ -81,6 +84,7 @@ import Testing
         }
         spec.output = "\(root)/fine.mp4"
         spec.pngDirectory = "\(root)/../frames"
-        #expect(throws: ReelError.self) { try cluster.client().submit(spec) }
+        let png = #expect(throws: ReelError.self) { try cluster.client().submit(spec) }
+        #expect(png?.code == .invalidSpec && png?.message.contains("field 'png_dir': must be inside") == true, "\(String(describing: png))")
     }
 }

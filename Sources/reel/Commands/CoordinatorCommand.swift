@@ -48,12 +48,16 @@ extension Reel {
 
         func validate() throws {
             if (curveSecret == nil) != (allow == nil) { throw ValidationError("--curve-secret and --allow go together") }
-            guard workerTimeout > heartbeat, heartbeat > 0, lease > 0 else {
-                throw ValidationError("--worker-timeout must exceed --heartbeat, and both --heartbeat and --lease must be positive")
+            if let problem = timings.problems().first { throw ValidationError(problem) }
+            if let outputRoot, !FileManager.default.fileExists(atPath: outputRoot) {
+                throw ValidationError("--output-root: \(outputRoot) does not exist")
             }
-            guard maxFailures >= 1 else { throw ValidationError("--max-failures must be at least 1") }
-            guard (0...64).contains(prefetch) else { throw ValidationError("--prefetch must be between 0 and 64 (got \(prefetch))") }
-            guard residentTasks >= 1 else { throw ValidationError("--resident-tasks must be at least 1 (got \(residentTasks))") }
+        }
+
+        var timings: SchedulerTimings {
+            SchedulerTimings(
+                heartbeatSeconds: heartbeat, workerTimeoutSeconds: workerTimeout, leaseSeconds: lease, maxFailures: maxFailures,
+                prefetch: prefetch, residentTasks: residentTasks)
         }
 
         func run() throws {
@@ -63,9 +67,6 @@ extension Reel {
                 security = CurveServerSecurity(
                     secretKey: try KeyFiles.keyPair(curveSecret).secretKey, allowedClients: try KeyFiles.allowList(allow))
             }
-            let timings = SchedulerTimings(
-                heartbeatSeconds: heartbeat, workerTimeoutSeconds: workerTimeout, leaseSeconds: lease, maxFailures: maxFailures,
-                prefetch: prefetch, residentTasks: residentTasks)
             let coordinator = try ReelCoordinator.Coordinator(
                 options: CoordinatorOptions(
                     dataDirectory: data, bind: bind, timings: timings,

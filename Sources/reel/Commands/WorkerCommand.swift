@@ -64,6 +64,9 @@ extension Reel {
                 throw ValidationError("--sidecar-timeout: must be 1-86400 seconds (got \(sidecarTimeout))")
             }
             guard heartbeat >= 0.05 && heartbeat <= 60 else { throw ValidationError("--heartbeat: must be 0.05-60 seconds (got \(heartbeat))") }
+            if let maxMemoryMb, !(0...(1 << 30)).contains(maxMemoryMb) {
+                throw ValidationError("--max-memory-mb: must be 0-1073741824 (got \(maxMemoryMb))")
+            }
             if let sidecarMaxMemoryMb, !(16...(1 << 22)).contains(sidecarMaxMemoryMb) {
                 throw ValidationError("--sidecar-max-memory-mb: must be 16-4194304 (got \(sidecarMaxMemoryMb))")
             }
