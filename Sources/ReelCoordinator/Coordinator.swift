@@ -39,7 +39,9 @@ public struct CoordinatorOptions: Sendable {
     public var dataDirectory: String
     public var bind: String
     public var timings: SchedulerTimings
-    /// Largest message a peer may send, enforced by libzmq before the bytes are read.
+    /// Largest message a peer may send, enforced by libzmq before the bytes are read: by
+    /// default the largest any valid job makes (libzmq fixes it per connection when it is
+    /// made, so it cannot follow the jobs of the moment).
     public var maxMessageBytes: Int64
     /// Jobs may write their video and frames only inside this directory.
     public var outputRoot: String
@@ -52,7 +54,7 @@ public struct CoordinatorOptions: Sendable {
 
     public init(
         dataDirectory: String, bind: String = "tcp://127.0.0.1:5555", timings: SchedulerTimings = SchedulerTimings(),
-        maxMessageBytes: Int64 = 1 << 30, outputRoot: String = FileManager.default.currentDirectoryPath,
+        maxMessageBytes: Int64 = JobSpec.maxMessageBytes, outputRoot: String = FileManager.default.currentDirectoryPath,
         security: CurveServerSecurity? = nil, insecure: Bool = false
     ) {
         self.dataDirectory = dataDirectory
@@ -86,6 +88,9 @@ public final class Coordinator {
     var plans: [Int64: LoadedJob] = [:]
     let encoder = EncodeRunner()
     var droppedMessages = 0
+    /// The routing id each worker id is bound to (by its READY), and back.
+    var routes: [WorkerID: String] = [:]
+    var peers: [String: WorkerID] = [:]
     var deferredCommits: [DeferredCommit] = []
     var deferredDispatches: [DeferredDispatch] = []
     /// Counts and timings of this coordinator's work (read after ``run(until:)`` returns).
@@ -163,6 +168,7 @@ public final class Coordinator {
             execute(scheduler.handle(.tick, now: now()))
             collectEncodes()
             retryUnrecordedStates()
+            pruneRoutes()
             probeSpaceIfPaused()
             flush()
         }
@@ -180,38 +186,95 @@ public final class Coordinator {
             drop("message with \(message.frames.count) frame(s)\(message.truncated ? " (too many)" : "")")
             return
         }
-        // With CURVE, a peer is its authenticated key's name plus its routing id: nothing it claims.
         let routing = RoutingIdentity.key(message.frames[0])
-        let peer = message.userID.map { "\($0)/\(routing)" } ?? routing
         let decoded: WireMessage
         do { decoded = try WireCodec.decode(Array(message.frames.dropFirst())) } catch {
-            drop("malformed message from \(peer.debugDescription): \(error)")
+            drop("malformed message from \(routing.debugDescription): \(error)")
             return
         }
         let time = now()
         switch decoded {
         case .ready(let hello):
-            execute(scheduler.handle(.workerReady(peer, hello), now: time))
-        case .heartbeat:
-            execute(scheduler.handle(.heartbeat(peer), now: time))
-        case .result(let result):
-            guard Checksum.payload(result.latents) == result.checksum else {
-                drop("result for \(result.lease) from \(peer) fails its checksum")
-                execute(scheduler.handle(.taskFailed(peer, result.lease, reason: "corrupt result"), now: time))
+            guard let id = bind(routing, hello: hello, user: message.userID, now: time) else { return }
+            execute(scheduler.handle(.workerReady(id, hello), now: time))
+        case .heartbeat(let progress):
+            guard let id = peers[routing] else {
+                reply(routing, .disconnect(reason: "unknown worker: send READY"))
                 return
             }
-            execute(scheduler.handle(.resultArrived(peer, result.lease), now: time), payload: result)
+            execute(scheduler.handle(.heartbeat(id, progress: progress), now: time))
+        case .result(let result):
+            guard let id = peers[routing] else { return drop("result for \(result.lease) from a peer that sent no READY") }
+            // Whether it answers a lease this worker holds, and its size, before any work on its bytes.
+            guard let (job, unit) = scheduler.leaseHeld(by: id, result.lease), let entry = plans[job] else {
+                execute(scheduler.handle(.resultArrived(id, result.lease), now: time))
+                return
+            }
+            let expected = Planner.work(entry.spec, entry.plan, unit: unit).resultCount * 2
+            guard result.latents.count == expected else {
+                drop("result for \(result.lease) from \(id) holds \(result.latents.count) bytes, the task needs \(expected)")
+                execute(scheduler.handle(.taskFailed(id, result.lease, reason: "result of the wrong size"), now: time))
+                return
+            }
+            guard Checksum.payload(result.latents) == result.checksum else {
+                drop("result for \(result.lease) from \(id) fails its checksum")
+                execute(scheduler.handle(.taskFailed(id, result.lease, reason: "corrupt result"), now: time))
+                return
+            }
+            execute(scheduler.handle(.resultArrived(id, result.lease), now: time), payload: result)
         case .failed(let lease, let reason, let outOfMemory):
-            execute(scheduler.handle(.taskFailed(peer, lease, reason: reason, outOfMemory: outOfMemory), now: time))
+            guard let id = peers[routing] else { return drop("failure report for \(lease) from a peer that sent no READY") }
+            let reason = Self.bounded(reason)
+            execute(scheduler.handle(.taskFailed(id, lease, reason: reason, outOfMemory: outOfMemory), now: time))
         case .submit(let json):
-            send(routing, submit(json))
+            reply(routing, submit(json))
         case .status(let job):
-            send(routing, status(job))
+            reply(routing, status(job))
         case .control(let job, let action):
-            send(routing, control(job, action))
+            reply(routing, control(job, action))
         case .task, .ack, .revoke, .disconnect, .submitted, .statusReply, .error:
-            drop("unexpected \(decoded.name) from \(peer.debugDescription)")
+            drop("unexpected \(decoded.name) from \(routing.debugDescription)")
         }
+    }
+
+    /// Binds a worker id to the routing id its READY came from: under CURVE the id is the
+    /// authenticated key's name and the READY's name (`key/name`), on loopback the name alone
+    /// (which may not contain `/`). A name another live connection holds is refused; a silent
+    /// holder's name is taken over (a restarted worker). Returns nil when refused.
+    private func bind(_ routing: String, hello: WorkerHello, user: String?, now: Double) -> WorkerID? {
+        if user == nil && hello.name.contains("/") {
+            reply(routing, .disconnect(reason: "a worker name may not contain '/'"))
+            drop("READY with a name containing '/' from \(routing.debugDescription)")
+            return nil
+        }
+        let id = user.map { "\($0)/\(hello.name)" } ?? hello.name
+        if let bound = routes[id], bound != routing {
+            if let seen = scheduler.lastSeen(id), now - seen <= 2 * options.timings.heartbeatSeconds {
+                reply(routing, .disconnect(reason: "worker name \(id) is in use by another live connection"))
+                drop("READY for \(id) from a second connection while the first is alive")
+                return nil
+            }
+            peers[bound] = nil
+        }
+        if let previous = peers[routing], previous != id { routes[previous] = nil }
+        routes[id] = routing
+        peers[routing] = id
+        return id
+    }
+
+    /// Forgets the routes of workers the scheduler no longer knows (each tick, when there are any).
+    func pruneRoutes() {
+        guard routes.count > scheduler.workerCount else { return }
+        for (id, routing) in routes where scheduler.lastSeen(id) == nil {
+            routes[id] = nil
+            peers[routing] = nil
+        }
+    }
+
+    /// A peer's text cut to 4 KiB before it is stored or logged.
+    static func bounded(_ text: String, limit: Int = 4096) -> String {
+        guard text.utf8.count > limit else { return text }
+        return String(decoding: text.utf8.prefix(limit), as: UTF8.self) + "… (cut from \(text.utf8.count) bytes)"
     }
 
     func drop(_ reason: String) {
@@ -219,16 +282,23 @@ public final class Coordinator {
         logger.warning("dropped: \(reason)")
     }
 
-    /// Sends to a peer by worker id (`user/routing` under CURVE) or bare routing id.
+    /// Sends to a worker by its id, through the routing id it is bound to.
     func send(_ peer: WorkerID, _ message: WireMessage) {
-        let routing = peer.split(separator: "/", maxSplits: 1).last.map(String.init) ?? peer
-        let target = options.security == nil ? peer : routing
+        guard let routing = routes[peer] else {
+            logger.debug("\(message.name) to \(peer) not sent: no connection is bound to it")
+            return
+        }
+        reply(routing, message)
+    }
+
+    /// Sends to a connection by its routing id.
+    func reply(_ routing: String, _ message: WireMessage) {
         do {
-            if try !socket.send([RoutingIdentity.bytes(target)] + WireCodec.encode(message)) {
-                logger.warning("\(message.name) to \(peer) not sent: peer is not keeping up")
+            if try !socket.send([RoutingIdentity.bytes(routing)] + WireCodec.encode(message)) {
+                logger.warning("\(message.name) to \(routing.debugDescription) not sent: peer is not keeping up")
             }
         } catch {
-            logger.debug("\(message.name) to \(peer) not sent: \(error)")
+            logger.debug("\(message.name) to \(routing.debugDescription) not sent: \(error)")
         }
     }
 

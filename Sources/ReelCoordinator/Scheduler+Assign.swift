@@ -7,13 +7,13 @@ extension Scheduler {
     /// retry back-off, and not a worker that failed it while another capable worker exists.
     func canRun(_ worker: WorkerID, _ task: Task, now: Double) -> Bool {
         guard let entry = workers[worker], entry.offers(task.work), hasMemory(entry, for: task),
-            jobs[task.job]?.state == .running, task.notBefore <= now, jobs[task.job]?.blocklist.contains(worker) == false,
+            jobs[task.job]?.state == .running, task.notBefore <= now, jobs[task.job]?.blocklist.contains(entry.principal) == false,
             task.holders[worker] == nil
         else { return false }
         if task.avoid.contains(worker) {
             let blocklist = jobs[task.job]?.blocklist ?? []
             let alternatives = workers.filter {
-                $0.key != worker && !task.avoid.contains($0.key) && !blocklist.contains($0.key)
+                $0.key != worker && !task.avoid.contains($0.key) && !blocklist.contains($0.value.principal)
                     && $0.value.offers(task.work) && hasMemory($0.value, for: task)
             }
             return alternatives.isEmpty
@@ -81,6 +81,7 @@ extension Scheduler {
         task.leaseExpiresAt = now + timings.leaseSeconds
         tasks[id] = task
         let lease = LeaseRef(task: id, attempt: task.attempt)
+        if workers[worker]?.leases.isEmpty == true { workers[worker]?.advancedAt = now }
         workers[worker]?.leases.insert(lease)
         if let model = task.work.model?.path { workers[worker]?.warmModel = model }
         let assignment = TaskAssignment(lease: lease, leaseMilliseconds: UInt32(clamping: Int(min(timings.leaseSeconds, 86400) * 1000)), work: task.work)
@@ -121,11 +122,19 @@ extension Scheduler {
         return durations.sorted()[durations.count / 2]
     }
 
-    /// Records how long a lease took to deliver (the latest 32 per job).
-    mutating func recordDuration(job: Int64, _ seconds: Double) {
+    /// The median time per denoising step of a job's latest results.
+    func medianStepSeconds(job: Int64) -> Double? {
+        guard let steps = jobs[job]?.recentStepSeconds, !steps.isEmpty else { return nil }
+        return steps.sorted()[steps.count / 2]
+    }
+
+    /// Records how long a lease took to deliver, and per step of the task (the latest 32 per job).
+    mutating func recordDuration(job: Int64, _ seconds: Double, steps: Int) {
         guard var entry = jobs[job] else { return }
         entry.recentDurations.append(seconds)
+        entry.recentStepSeconds.append(seconds / Double(max(1, steps)))
         if entry.recentDurations.count > 32 { entry.recentDurations.removeFirst() }
+        if entry.recentStepSeconds.count > 32 { entry.recentStepSeconds.removeFirst() }
         jobs[job] = entry
     }
 }

@@ -6,28 +6,59 @@ extension Scheduler {
     mutating func expire(now: Double) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
         for (id, worker) in workers.sorted(by: { $0.key < $1.key }) where now - worker.lastSeen > timings.workerTimeoutSeconds {
-            workers[id] = nil
-            out.append(.log(String(format: "worker %@ silent for %.1f s: dropped", id, now - worker.lastSeen)))
-            for lease in worker.leases.sorted(by: { $0.task < $1.task }) {
-                out += release(lease.task, from: id, reason: "worker \(id) went silent")
-            }
+            out += dropWorker(id, reason: String(format: "worker %@ silent for %.1f s: dropped", id, now - worker.lastSeen), lost: true)
+        }
+        for (id, worker) in workers.sorted(by: { $0.key < $1.key }) where !worker.leases.isEmpty {
+            let bound = stallBound(worker)
+            guard now - worker.advancedAt > bound else { continue }
+            workers[id]?.advancedAt = now
+            let why = String(format: "worker %@ made no progress for %.1f s (bound %.1f s)", id, now - worker.advancedAt, bound)
+            for lease in worker.leases.sorted(by: { $0.task < $1.task }) { out += release(lease.task, from: id, reason: why, lost: true) }
         }
         let expired = tasks.values.filter { $0.phase == .leased && $0.leaseExpiresAt < now }.map(\.id).sorted()
         for id in expired {
             for holder in tasks[id]!.holders.keys.sorted() {
-                out += release(id, from: holder, reason: "lease of \(holder) expired")
+                out += release(id, from: holder, reason: "lease of \(holder) expired", lost: true)
             }
         }
         return out
     }
 
+    /// How long `worker` may go without advancing any lease it holds: the stall floor, or
+    /// `stallFactor` times the slowest median step time among its leases' jobs.
+    func stallBound(_ worker: Worker) -> Double {
+        let step = worker.leases.compactMap { tasks[$0.task].flatMap { medianStepSeconds(job: $0.job) } }.max() ?? 0
+        return max(timings.stallSeconds, timings.stallFactor * step)
+    }
+
+    /// Forgets a worker and takes its leases away; `lost`: they count as lost leases.
+    mutating func dropWorker(_ id: WorkerID, reason: String, lost: Bool = false) -> [SchedulerDirective] {
+        guard let worker = workers.removeValue(forKey: id) else { return [] }
+        var out: [SchedulerDirective] = [.log(reason)]
+        for lease in worker.leases.sorted(by: { $0.task < $1.task }) {
+            out += release(lease.task, from: id, reason: "worker \(id) went silent", lost: lost)
+        }
+        return out
+    }
+
     /// Takes `worker`'s lease of a task away; when no holder is left, the task is pending again.
-    /// A lost lease is not the task's fault: it does not count as a failure.
-    mutating func release(_ id: Int64, from worker: WorkerID, reason: String) -> [SchedulerDirective] {
+    /// A lost lease (`lost`: the holder went silent or stalled) is not the task's fault at
+    /// first, but past ``SchedulerTimings/lostLeasesForgiven`` each counts as a failure, so a
+    /// chunk that kills or hangs every worker fails its job with a reason instead of cycling.
+    mutating func release(_ id: Int64, from worker: WorkerID, reason: String, lost: Bool = false) -> [SchedulerDirective] {
         guard var task = tasks[id], task.phase == .leased, let holding = task.holders.removeValue(forKey: worker) else { return [] }
         workers[worker]?.leases.remove(LeaseRef(task: id, attempt: holding.attempt))
+        if lost {
+            task.lostLeases += 1
+            if task.lostLeases > timings.lostLeasesForgiven { task.failures += 1 }
+        }
         tasks[id] = task
         guard task.holders.isEmpty else { return [.log("task \(id): \(reason); its backup lease goes on")] }
+        if task.failures >= timings.maxFailures {
+            let job = task.job
+            return requeue(id, reason: reason)
+                + failJob(job, reason: "chunk \(task.chunk) lost \(task.lostLeases) leases (its holders went silent or stalled); last: \(reason)")
+        }
         return requeue(id, reason: reason)
     }
 
@@ -73,7 +104,7 @@ extension Scheduler {
         var out: [SchedulerDirective] = []
         for (id, worker) in workers.sorted(by: { $0.key < $1.key }) where now - worker.lastHeartbeatSent >= timings.heartbeatSeconds {
             workers[id]?.lastHeartbeatSent = now
-            out.append(.send(id, .heartbeat))
+            out.append(.send(id, .heartbeat()))
         }
         return out
     }

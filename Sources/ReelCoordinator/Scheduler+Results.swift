@@ -21,7 +21,8 @@ extension Scheduler {
             workers[holder]?.leases.remove(otherLease)
             if holder != id { out.append(.send(holder, .revoke(otherLease))) }
         }
-        recordDuration(job: task.job, now - holding.since)
+        recordDuration(job: task.job, now - holding.since, steps: task.work.steps)
+        workers[id]?.advancedAt = now
         task.phase = .committing
         task.winner = id
         task.attempt = lease.attempt
@@ -87,10 +88,12 @@ extension Scheduler {
             let kind = MemoryKind(task.work), known = job.memoryFloors[kind]
             job.memoryFloors[kind] = (min(task.order.cost, known?.cost ?? .max), max(memory, known?.megabytes ?? 0))
         }
-        job.failuresByWorker[id, default: 0] += 1
-        if job.failuresByWorker[id]! >= timings.blocklistAfter && !job.blocklist.contains(id) {
-            job.blocklist.insert(id)
-            out.append(.log("worker \(id) blocklisted for job \(task.job) after \(job.failuresByWorker[id]!) failures"))
+        // Counted by principal (the CURVE key, or the name on loopback): a new name evades nothing.
+        let principal = workers[id]?.principal ?? Self.principal(of: id)
+        job.failuresByWorker[principal, default: 0] += 1
+        if job.failuresByWorker[principal]! >= timings.blocklistAfter && !job.blocklist.contains(principal) {
+            job.blocklist.insert(principal)
+            out.append(.log("\(principal) blocklisted for job \(task.job) after \(job.failuresByWorker[principal]!) failures"))
         }
         jobs[task.job] = job
         if task.failures >= timings.maxFailures {
@@ -100,7 +103,7 @@ extension Scheduler {
             let most = job.memoryFloors[MemoryKind(task.work)]?.megabytes ?? 0
             return out + failJob(task.job, reason: "out of memory: no live worker has more than \(most) MB; last on \(id): \(reason)")
         }
-        let capable = workers.filter { $0.value.offers(task.work) }.map(\.key)
+        let capable = workers.values.filter { $0.offers(task.work) }.map(\.principal)
         if !capable.isEmpty && capable.allSatisfy({ job.blocklist.contains($0) }) {
             return out
                 + failJob(

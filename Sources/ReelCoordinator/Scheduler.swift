@@ -8,7 +8,12 @@ import ReelWire
 public struct Scheduler: Sendable {
     struct Worker: Sendable {
         var hello: WorkerHello
+        /// Who answers for this worker: its CURVE key's name (its id's part before `/`), or its
+        /// name on loopback. Blocklists and quarantines are keyed by it, so a new name evades nothing.
+        var principal: WorkerID
         var lastSeen: Double
+        /// When this worker last advanced a lease it holds (a step, a result) or took its first one.
+        var advancedAt: Double
         var lastHeartbeatSent: Double
         var leases: Set<LeaseRef> = []
         /// The model folder this worker was last given: its sidecar keeps that model loaded.
@@ -34,6 +39,8 @@ public struct Scheduler: Sendable {
     struct Holding: Sendable, Equatable {
         var attempt: UInt32
         var since: Double
+        /// The last step the holder reported.
+        var step: UInt32 = 0
     }
 
     /// Dispatch order: higher job priority first, then older jobs, then longer tasks
@@ -63,8 +70,10 @@ public struct Scheduler: Sendable {
         /// The holder whose result is being (or was) committed.
         var winner: WorkerID?
         var leaseExpiresAt: Double = 0
-        /// Failures reported by workers (lost leases do not count).
+        /// Failures reported by workers, plus lost leases past ``SchedulerTimings/lostLeasesForgiven``.
         var failures = 0
+        /// Leases lost because the holder went silent or made no progress.
+        var lostLeases = 0
         /// Not retried before this time (back-off after a failure).
         var notBefore: Double = 0
         /// Workers that failed this task: it goes elsewhere when it can.
@@ -83,6 +92,8 @@ public struct Scheduler: Sendable {
         var blocklist: Set<WorkerID> = []
         /// Lease-to-result times of the job's latest tasks, for spotting stragglers.
         var recentDurations: [Double] = []
+        /// The same per denoising step: the stall bound of a lease is a multiple of it.
+        var recentStepSeconds: [Double] = []
         /// Learnt from out-of-memory failures, for sampling and for decode tasks apart: tasks of
         /// at least `cost` need more than `megabytes` (the most a worker had that ran out).
         var memoryFloors: [MemoryKind: (cost: Int, megabytes: UInt64)] = [:]
@@ -129,6 +140,17 @@ public struct Scheduler: Sendable {
         else { return nil }
         let needs = work.model.map { "the \(work.backend.rawValue) backend with model \($0.path)" } ?? "the \(work.backend.rawValue) backend"
         return "waiting: no live worker can run it (it needs \(needs); \(workers.count) worker(s) connected)"
+    }
+
+    /// When a live worker was last heard from; nil for one the scheduler does not know.
+    public func lastSeen(_ id: WorkerID) -> Double? { workers[id]?.lastSeen }
+
+    /// The job and plan unit of `lease` when `id` holds it now (a result for it will be taken).
+    public func leaseHeld(by id: WorkerID, _ lease: LeaseRef) -> (job: Int64, unit: Int)? {
+        guard let task = tasks[lease.task], task.phase == .leased, task.holders[id]?.attempt == lease.attempt,
+            let state = jobs[task.job]?.state, state != .cancelled, state != .failed
+        else { return nil }
+        return (task.job, task.chunk)
     }
 
     /// Tasks held in memory, over all jobs.
@@ -228,11 +250,12 @@ public struct Scheduler: Sendable {
         switch event {
         case .workerReady(let id, let hello):
             out += workerReady(id, hello, now: now)
-        case .heartbeat(let id):
+        case .heartbeat(let id, let progress):
             if workers[id] == nil {
                 out.append(.send(id, .disconnect(reason: "unknown worker: send READY")))
             } else {
                 renew(id, now: now)
+                advance(id, progress, now: now)
             }
         case .resultArrived(let id, let lease):
             renew(id, now: now)
@@ -268,7 +291,20 @@ public struct Scheduler: Sendable {
     }
 
     private mutating func workerReady(_ id: WorkerID, _ hello: WorkerHello, now: Double) -> [SchedulerDirective] {
-        var worker = workers[id] ?? Worker(hello: hello, lastSeen: now, lastHeartbeatSent: now)
+        var out: [SchedulerDirective] = []
+        if workers[id] == nil && workers.count >= timings.maxWorkers {
+            // Full: the longest-silent worker makes room if it has missed two heartbeats.
+            guard let (silent, entry) = workers.min(by: { ($0.value.lastSeen, $0.key) < ($1.value.lastSeen, $1.key) }),
+                now - entry.lastSeen > 2 * timings.heartbeatSeconds
+            else {
+                return [
+                    .send(id, .disconnect(reason: "the coordinator has its limit of \(timings.maxWorkers) workers")),
+                    .ignored("READY from \(id): \(timings.maxWorkers) workers connected, none silent"),
+                ]
+            }
+            out += dropWorker(silent, reason: "worker \(silent) evicted (silent for \(Int(now - entry.lastSeen)) s) to make room for \(id)")
+        }
+        var worker = workers[id] ?? Worker(hello: hello, principal: Self.principal(of: id), lastSeen: now, advancedAt: now, lastHeartbeatSent: now)
         worker.hello = hello
         // Re-adopt the leases this worker held before a reconnect or a coordinator restart, if
         // it says it still holds them; any other would be renewed by its heartbeats forever.
@@ -282,10 +318,28 @@ public struct Scheduler: Sendable {
         let joined = workers[id] == nil
         workers[id] = worker
         renew(id, now: now)
-        var out: [SchedulerDirective] =
-            joined ? [.log("worker \(id) joined (\(hello.backends.joined(separator: ",")), \(hello.slots) slot(s))")] : []
+        if joined { out.append(.log("worker \(id) joined (\(hello.backends.joined(separator: ",")), \(hello.slots) slot(s))")) }
         for task in lost.sorted() { out += release(task, from: id, reason: "worker \(id) does not hold it") }
         return out
+    }
+
+    /// The principal of a worker id: the CURVE key's name before `/`, or the whole id.
+    static func principal(of id: WorkerID) -> WorkerID {
+        id.split(separator: "/", maxSplits: 1).first.map(String.init) ?? id
+    }
+
+    /// Records the steps a worker reports for leases it holds; a step past the last one
+    /// reported (and within the task) is progress. Reports for other leases are ignored.
+    mutating func advance(_ id: WorkerID, _ progress: [TaskProgress], now: Double) {
+        for entry in progress {
+            guard var task = tasks[entry.lease.task], task.phase == .leased, var holding = task.holders[id],
+                holding.attempt == entry.lease.attempt, entry.step > holding.step, entry.step <= UInt32(clamping: task.work.steps)
+            else { continue }
+            holding.step = entry.step
+            task.holders[id] = holding
+            tasks[task.id] = task
+            workers[id]?.advancedAt = now
+        }
     }
 
     /// Any message from a known worker proves it alive and renews its leases.

@@ -28,6 +28,15 @@ public struct SchedulerTimings: Sendable, Hashable {
     /// Tasks of each job held in memory at once; the rest wait in the store and are paged in,
     /// in plan order, as these are committed, so memory does not grow with video length.
     public var residentTasks: Int
+    /// A worker holding leases that advances none of them (no step reported, no result) for
+    /// this long, or for `stallFactor` times its jobs' median step time if that is longer,
+    /// loses them: a lease is kept by progress, not by presence. Covers a cold model load.
+    public var stallSeconds: Double = 120
+    public var stallFactor: Double = 20
+    /// Lost leases (silent or stalled holders) of one task before each further one counts as a failure.
+    public var lostLeasesForgiven = 2
+    /// Workers the coordinator keeps at once; past it a new one replaces the longest-silent one, or is refused.
+    public var maxWorkers = 4096
 
     public init(
         heartbeatSeconds: Double = 1, workerTimeoutSeconds: Double = 5, leaseSeconds: Double = 30, maxFailures: Int = 3,
@@ -43,6 +52,14 @@ public struct SchedulerTimings: Sendable, Hashable {
         self.prefetch = prefetch
         self.stragglerFactor = stragglerFactor
         self.residentTasks = max(1, residentTasks)
+    }
+
+    /// These timings with a different stall floor and worker limit.
+    public func with(stallSeconds: Double? = nil, maxWorkers: Int? = nil) -> Self {
+        var copy = self
+        if let stallSeconds { copy.stallSeconds = stallSeconds }
+        if let maxWorkers { copy.maxWorkers = maxWorkers }
+        return copy
     }
 }
 
@@ -65,6 +82,8 @@ extension SchedulerTimings {
         check("prefetch", Double(prefetch), 0...64, "tasks")
         check("straggler-factor", stragglerFactor, 0...1000, "times the median")
         check("resident-tasks", Double(residentTasks), 1...1_000_000, "tasks")
+        check("stall-timeout", stallSeconds, 0.5...86400)
+        check("max-workers", Double(maxWorkers), 1...100_000, "workers")
         if problems.isEmpty && workerTimeoutSeconds <= heartbeatSeconds {
             problems.append("--worker-timeout: must exceed --heartbeat (\(heartbeatSeconds.formatted) s) (got \(workerTimeoutSeconds.formatted))")
         }
@@ -115,8 +134,8 @@ public struct TaskPageRequest: Sendable, Equatable {
 /// What happened, as the shell tells the scheduler.
 public enum SchedulerEvent: Sendable {
     case workerReady(WorkerID, WorkerHello)
-    /// Any message from a worker that is not otherwise an event (HEARTBEAT).
-    case heartbeat(WorkerID)
+    /// A HEARTBEAT from a worker, with how far it has got with the tasks it runs.
+    case heartbeat(WorkerID, progress: [TaskProgress] = [])
     case resultArrived(WorkerID, LeaseRef)
     /// The shell committed the result of `lease` (artifact written, row updated).
     case committed(LeaseRef)

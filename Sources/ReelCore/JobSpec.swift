@@ -134,6 +134,12 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var widthMultiple: Int { max(1, model?.geometry.widthMultiple ?? 16) }
     public var heightMultiple: Int { max(1, model?.geometry.heightMultiple ?? 16) }
 
+    /// Values one task's result may hold under ``JobSpecParser``'s limits.
+    public static let maxResultValues = 1 << 27
+    /// The largest message any valid job makes (a result of ``maxResultValues`` 2-byte values,
+    /// plus headroom for headers, conditioning and a spec): peers' sockets refuse larger ones.
+    public static let maxMessageBytes = Int64(maxResultValues) * 2 + (64 << 20)
+
     /// The job's dispatch priority (0 when not given).
     public var dispatchPriority: Int { priority ?? 0 }
 

@@ -110,9 +110,9 @@ enum SpecRules {
         return problems
     }
 
-    /// Latent values one chunk may hold (its result is 2 bytes a value; a sampler holds about
-    /// four Float32 copies): 2^27, a 256 MiB result, about 2 GiB of a worker's memory.
-    static let maxChunkValues = 1 << 27
+    /// Values one task's result may hold (2 bytes a value; a sampler holds about four
+    /// Float32 copies): 2^27, a 256 MiB result, about 2 GiB of a worker's memory.
+    static let maxChunkValues = JobSpec.maxResultValues
     /// Tasks one job may have (rows in the store, entries the scheduler pages through).
     static let maxTasks = 250_000
     /// Bytes of a prompt or a path.
@@ -137,6 +137,18 @@ enum SpecRules {
                     problem:
                         "a chunk of \(Int(chunkFrames)) frames of \(Int(tileWidth))x\(Int(tileHeight)) latent pixels holds \(Int(chunkValues)) values, more than the limit of \(maxChunkValues): use fewer chunk_frames or tile_width/tile_height"
                 ))
+        }
+        if let model = spec.model {
+            let frames = Double(model.decodeFrames + 2 * model.decodeOverlap) * Double(max(1, model.geometry.temporalCompression))
+            let pixels = frames * 3 * Double(spec.width) * Double(spec.height)
+            if pixels > Double(maxChunkValues) {
+                problems.append(
+                    SpecProblem(
+                        field: "decode_frames",
+                        problem:
+                            "a decode window of up to \(Int(frames)) frames of \(spec.width)x\(spec.height) holds \(Int(pixels)) values, more than the limit of \(maxChunkValues): use fewer decode_frames or decode_overlap"
+                    ))
+            }
         }
         func count(_ length: Int, _ window: Int, _ overlap: Int) -> Double {
             guard window > 0, window < length else { return 1 }

@@ -61,11 +61,12 @@ public enum SimulatedDenoiser {
 
     /// Samples a simulated task: `steps` sleeps of `stepMilliseconds` (reporting progress after
     /// each), then the pattern with pinned frames set to their conditioning values.
-    static func sample(_ work: ChunkWork, steps: Int, pinned: [Int: [Float]], progress: () -> Void) -> [Float] {
+    static func sample(_ work: ChunkWork, steps: Int, pinned: [Int: [Float]], progress: () -> Void, stepped: () -> Void = {}) -> [Float] {
         progress()
         for _ in 0..<steps {
             if work.stepMilliseconds > 0 { Thread.sleep(forTimeInterval: Double(work.stepMilliseconds) / 1000) }
             progress()
+            stepped()
         }
         var out = content(region: work.region, frames: work.frames ?? Array(work.region.frames), channels: work.grid.channels)
         let perFrame = work.grid.channels * work.region.rows.count * work.region.columns.count

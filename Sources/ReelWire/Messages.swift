@@ -46,6 +46,17 @@ public struct WorkerHello: Sendable, Hashable {
 }
 
 /// A chunk handed to a worker under a lease.
+/// How far a worker has got with a lease: denoising steps completed (0 while it sets up).
+public struct TaskProgress: Sendable, Hashable {
+    public var lease: LeaseRef
+    public var step: UInt32
+
+    public init(lease: LeaseRef, step: UInt32) {
+        self.lease = lease
+        self.step = step
+    }
+}
+
 public struct TaskAssignment: Sendable, Hashable {
     public var lease: LeaseRef
     /// How long the lease lasts without heartbeats, in milliseconds.
@@ -82,7 +93,8 @@ public enum WireMessage: Sendable, Hashable {
     /// Worker → coordinator: capabilities; also the answer to `disconnect`.
     case ready(WorkerHello)
     /// Either way: liveness. Workers send it from their sampling loop.
-    case heartbeat
+    /// Liveness; from a worker, with how far each task it runs has got (a lease is kept by progress).
+    case heartbeat(progress: [TaskProgress] = [])
     /// Coordinator → worker: run this chunk.
     case task(TaskAssignment)
     /// Worker → coordinator: the chunk's latents.

@@ -5,10 +5,17 @@ import ReelCore
 /// Pure: no sockets here.
 public enum WireCodec {
     public static let magic: [UInt8] = Array("REEL".utf8)
-    public static let version: UInt8 = 4
+    public static let version: UInt8 = 5
     /// Largest latent payload accepted (a 48-frame 1080p chunk in Float16 is about 600 MB; the
     /// sockets' MAXMSGSIZE enforces the same bound before the bytes are even read).
     public static let maxPayload = 1 << 30
+    /// Largest READY body: a worker's announced strings are kept while it lives, so each
+    /// identity costs the coordinator at most this much.
+    public static let maxHelloBytes = 16 << 10
+    /// Longest worker name.
+    public static let maxNameBytes = 200
+    /// Most task progress entries in one HEARTBEAT (a worker runs at most 64 slots plus prefetch).
+    public static let maxProgress = 256
 
     public static func encode(_ message: WireMessage) -> [[UInt8]] {
         var body = ByteWriter()
@@ -24,8 +31,12 @@ public enum WireCodec {
             for lease in hello.holding { write(lease, &body) }
             body.strings(hello.models)
             body.string(hello.device)
-        case .heartbeat:
-            break
+        case .heartbeat(let progress):
+            body.u32(UInt32(progress.count))
+            for entry in progress {
+                write(entry.lease, &body)
+                body.u32(entry.step)
+            }
         case .task(let assignment):
             write(assignment.lease, &body)
             body.u32(assignment.leaseMilliseconds)
@@ -84,7 +95,11 @@ public enum WireCodec {
         let message: WireMessage
         switch command {
         case 0x01:
+            guard frames[1].count <= maxHelloBytes else { throw WireError("READY is \(frames[1].count) bytes, over the limit of \(maxHelloBytes)") }
             let name = try body.string("name")
+            guard (1...maxNameBytes).contains(name.utf8.count) else {
+                throw WireError("field 'name' must be 1-\(maxNameBytes) bytes, got \(name.utf8.count)")
+            }
             let backends = try body.strings("backends")
             let slots = try body.u32("slots")
             guard (1...64).contains(slots) else { throw WireError("field 'slots' must be 1-64, got \(slots)") }
@@ -98,7 +113,10 @@ public enum WireCodec {
                     name: name, backends: backends, slots: slots, memoryMegabytes: memory, tags: tags, holding: holding, models: models,
                     device: device))
         case 0x02:
-            message = .heartbeat
+            let progress = try (0..<(try body.count("progress", limit: maxProgress))).map { _ in
+                TaskProgress(lease: try readLease(&body), step: try body.u32("step"))
+            }
+            message = .heartbeat(progress: progress)
         case 0x03:
             let lease = try readLease(&body)
             let milliseconds = try body.u32("lease_ms")

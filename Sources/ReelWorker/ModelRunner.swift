@@ -12,9 +12,13 @@ public struct ModelRunner {
     /// Adds up the seconds the sidecar spent in the model (for logs and the benchmark).
     public let clock = ModelClock()
 
-    public init(sidecar: Sidecar, waiting: @escaping () -> Void) {
+    /// Called after each denoising step.
+    let stepped: () -> Void
+
+    public init(sidecar: Sidecar, waiting: @escaping () -> Void, stepped: @escaping () -> Void = {}) {
         self.sidecar = sidecar
         self.waiting = waiting
+        self.stepped = stepped
     }
 
     /// Runs one task: the latents it samples, or for a decode task the frames it keeps.
@@ -25,7 +29,7 @@ public struct ModelRunner {
         if let decode = work.decode { return try self.decode(work, model: model, span: decode, latents: conditioning.initial ?? []) }
         var velocity = SidecarVelocity(sidecar: sidecar, waiting: waiting, conditionsNatively: native, clock: clock)
         do {
-            return try ChunkSampler.sample(work, conditioning: conditioning, model: &velocity, progress: waiting)
+            return try ChunkSampler.sample(work, conditioning: conditioning, model: &velocity, progress: waiting, stepped: stepped)
         } catch let failure as SidecarFailure {
             throw failure
         } catch {

@@ -59,6 +59,11 @@ public final class WorkerNode {
     var unacknowledged: [LeaseRef: TaskResult] = [:]
     var lastHeard: Double
     var lastSent: Double = 0
+    var lastAnnounced = -Double.infinity
+    /// A re-announce was asked for within a second of the last: sent when the second is up.
+    var announceDue = false
+    /// Denoising steps the running task has completed (reported in heartbeats).
+    var runningStep: UInt32 = 0
     var backoff: Double
     /// Chunks this worker has sampled (for logs and tests).
     public private(set) var completed = 0
@@ -76,13 +81,18 @@ public final class WorkerNode {
         socket = try Self.connect(context, options)
     }
 
+    /// This process's routing id: "w" and 32 random hex digits, the same across reconnects.
+    static let routingID: [UInt8] = Array(("w" + (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()).utf8)
+
     private static func connect(_ context: ZMQContext, _ options: WorkerOptions) throws -> ZMQSocket {
         let socket = try ZMQSocket(context, .dealer)
-        try socket.setOption(ZMQOption.routingID, bytes: Array(options.name.utf8))
+        // An unguessable routing id, so no peer can take this worker's place on the socket
+        // by connecting first with it; the coordinator knows the worker by its READY's name.
+        try socket.setOption(ZMQOption.routingID, bytes: routingID)
         try socket.setOption(ZMQOption.immediate, 1)
         try socket.setOption(ZMQOption.reconnectInterval, 100)
         try socket.setOption(ZMQOption.reconnectIntervalMax, 2000)
-        try socket.setOption64(ZMQOption.maxMessageSize, 1 << 30)
+        try socket.setOption64(ZMQOption.maxMessageSize, JobSpec.maxMessageBytes)
         if let curve = options.curve { try socket.makeCurveClient(keys: curve.keys, serverKey: curve.serverKey) }
         do { try socket.connect(options.coordinator) } catch {
             throw ReelError(.network, "cannot connect to \(options.coordinator): \(error)")
@@ -108,6 +118,8 @@ public final class WorkerNode {
     }
 
     private func announce() {
+        lastAnnounced = now()
+        announceDue = false
         let hello = WorkerHello(
             name: options.name, backends: options.backends.map(\.rawValue), slots: 1,
             memoryMegabytes: memoryMegabytes, tags: [],
@@ -144,8 +156,9 @@ public final class WorkerNode {
                 // Another worker's copy of this task won: drop ours if it has not started.
                 queue.removeAll { $0.lease == lease }
             case .disconnect(let reason):
+                // At most once a second: a refusal (a name in use, a full farm) must not become a loop.
                 logger.info("coordinator asks to re-announce: \(reason)")
-                announce()
+                if now() - lastAnnounced >= 1 { announce() } else { announceDue = true }
             case .heartbeat:
                 break
             default:
@@ -181,7 +194,8 @@ public final class WorkerNode {
             logger.warning("model sidecar is not running; \(sidecar.lastLines(4))")
             startSidecar()
         }
-        if now() - lastSent >= options.heartbeatSeconds { send(.heartbeat) }
+        if announceDue && now() - lastAnnounced >= 1 { announce() }
+        if now() - lastSent >= options.heartbeatSeconds { send(heartbeat) }
         guard now() - lastHeard > options.coordinatorTimeoutSeconds else { return }
         logger.warning("coordinator silent for \(String(format: "%.1f", now() - lastHeard)) s; reconnecting in \(backoff) s")
         socket.close()
@@ -192,9 +206,14 @@ public final class WorkerNode {
         announce()
     }
 
+    /// A heartbeat with the running task's progress.
+    private var heartbeat: WireMessage {
+        .heartbeat(progress: running.map { [TaskProgress(lease: $0, step: runningStep)] } ?? [])
+    }
+
     /// Heartbeats (when due) and reads the coordinator's messages from inside a long task.
     private func keepAliveWhileBusy() {
-        if now() - lastSent >= options.heartbeatSeconds { send(.heartbeat) }
+        if now() - lastSent >= options.heartbeatSeconds { send(heartbeat) }
         try? drain()
     }
 
@@ -210,7 +229,13 @@ public final class WorkerNode {
             return
         }
         running = assignment.lease
+        runningStep = 0
         defer { running = nil }
+        let stepped = {
+            self.runningStep &+= 1
+            // The first steps are reported at once: they restart the coordinator's stall clock.
+            if self.runningStep <= 1 { self.send(self.heartbeat) }
+        }
         let latents: [Float]
         if assignment.work.backend == .diffusers {
             guard let sidecar else {
@@ -218,7 +243,7 @@ public final class WorkerNode {
                 return
             }
             do {
-                let runner = ModelRunner(sidecar: sidecar, waiting: { self.keepAliveWhileBusy() })
+                let runner = ModelRunner(sidecar: sidecar, waiting: { self.keepAliveWhileBusy() }, stepped: stepped)
                 latents = try runner.run(assignment.work, conditioning: assignment.conditioning)
                 logger.debug("\(assignment.lease): \(Int(runner.clock.seconds * 1000)) ms in the model")
             } catch {
@@ -230,7 +255,8 @@ public final class WorkerNode {
                 return
             }
         } else {
-            latents = ChunkSampler.sample(assignment.work, conditioning: assignment.conditioning) { self.keepAliveWhileBusy() }
+            latents = ChunkSampler.sample(
+                assignment.work, conditioning: assignment.conditioning, progress: { self.keepAliveWhileBusy() }, stepped: stepped)
         }
         let bytes = LatentCodec.encode(latents)
         let result = TaskResult(

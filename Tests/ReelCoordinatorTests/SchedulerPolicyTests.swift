@@ -111,14 +111,38 @@ import Testing
         #expect(s.state(job: 1) == .paused)
     }
 
-    @Test func lostLeasesDoNotCountAsFailures() {
-        var s = scheduler(tasks: 1, timings: SchedulerTimings(workerTimeoutSeconds: 1, maxFailures: 1, retryBackoffSeconds: 0))
-        for round in 0..<5 {
+    /// Attack D/E: a chunk whose holders keep going silent fails its job with a reason
+    /// after a few lost leases, instead of moving between workers forever.
+    @Test func lostLeasesCountAsFailuresOnlyPastAFew() {
+        var s = scheduler(tasks: 1, timings: SchedulerTimings(workerTimeoutSeconds: 1, maxFailures: 2, retryBackoffSeconds: 0))
+        var last: [SchedulerDirective] = []
+        for round in 0..<4 {
             let t = Double(round) * 10
             let out = s.handle(.workerReady("w\(round)", Self.hello), now: t)
             #expect(leases(out).count == 1, "round \(round)")
-            _ = s.handle(.tick, now: t + 5)
+            last = s.handle(.tick, now: t + 5)
+            #expect(s.state(job: 1) == (round < 3 ? .running : .failed), "after \(round + 1) lost leases")
         }
-        #expect(s.state(job: 1) == .running, "five dead workers did not fail the job")
+        #expect(last.contains { if case .setJobState(1, .failed, let reason?) = $0 { reason.contains("lost 4 leases") } else { false } })
+    }
+
+    /// Attack D: heartbeats keep a worker alive, but only reported steps keep its lease.
+    @Test func aLeaseIsKeptByProgressNotByPresence() {
+        let timings = SchedulerTimings(workerTimeoutSeconds: 5, leaseSeconds: 1000, retryBackoffSeconds: 0).with(stallSeconds: 10)
+        var s = scheduler(tasks: 1, timings: timings)
+        let lease = LeaseRef(task: 100, attempt: 1)
+        #expect(leases(s.handle(.workerReady("honest", Self.hello), now: 0)).map(\.1) == [lease])
+        for t in 1...30 {
+            _ = s.handle(.heartbeat("honest", progress: [TaskProgress(lease: lease, step: UInt32(min(4, t / 7 + 1)))]), now: Double(t))
+            _ = s.handle(.tick, now: Double(t))
+        }
+        #expect(s.workerLoads["honest"] == 1, "a step every 7 s keeps the lease past the 10 s bound")
+        var released: [SchedulerDirective] = []
+        for t in 31...50 {
+            _ = s.handle(.heartbeat("honest", progress: [TaskProgress(lease: lease, step: 4)]), now: Double(t))
+            released += s.handle(.tick, now: Double(t))
+        }
+        #expect(leases(released).first?.1 == LeaseRef(task: 100, attempt: 2), "heartbeats with no new step lose the lease (it runs again)")
+        #expect(released.contains { if case .requeue(100, let reason) = $0 { reason.contains("made no progress") } else { false } })
     }
 }

@@ -193,7 +193,7 @@ struct MessageFuzzer {
         let lease = LeaseRef(task: 1, attempt: 1)
         let latents = [UInt8](repeating: 7, count: 64)
         return [
-            .heartbeat, .task(TaskAssignment(lease: lease, leaseMilliseconds: 10, work: work)),
+            .heartbeat(), .task(TaskAssignment(lease: lease, leaseMilliseconds: 10, work: work)),
             .result(TaskResult(lease: lease, checksum: Checksum.payload(latents), sampleMilliseconds: 1, latents: latents)),
             .ack(lease), .failed(lease, reason: "x"), .disconnect(reason: "y"), .submitted(job: 1), .status(job: 1),
             .statusReply(json: [123, 125]), .error(code: "a", message: "b"),

@@ -35,6 +35,12 @@ extension Reel {
         @Option(help: "Tasks of each job held in memory; the rest wait in the database and are read in as these finish.")
         var residentTasks: Int = 4096
 
+        @Option(help: "Seconds a worker may hold leases without advancing any (a step, a result) before it loses them; at least 20 times its jobs' median step time.")
+        var stallTimeout: Double = 120
+
+        @Option(help: "Workers kept at once; past it a new one replaces the longest-silent one, or is refused.")
+        var maxWorkers: Int = 4096
+
         @Option(help: "This coordinator's CURVE key file (from `reel keys`): turns on encryption and authentication.")
         var curveSecret: String?
 
@@ -57,7 +63,8 @@ extension Reel {
         var timings: SchedulerTimings {
             SchedulerTimings(
                 heartbeatSeconds: heartbeat, workerTimeoutSeconds: workerTimeout, leaseSeconds: lease, maxFailures: maxFailures,
-                prefetch: prefetch, residentTasks: residentTasks)
+                prefetch: prefetch, residentTasks: residentTasks
+            ).with(stallSeconds: stallTimeout, maxWorkers: maxWorkers)
         }
 
         func run() throws {
