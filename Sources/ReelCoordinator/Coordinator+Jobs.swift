@@ -172,7 +172,7 @@ extension Coordinator {
         guard options.encodeOutputs else { return }
         guard let entry = plans[job], encoder.framesEncoded(job: job) == nil else { return }
         logger.info("job \(job): all \(entry.plan.units.count) tasks committed; stitching and encoding \(entry.spec.output)")
-        encoder.start(jobArtifacts(job)!)
+        encoder.start(jobArtifacts(job)!, root: (options.outputRoot as NSString).resolvingSymlinksInPath)
     }
 
     func collectEncodes() {

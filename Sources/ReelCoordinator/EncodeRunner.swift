@@ -19,9 +19,8 @@ final class EncodeRunner: Sendable {
     private let finished = Mutex<[Finished]>([])
     private let progress = Mutex<[Int64: Int]>([:])
 
-    /// Starts assembling `job`'s video from its committed chunk artifacts.
-    /// Starts assembling a job's video from its committed outputs.
-    func start(_ committed: JobArtifacts) {
+    /// Starts assembling a job's video from its committed outputs; its files stay inside `root`.
+    func start(_ committed: JobArtifacts, root: String) {
         let job = committed.job, spec = committed.spec, plan = committed.plan
         progress.withLock { $0[job] = 0 }
         let thread = Thread { [self] in
@@ -36,9 +35,9 @@ final class EncodeRunner: Sendable {
                 let outcome =
                     plan.decodes.isEmpty
                     ? try VideoAssembler.assemble(
-                        spec: spec, plan: plan, load: load, override: seams.frame, observe: { _, rgb in frameMetrics.add(rgb) }, progress: report)
+                        spec: spec, plan: plan, root: root, load: load, override: seams.frame, observe: { _, rgb in frameMetrics.add(rgb) }, progress: report)
                     : try VideoAssembler.assembleDecoded(
-                        spec: spec, plan: plan, load: load, override: seams.frame,
+                        spec: spec, plan: plan, root: root, load: load, override: seams.frame,
                         pixels: { window in try read(plan.unit(.decode, window.index)!) }, observe: { _, rgb in frameMetrics.add(rgb) },
                         progress: report)
                 let frames = frameMetrics.report()

@@ -2,50 +2,61 @@ import Foundation
 import ReelCore
 
 /// Streams RGB frames into an ffmpeg process that writes an H.264 / yuv420p MP4 (and,
-/// optionally, one PNG per frame). The MP4 is written to a temporary name and renamed into
-/// place when ffmpeg succeeds, so a half-written video never sits at the output path.
+/// optionally, one PNG per frame). Every file is created by this process relative to a
+/// ``ConfinedDirectory`` (no symbolic link below the output root is followed, whenever it was
+/// made): the MP4 goes to a temporary file ffmpeg writes through its descriptor, renamed into
+/// place when ffmpeg succeeds; PNGs come back from ffmpeg on a pipe and are written here.
 ///
 /// The process using it must ignore SIGPIPE, so an ffmpeg that dies turns a write into an
 /// error instead of killing us.
 public final class FFmpegEncoder {
     public let output: String
+    private let directory: ConfinedDirectory
+    private let name: String
     private let temporary: String
+    private let temporaryFile: Int32
     private let process = Process()
     private let input = Pipe()
     private let errors = Pipe()
     private let frameBytes: Int
+    private let pngs: PNGWriter?
 
-    /// Starts ffmpeg. `pngDirectory`, when given, receives `frame-000001.png`, ...
+    /// Starts ffmpeg. `root` is the folder outputs must stay inside (the output's own folder
+    /// when nil). `pngDirectory`, when given, receives `frame-000001.png`, ...
     public init(
-        output: String, width: Int, height: Int, fps: Int, pngDirectory: String? = nil,
+        output: String, root: String? = nil, width: Int, height: Int, fps: Int, pngDirectory: String? = nil,
         executable: String = "ffmpeg"
     ) throws {
         self.output = output
         frameBytes = width * height * 3
-        let directory = (output as NSString).deletingLastPathComponent
-        temporary = (directory.isEmpty ? "." : directory) + "/." + (output as NSString).lastPathComponent + ".partial.mp4"
-        do {
-            if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
-            if let pngDirectory { try FileManager.default.createDirectory(atPath: pngDirectory, withIntermediateDirectories: true) }
-        } catch {
-            throw ReelError(.encode, "cannot create the output directory for \(output): \(error.localizedDescription)")
-        }
+        let folder = (output as NSString).deletingLastPathComponent
+        let root = root ?? folder
+        directory = try ConfinedDirectory(root: root, path: folder.isEmpty ? "." : folder, create: true)
+        name = (output as NSString).lastPathComponent
+        temporary = "." + name + ".partial.mp4"
+        directory.remove(temporary)
+        temporaryFile = try directory.createFile(temporary, exclusive: true)
+        pngs = try pngDirectory.map { PNGWriter(directory: try ConfinedDirectory(root: root, path: $0, create: true)) }
         var arguments = [
             "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(width)x\(height)", "-r", "\(fps)", "-i", "pipe:0",
             "-map", "0:v", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
             "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
-            "-movflags", "+faststart", "-f", "mp4", temporary,
+            // ffmpeg reaches the file through this process's descriptor, never by a path it could be redirected on.
+            "-movflags", "+faststart", "-f", "mp4", "/proc/\(getpid())/fd/\(temporaryFile)",
         ]
-        if let pngDirectory { arguments += ["-map", "0:v", "-f", "image2", "\(pngDirectory)/frame-%06d.png"] }
+        if pngs != nil { arguments += ["-map", "0:v", "-c:v", "png", "-f", "image2pipe", "pipe:1"] }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [executable] + arguments
         process.standardInput = input
         process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
+        process.standardOutput = pngs?.pipe ?? FileHandle.nullDevice
         do { try process.run() } catch {
+            close(temporaryFile)
+            directory.remove(temporary)
             throw ReelError(.encode, "cannot start ffmpeg: \(error.localizedDescription) (is it installed?)")
         }
+        pngs?.start()
     }
 
     /// Writes one frame of interleaved 8-bit RGB.
@@ -56,17 +67,21 @@ public final class FFmpegEncoder {
         }
     }
 
-    /// Closes the input, waits for ffmpeg, and moves the MP4 into place.
+    /// Closes the input, waits for ffmpeg (and its PNGs), and moves the MP4 into place.
     public func finish() throws {
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
+        let pngFailure = pngs?.finish()
+        close(temporaryFile)
         guard process.terminationStatus == 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
+            directory.remove(temporary)
             throw ReelError(.encode, "ffmpeg exited with status \(process.terminationStatus): \(stderrText())")
         }
-        guard rename(temporary, output) == 0 else {
-            throw ReelError(.encode, "cannot move \(temporary) to \(output): \(String(cString: strerror(errno)))")
+        if let pngFailure {
+            directory.remove(temporary)
+            throw pngFailure
         }
+        try directory.rename(temporary, to: name)
     }
 
     /// Stops ffmpeg and removes the partial file.
@@ -74,7 +89,9 @@ public final class FFmpegEncoder {
         try? input.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: temporary)
+        _ = pngs?.finish()
+        close(temporaryFile)
+        directory.remove(temporary)
     }
 
     private func stderrText() -> String {

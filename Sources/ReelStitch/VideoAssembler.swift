@@ -11,12 +11,13 @@ public enum VideoAssembler {
         public var frameChecksum: UInt64
     }
 
-    /// Assembles `plan`'s chunks into the MP4 at `spec.output`.
+    /// Assembles `plan`'s chunks into the MP4 at `spec.output`, which with the PNGs stays
+    /// inside `root` (see ``FFmpegEncoder``).
     public static func assemble(
-        spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]? = { _ in nil },
+        spec: JobSpec, plan: Plan, root: String? = nil, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]? = { _ in nil },
         observe: (Int, [UInt8]) -> Void = { _, _ in }, progress: (Int) -> Void = { _ in }
     ) throws -> Outcome {
-        try encode(spec: spec, observe: observe, progress: progress) { frame in
+        try encode(spec: spec, root: root, observe: observe, progress: progress) { frame in
             try stitch(spec: spec, plan: plan, load: load, override: override, frame: frame)
         }
     }
@@ -24,10 +25,10 @@ public enum VideoAssembler {
     /// Encodes a model backend's video from its decode windows' kept frames (committed by
     /// workers), in order, one window in memory at a time.
     public static func assembleDecoded(
-        spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]?,
+        spec: JobSpec, plan: Plan, root: String? = nil, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]?,
         pixels: (DecodeWindow) throws -> [Float], observe: (Int, [UInt8]) -> Void = { _, _ in }, progress: (Int) -> Void = { _ in }
     ) throws -> Outcome {
-        try encode(spec: spec, observe: observe, progress: progress) { frame in
+        try encode(spec: spec, root: root, observe: observe, progress: progress) { frame in
             try decoded(spec: spec, plan: plan, load: load, override: override, pixels: pixels, frame: frame)
         }
     }
@@ -35,11 +36,11 @@ public enum VideoAssembler {
     /// Streams the frames `produce` hands out into ffmpeg: the MP4 is moved into place when all
     /// went well, and abandoned (no partial file left) when anything failed.
     static func encode(
-        spec: JobSpec, observe: (Int, [UInt8]) -> Void, progress: (Int) -> Void,
+        spec: JobSpec, root: String?, observe: (Int, [UInt8]) -> Void, progress: (Int) -> Void,
         produce: (_ frame: (Int, [UInt8]) throws -> Void) throws -> Outcome
     ) throws -> Outcome {
         let encoder = try FFmpegEncoder(
-            output: spec.output, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory)
+            output: spec.output, root: root, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory)
         do {
             let outcome = try withoutActuallyEscaping(observe) { observe in
                 try withoutActuallyEscaping(progress) { progress in

@@ -67,6 +67,215 @@ import Testing
     }
 }
 
+extension HostileTests {
+    /// Attack H: a symbolic link made after SUBMIT, where the output's folder or the PNG
+    /// folder should be, does not carry the encoder outside the output root: the encode fails
+    /// naming the link, and nothing is written through it.
+    @Test(arguments: ["output", "png_dir"])
+    func aLinkMadeAfterSubmitDoesNotRedirectTheOutput(field: String) throws {
+        let directory = TemporaryDirectory()
+        let outside = TemporaryDirectory()
+        let specPath = writeSpec(in: directory.path, name: "redirected", seconds: 2, seed: 25)
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        defer { cluster.stop() }
+        var spec = try SpecLoaderForTests.load(specPath)
+        spec.output = "\(cluster.outputRoot)/\(field == "output" ? "later" : "fine")/video.mp4"
+        if field == "png_dir" { spec.pngDirectory = "\(cluster.outputRoot)/later" }
+        let job = try cluster.client().submit(spec)
+        try FileManager.default.createSymbolicLink(atPath: "\(cluster.outputRoot)/later", withDestinationPath: outside.path)
+        try cluster.startWorker("w")
+        let failed = try cluster.waitFor(job: job) { $0.state == "failed" || $0.state == "done" }
+        #expect(failed.state == "failed")
+        #expect(failed.reason?.contains("its component 'later' is a symbolic link") == true, "\(failed.reason ?? "no reason")")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty, "nothing was written outside the root")
+        try expectAnswersQuickly(cluster)
+    }
+
+    /// Attack H: `reel render` no longer widens the output root to a png_dir outside the output's folder.
+    @Test func renderRefusesAPngDirOutsideTheOutputsFolder() throws {
+        let directory = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: "\(directory.path)/videos", withIntermediateDirectories: true)
+        let spec = writeSpec(
+            in: directory.path, name: "wide", seconds: 1, extra: "png_dir = \"frames\"\noutput = \"videos/wide.mp4\"")
+        let text = try String(contentsOfFile: spec, encoding: .utf8).replacingOccurrences(of: "output = \"wide.mp4\"\n", with: "")
+        try text.write(toFile: spec, atomically: true, encoding: .utf8)
+        let result = try ReelBinary.run(["render", spec, "--workers", "1", "--data", "\(directory.path)/data"], timeout: 60)
+        #expect(result.status != 0)
+        #expect(result.err.contains("field 'png_dir': must be inside the coordinator's output root"), "\(result.err)")
+        #expect(!FileManager.default.fileExists(atPath: "\(directory.path)/frames"))
+    }
+}
+
+/// A raw peer speaking the protocol, as an attacker's script would.
+final class RawPeer {
+    let socket: ZMQSocket
+
+    init(_ context: ZMQContext, endpoint: String, routing: String? = nil) throws {
+        socket = try ZMQSocket(context, .dealer)
+        if let routing { try socket.setOption(ZMQOption.routingID, bytes: Array(routing.utf8)) }
+        try socket.setOption(ZMQOption.linger, 0)
+        try socket.connect(endpoint)
+    }
+
+    func send(_ message: WireMessage) throws { _ = try socket.send(WireCodec.encode(message), dontWait: false) }
+
+    /// Messages received within `seconds`.
+    func received(within seconds: Double) throws -> [WireMessage] {
+        var out: [WireMessage] = []
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            guard try socket.waitReadable(timeoutMilliseconds: 50) else { continue }
+            while let message = try socket.receive() { if let decoded = try? WireCodec.decode(message.frames) { out.append(decoded) } }
+        }
+        return out
+    }
+}
+
+extension HostileTests {
+    static let hello = WorkerHello(name: "squatter", backends: ["procedural", "simulated"], slots: 1, memoryMegabytes: 1 << 20, tags: [])
+
+    /// Attack D: a worker that takes a task and then only heartbeats loses it once it makes no
+    /// progress; four FAILED reports of 1 MiB each are stored cut to 4 KiB; the honest worker
+    /// finishes the render, identical to a clean one.
+    @Test func aWorkerThatOnlyHeartbeatsLosesItsLeaseAndHugeReasonsAreCut() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(in: directory.path, name: "stalled", seconds: 2, seed: 21)
+        let cluster = try TestCluster(data: "\(directory.path)/data", coordinatorArguments: ["--stall-timeout", "2", "--lease", "600"])
+        defer { cluster.stop() }
+        let context = ZMQContext()
+        let squatter = try RawPeer(context, endpoint: cluster.endpoint)
+        try squatter.send(.ready(Self.hello))
+        let job = try cluster.submit(spec, output: "stalled.mp4")
+        var taken: [LeaseRef] = []
+        let deadline = Date().addingTimeInterval(10)
+        while taken.isEmpty && Date() < deadline {
+            try squatter.send(.heartbeat())
+            taken += try squatter.received(within: 0.3).compactMap { if case .task(let a) = $0 { a.lease } else { nil } }
+        }
+        let lease = try #require(taken.first, "the squatter was given a task")
+        let reason = String(repeating: "r", count: 1 << 20)
+        try squatter.send(.failed(LeaseRef(task: lease.task, attempt: lease.attempt + 7), reason: reason))
+        try cluster.startWorker("honest")
+        let started = Date()
+        // The squatter heartbeats all along (it is alive), but never reports a step.
+        while try cluster.client().status(job: job).jobs[0].state != "done" && Date().timeIntervalSince(started) < 120 {
+            try squatter.send(.heartbeat(progress: [TaskProgress(lease: lease, step: 0)]))
+            _ = try squatter.received(within: 0.3)
+        }
+        #expect(try cluster.client().status(job: job).jobs[0].state == "done")
+        #expect(cluster.log("coordinator.log").contains("worker squatter made no progress"))
+        try expectAnswersQuickly(cluster)
+        #expect(try Reference.verify(job: job, in: try cluster.store(), spec: spec, artifacts: "\(cluster.data)/artifacts") == [])
+        let longest = try cluster.store().events(job: job).map(\.detail.utf8.count).max() ?? 0
+        #expect(longest < 8192, "a stored reason is \(longest) bytes")
+    }
+
+    /// Attack F: identities are bounded (the longest-silent goes first), READY is bounded in
+    /// size, and a RESULT from a peer that never sent READY is dropped before its bytes are read.
+    @Test func identitiesAreBoundedAndResultsWithoutALeaseAreDropped() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(in: directory.path, name: "crowded", seconds: 2, seed: 22)
+        let cluster = try TestCluster(data: "\(directory.path)/data", coordinatorArguments: ["--max-workers", "8"])
+        defer { cluster.stop() }
+        try cluster.startWorker("honest")
+        try waitUntil("the honest worker joined") { try cluster.client().status().workers["honest"] != nil }
+        let context = ZMQContext()
+        var crowd: [RawPeer] = []
+        for index in 0..<40 {
+            let peer = try RawPeer(context, endpoint: cluster.endpoint)
+            var hello = Self.hello
+            hello.name = "crowd-\(index)"
+            hello.backends = ["none"]
+            hello.models = (0..<3).map { _ in String(repeating: "m", count: 4000) }
+            try peer.send(.ready(hello))
+            crowd.append(peer)
+        }
+        // Over the READY size limit: dropped as malformed.
+        var oversized = Self.hello
+        oversized.name = "oversized"
+        oversized.models = (0..<5).map { _ in String(repeating: "m", count: 4000) }
+        try crowd[0].send(.ready(oversized))
+        let latents = [UInt8](repeating: 1, count: 8 << 20)
+        try RawPeer(context, endpoint: cluster.endpoint).send(
+            .result(TaskResult(lease: LeaseRef(task: 1, attempt: 1), checksum: 0, sampleMilliseconds: 1, latents: latents)))
+        try expectAnswersQuickly(cluster)
+        let workers = try cluster.client().status().workers
+        #expect(workers.count <= 8, "\(workers.count) workers kept")
+        #expect(workers["oversized"] == nil)
+        #expect(workers["honest"] != nil, "a live worker is never evicted")
+        #expect(cluster.log("coordinator.log").contains("from a peer that sent no READY"))
+        #expect(cluster.log("coordinator.log").contains("READY is 20"), "the oversized READY is refused by its size")
+        let job = try cluster.submit(spec, output: "crowded.mp4")
+        try cluster.waitFor(job: job) { $0.state == "done" }
+        #expect(try Reference.verify(job: job, in: try cluster.store(), spec: spec, artifacts: "\(cluster.data)/artifacts") == [])
+    }
+
+    /// Attack I: a peer that connects first with a worker's old, predictable routing id (its
+    /// name) no longer keeps it out: workers' routing ids are random.
+    @Test func aSquattedRoutingIdDoesNotKeepAWorkerOut() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(in: directory.path, name: "squatted", seconds: 2, seed: 23)
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        defer { cluster.stop() }
+        let context = ZMQContext()
+        let squatter = try RawPeer(context, endpoint: cluster.endpoint, routing: "w")
+        try squatter.send(.status(job: nil))
+        _ = try squatter.received(within: 0.5)
+        try cluster.startWorker("w")
+        let job = try cluster.submit(spec, output: "squatted.mp4")
+        try cluster.waitFor(job: job, timeout: 60) { $0.state == "done" }
+        #expect(try cluster.store().tasks(job: job).allSatisfy { $0.worker == "w" })
+    }
+
+    /// Well-formed messages with hostile values (extreme numbers, long strings, leases that
+    /// are not held, steps past the end) from many identities: dropped or ignored, and the
+    /// honest render beside them finishes identical to a clean one.
+    @Test func wellFormedMessagesWithHostileValuesChangeNothing() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(in: directory.path, name: "values", seconds: 3, seed: 24)
+        let cluster = try TestCluster(data: "\(directory.path)/data", coordinatorArguments: ["--max-workers", "16"])
+        defer { cluster.stop() }
+        try cluster.startWorker("honest")
+        try waitUntil("the honest worker joined") { try cluster.client().status().workers["honest"] != nil }
+        let job = try cluster.submit(spec, output: "values.mp4")
+        let context = ZMQContext()
+        let extremes: [Int64] = [.min, -1, 0, 1, 2, .max]
+        let attempts: [UInt32] = [0, 1, 2, .max]
+        var sent = 0
+        for round in 0..<30 {
+            let peer = try RawPeer(context, endpoint: cluster.endpoint)
+            var hello = Self.hello
+            hello.name = "hostile-\(round)"
+            hello.backends = ["none"]  // they hold no lease: every message below targets leases they do not hold
+            hello.slots = [1, 64][round % 2]
+            hello.memoryMegabytes = [0, .max][round % 2]
+            hello.holding = extremes.map { LeaseRef(task: $0, attempt: .max) }
+            try peer.send(.ready(hello))
+            for task in extremes {
+                for attempt in attempts {
+                    let lease = LeaseRef(task: task, attempt: attempt)
+                    let bytes = [UInt8](repeating: 0, count: [0, 2, 4096][Int(attempt % 3)])
+                    for message: WireMessage in [
+                        .heartbeat(progress: [TaskProgress(lease: lease, step: .max), TaskProgress(lease: lease, step: 1)]),
+                        .failed(lease, reason: String(repeating: "x", count: 64 << 10), outOfMemory: true),
+                        .result(TaskResult(lease: lease, checksum: Checksum.payload(bytes), sampleMilliseconds: .max, latents: bytes)),
+                        .status(job: task), .ack(lease), .revoke(lease),
+                    ] + (task == 1 || task == 2 ? [] : [.control(job: task, action: .cancel)]) {
+                        try peer.send(message)
+                        sent += 1
+                    }
+                }
+            }
+        }
+        try expectAnswersQuickly(cluster)
+        #expect(cluster.coordinator.isRunning)
+        try cluster.waitFor(job: job) { $0.state == "done" }
+        #expect(try Reference.verify(job: job, in: try cluster.store(), spec: spec, artifacts: "\(cluster.data)/artifacts") == [])
+        #expect(try cluster.client().status().workers.count <= 16)
+        #expect(sent > 4000)
+    }
+}
+
 /// Checks that the coordinator answers STATUS within 100 ms (best of three, so one scheduling
 /// hiccup of a loaded test machine does not fail it).
 func expectAnswersQuickly(_ cluster: TestCluster, sourceLocation: SourceLocation = #_sourceLocation) throws {

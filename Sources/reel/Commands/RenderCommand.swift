@@ -20,12 +20,10 @@ extension Reel {
         @Option(help: "Data directory: the SQLite store, chunk artifacts, logs.")
         var data: String = "reel-data"
 
-        /// The folder that holds everything this spec writes: the coordinator may write nowhere else.
+        /// The output's folder: the coordinator may write nowhere else, so a `png_dir` outside
+        /// it is refused (naming the field) rather than widening what the job may write.
         static func outputRoot(of spec: JobSpec) -> String {
-            var root = (spec.output as NSString).deletingLastPathComponent
-            if let png = spec.pngDirectory {
-                while !(png + "/").hasPrefix(root + "/") && root != "/" { root = (root as NSString).deletingLastPathComponent }
-            }
+            let root = (spec.output as NSString).deletingLastPathComponent
             try? FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
             return root
         }
