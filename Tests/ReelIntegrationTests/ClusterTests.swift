@@ -2,6 +2,7 @@ import Foundation
 import ReelClient
 import ReelCore
 import ReelMetrics
+import ReelPlan
 import ReelStore
 import ReelWire
 import ReelZMQ
@@ -65,8 +66,13 @@ import Testing
             noise.insert(contentsOf: header + [WireCodec.version, UInt8(round % 8)], at: 0)
             if try attacker.send([noise, noise], dontWait: false) { sent += 1 }
         }
-        // A result for a task nobody was given must not be committed.
-        let forged = [UInt8](repeating: 0, count: 16)
+        // A result of the right size and checksum for a lease the attacker does not hold must
+        // not be committed: only the lease check stands in its way.
+        try attacker.send(
+            WireCodec.encode(.ready(WorkerHello(name: "attacker", backends: ["none"], slots: 1, memoryMegabytes: 1, tags: []))),
+            dontWait: false)
+        let plan = Planner.plan(spec)
+        let forged = [UInt8](repeating: 0, count: Planner.work(spec, plan, unit: 0).resultCount * 2)
         try attacker.send(
             WireCodec.encode(
                 .result(
@@ -80,6 +86,8 @@ import Testing
         #expect(cluster.coordinator.isRunning)
         let tasks = try Store(path: "\(directory.path)/data/reel.sqlite").tasks(job: job)
         #expect(!tasks.contains { $0.worker == "attacker" })
+        let log = cluster.log("coordinator.log")
+        #expect(log.contains("result for task \(tasks[0].id!) attempt 1 from attacker"), "the forged result reached the lease check")
         #expect(try probe(spec.output)["nb_read_frames"] == "36")
     }
 

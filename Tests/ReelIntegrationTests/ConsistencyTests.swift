@@ -29,7 +29,9 @@ import Testing
         let rolling = try report(.rolling)
         #expect(rolling.takeDisagreements == 0 && rolling.takesAgainstMajority == 0, "keyframes fix the take: \(rolling)")
         #expect(rolling.pathDisagreements == 0 && rolling.seamsDisagreeing == 0, "the seam pass leaves no path disagreement: \(rolling)")
-        #expect(rolling.frames.drift < independent.frames.drift || independent.takeDisagreements == 0)
+        // Independent chunks disagree on the take (checked above), so they drift more.
+        #expect(independent.takeDisagreements > 0, "\(independent)")
+        #expect(rolling.frames.drift < independent.frames.drift, "rolling \(rolling.frames), independent \(independent.frames)")
         // Blended ghosts and jumping sprites are change that motion does not explain.
         #expect(rolling.frames.flicker < independent.frames.flicker, "rolling \(rolling.frames), independent \(independent.frames)")
     }

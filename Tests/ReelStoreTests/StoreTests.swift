@@ -97,9 +97,24 @@ import Testing
         #expect(leftovers == ["chunks-00007.f16"], "no temporary files left")
     }
 
-    @Test func aCorruptDatabaseIsRefusedWithAClearError() throws {
+    /// A store whose schema and migrations read fine but whose task pages are damaged: it
+    /// opens, so only `integrity_check` can refuse it (garbage would fail before reaching it).
+    @Test func aCorruptDatabaseIsRefusedByItsIntegrityCheck() throws {
         let path = "\(directory)/broken.sqlite"
-        try Data(repeating: 0x42, count: 8192).write(to: URL(fileURLWithPath: path))
-        #expect(throws: ReelError.self) { try Store(path: path) }
+        do {
+            let store = try Store(path: path)
+            for _ in 0..<40 { _ = try job(store) }
+        }  // closed: the WAL is checkpointed into the file
+        let file = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        let size = try file.seekToEnd()
+        #expect(size > 8 * 4096, "the tasks span several pages")
+        // Damage cell pointers and cells of the last pages (task rows), not page 1 (the schema).
+        for page in [size / 4096 - 1, size / 4096 - 2] {
+            try file.seek(toOffset: page * 4096 + 8)
+            try file.write(contentsOf: Data((0..<1000).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }))
+        }
+        try file.close()
+        let refusal = #expect(throws: ReelError.self) { try Store(path: path) }
+        #expect(refusal?.message.contains("integrity check of \(path) failed") == true, "\(String(describing: refusal))")
     }
 }
