@@ -35,10 +35,10 @@ public enum KeyFiles {
     public static func publicKey(_ path: String) throws -> [UInt8] { try key(try read(path), "public", path) }
 
     /// Every `*.pub` in `directory` (or the one file given), keyed by key, named by file name.
-    public static func allowList(_ path: String) throws -> [[UInt8]: String] {
+    public static func allowList(_ path: String, option: String = "--allow") throws -> [[UInt8]: String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ReelError(.usage, "--allow: \(path) does not exist")
+            throw ReelError(.usage, "\(option): \(path) does not exist")
         }
         let files =
             isDirectory.boolValue
@@ -46,7 +46,7 @@ public enum KeyFiles {
             : [path]
         var allowed: [[UInt8]: String] = [:]
         for file in files { allowed[try publicKey(file)] = ((file as NSString).lastPathComponent as NSString).deletingPathExtension }
-        guard !allowed.isEmpty else { throw ReelError(.usage, "--allow: no .pub files in \(path)") }
+        guard !allowed.isEmpty else { throw ReelError(.usage, "\(option): no .pub files in \(path)") }
         return allowed
     }
 

@@ -76,7 +76,7 @@ extension Coordinator {
     /// Submits a job from inside the coordinator's process (benchmarks); call it on the thread
     /// that runs ``run(until:)``, e.g. from its `shouldStop` closure.
     public func submit(_ spec: JobSpec) throws -> Int64 {
-        let reply = submit(Array(try JSONCoding.encoder.encode(spec)))
+        let reply = submit(Array(try JSONCoding.encoder.encode(spec)), by: Caller(name: Caller.local, role: .admin))
         switch reply {
         case .submitted(let job):
             flush()
@@ -95,7 +95,7 @@ extension Coordinator {
         return state != .running && state != .paused
     }
 
-    func submit(_ json: [UInt8]) -> WireMessage {
+    func submit(_ json: [UInt8], by caller: Caller) -> WireMessage {
         do {
             var spec: JobSpec
             do { spec = try JSONCoding.decoder.decode(JobSpec.self, from: Data(json)) } catch {
@@ -106,7 +106,7 @@ extension Coordinator {
             spec.output = try OutputRoot.confine(spec.output, field: "output", root: options.outputRoot)
             spec.pngDirectory = try spec.pngDirectory.map { try OutputRoot.confine($0, field: "png_dir", root: options.outputRoot) }
             let plan = Planner.plan(spec)
-            let job = try store.insertJob(spec: spec, plan: plan, now: now())
+            let job = try store.insertJob(spec: spec, plan: plan, owner: caller.name, now: now())
             try load(job, plan: plan)
             // Dispatch at once rather than at the next tick.
             metrics.eventTime = now()
@@ -120,9 +120,11 @@ extension Coordinator {
         }
     }
 
-    func control(_ job: Int64, _ action: JobControl) -> WireMessage {
+    func control(_ job: Int64, _ action: JobControl, by caller: Caller) -> WireMessage {
         do {
-            guard let record = try store.job(job) else { return .error(code: ReelError.Code.notFound.rawValue, message: "no job \(job)") }
+            guard let record = try store.job(job), caller.sees(record) else {
+                return .error(code: ReelError.Code.notFound.rawValue, message: "no job \(job)")
+            }
             if scheduler.state(job: job) == nil {
                 guard record.state.isResumable else {
                     return .error(
@@ -136,15 +138,16 @@ extension Coordinator {
                 return .error(code: ReelError.Code.usage.rawValue, message: "cannot \(action.rawValue) job \(job): \(why)")
             }
             execute(directives)
-            return status(job)
+            return status(job, for: caller)
         } catch {
             return .error(code: ReelError.Code.store.rawValue, message: "\(error)")
         }
     }
 
-    func status(_ job: Int64?) -> WireMessage {
+    /// The jobs `caller` may see (one, or all of them), and the workers when it is admin.
+    func status(_ job: Int64?, for caller: Caller) -> WireMessage {
         do {
-            let records = try job.map { id in try store.job(id).map { [$0] } ?? [] } ?? store.jobs()
+            let records = try (job.map { id in try store.job(id).map { [$0] } ?? [] } ?? store.jobs()).filter(caller.sees)
             if let job, records.isEmpty { return .error(code: ReelError.Code.notFound.rawValue, message: "no job \(job)") }
             let jobs = try records.map { record -> StatusReport.Job in
                 let counts = try store.taskCounts(job: record.id!)
@@ -159,7 +162,8 @@ extension Coordinator {
                     framesEncoded: encoded, framesTotal: frames, createdAt: record.createdAt, updatedAt: record.updatedAt,
                     latentChecksum: record.latentChecksum, frameChecksum: record.frameChecksum)
             }
-            let report = StatusReport(jobs: jobs, workers: scheduler.workerLoads, droppedMessages: droppedMessages)
+            let report = StatusReport(
+                jobs: jobs, workers: caller.role == .admin ? scheduler.workerLoads : [:], droppedMessages: droppedMessages)
             return .statusReply(json: Array(try JSONCoding.encoder.encode(report)))
         } catch {
             return .error(code: ReelError.Code.store.rawValue, message: "\(error)")

@@ -25,6 +25,17 @@ struct LoadedJob {
     }
 }
 
+/// The authenticated sender of a request and what it may do.
+struct Caller {
+    /// The owner name of jobs submitted without CURVE.
+    static let local = "local"
+    let name: String
+    let role: Role
+
+    /// Whether it may see and control `record`.
+    func sees(_ record: JobRecord) -> Bool { role == .admin || record.owner == name }
+}
+
 /// A lease the scheduler gave, waiting to be recorded and sent with the next batch.
 struct DeferredDispatch {
     let worker: WorkerID
@@ -193,6 +204,17 @@ public final class Coordinator {
             return
         }
         let time = now()
+        guard let caller = caller(message.userID) else { return drop("message from \(message.userID ?? "?"), which has no role") }
+        if decoded.isFromWorker && caller.role != .worker && options.security != nil {
+            reply(routing, .disconnect(reason: "key '\(caller.name)' is allowed as \(caller.role.rawValue), not as a worker"))
+            return drop("\(decoded.name) from \(caller.name), a \(caller.role.rawValue) key")
+        }
+        if decoded.isFromClient && caller.role == .worker {
+            reply(
+                routing,
+                .error(code: ReelError.Code.forbidden.rawValue, message: "key '\(caller.name)' is a worker key: it cannot submit, list or control jobs"))
+            return drop("\(decoded.name) from \(caller.name), a worker key")
+        }
         switch decoded {
         case .ready(let hello):
             guard let id = bind(routing, hello: hello, user: message.userID, now: time) else { return }
@@ -227,11 +249,11 @@ public final class Coordinator {
             let reason = Self.bounded(reason)
             execute(scheduler.handle(.taskFailed(id, lease, reason: reason, outOfMemory: outOfMemory), now: time))
         case .submit(let json):
-            reply(routing, submit(json))
+            reply(routing, submit(json, by: caller))
         case .status(let job):
-            reply(routing, status(job))
+            reply(routing, status(job, for: caller))
         case .control(let job, let action):
-            reply(routing, control(job, action))
+            reply(routing, control(job, action, by: caller))
         case .task, .ack, .revoke, .disconnect, .submitted, .statusReply, .error:
             drop("unexpected \(decoded.name) from \(routing.debugDescription)")
         }
@@ -269,6 +291,14 @@ public final class Coordinator {
             routes[id] = nil
             peers[routing] = nil
         }
+    }
+
+    /// Who a message is from: under CURVE its key's name and role; without CURVE the local
+    /// user, who is admin. Nil for a key with no role (the ZAP handler lets none in).
+    func caller(_ user: String?) -> Caller? {
+        guard let security = options.security else { return Caller(name: Caller.local, role: .admin) }
+        guard let user, let role = security.roles[user] else { return nil }
+        return Caller(name: user, role: role)
     }
 
     /// A peer's text cut to 4 KiB before it is stored or logged.

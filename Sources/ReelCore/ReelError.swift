@@ -12,6 +12,9 @@ public struct ReelError: Error, Sendable, Equatable, CustomStringConvertible {
         case network = "network"
         case notFound = "not-found"
         case usage = "usage"
+        /// The peer's role does not allow the request (a worker key listing jobs, a submitter
+        /// controlling another's job is answered `not-found` instead, so as not to tell it exists).
+        case forbidden = "forbidden"
     }
 
     public let code: Code

@@ -54,6 +54,10 @@ enum Migrations {
             }
             try db.execute(sql: "INSERT INTO lease SELECT id, attempt, worker FROM task WHERE state = 'leased' AND worker IS NOT NULL")
         }
+        migrator.registerMigration("0004-job-owner") { db in
+            // Who submitted the job: its CURVE key's name, or "local" on loopback.
+            try db.alter(table: "job") { t in t.add(column: "owner", .text).notNull().defaults(to: "local") }
+        }
         return migrator
     }
 }

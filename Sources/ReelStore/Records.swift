@@ -29,6 +29,8 @@ public struct JobRecord: Sendable, Codable, Hashable, FetchableRecord, Persistab
     public var frameChecksum: String?
     /// The consistency report (JSON), once encoded.
     public var consistencyJSON: String? = nil
+    /// Who submitted it: the submitter's CURVE key name, or "local" on loopback.
+    public var owner: String = "local"
 
     public func spec() throws -> JobSpec {
         try JSONCoding.decoder.decode(JobSpec.self, from: Data(specJSON.utf8))

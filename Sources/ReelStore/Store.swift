@@ -75,12 +75,12 @@ public final class Store: Sendable {
     }
 
     /// Inserts a job and one pending task per chunk, atomically; returns the job.
-    public func insertJob(spec: JobSpec, plan: Plan, now: Double) throws -> JobRecord {
+    public func insertJob(spec: JobSpec, plan: Plan, owner: String = "local", now: Double) throws -> JobRecord {
         let json = String(decoding: try JSONCoding.encoder.encode(spec), as: UTF8.self)
         return try write { db in
             let job = try JobRecord(
                 id: nil, name: spec.name, specJSON: json, state: .running, reason: nil, output: spec.output,
-                createdAt: now, updatedAt: now, latentChecksum: nil, frameChecksum: nil
+                createdAt: now, updatedAt: now, latentChecksum: nil, frameChecksum: nil, owner: owner
             ).inserted(db)
             // One prepared statement for every row: task ids are consecutive, in plan order.
             let insert = try db.makeStatement(

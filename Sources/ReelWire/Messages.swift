@@ -141,6 +141,22 @@ public enum WireMessage: Sendable, Hashable {
     }
 
     /// A short name for logs and counters.
+    /// Sent by workers: READY, HEARTBEAT, RESULT, FAILED.
+    public var isFromWorker: Bool {
+        switch self {
+        case .ready, .heartbeat, .result, .failed: true
+        default: false
+        }
+    }
+
+    /// Sent by clients: SUBMIT, STATUS, CONTROL.
+    public var isFromClient: Bool {
+        switch self {
+        case .submit, .status, .control: true
+        default: false
+        }
+    }
+
     public var name: String {
         switch self {
         case .ready: "READY"

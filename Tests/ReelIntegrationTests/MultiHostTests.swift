@@ -46,7 +46,9 @@ import Testing
             try FileManager.default.copyItem(atPath: "\(keys)/\(name).pub", toPath: "\(allowed)/\(name).pub")
         }
         let cluster = try TestCluster(
-            data: "\(directory.path)/data", coordinatorArguments: ["--curve-secret", "\(keys)/coordinator.key", "--allow", allowed],
+            data: "\(directory.path)/data", coordinatorArguments: [
+                "--curve-secret", "\(keys)/coordinator.key", "--allow-worker", "\(allowed)/worker.pub", "--allow-admin", "\(allowed)/client.pub",
+            ],
             bind: "tcp://\(network.address(of: 0)):*", host: network.hosts[0])
         defer { cluster.stop() }
         #expect(cluster.endpoint.hasPrefix("tcp://\(network.address(of: 0)):"), "bound on the host network, not loopback")

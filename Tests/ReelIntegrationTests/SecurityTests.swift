@@ -14,20 +14,29 @@ import Testing
         }
     }
 
-    @Test func aListedKeyRendersAndAnUnknownKeyIsRefused() throws {
+    /// Attack B: keys have roles. A worker key cannot list jobs; a submitter sees and
+    /// controls only its own jobs and cannot pose as a worker; an admin sees everything.
+    @Test func aListedKeyRendersAndEachRoleSeesOnlyWhatItMay() throws {
         let directory = TemporaryDirectory()
         let keys = "\(directory.path)/keys"
-        try makeKeys(directory.path, ["coordinator", "good", "client", "rogue"])
+        try makeKeys(directory.path, ["coordinator", "good", "client", "other", "boss", "rogue"])
         let attributes = try FileManager.default.attributesOfItem(atPath: "\(keys)/good.key")
         #expect((attributes[.posixPermissions] as? Int) == 0o600, "secret keys are private")
-        let allowed = "\(directory.path)/allowed"
-        try FileManager.default.createDirectory(atPath: allowed, withIntermediateDirectories: true)
-        for name in ["good", "client"] { try FileManager.default.copyItem(atPath: "\(keys)/\(name).pub", toPath: "\(allowed)/\(name).pub") }
-
-        let cluster = try TestCluster(
-            data: "\(directory.path)/data", coordinatorArguments: ["--curve-secret", "\(keys)/coordinator.key", "--allow", allowed])
+        var arguments = ["--curve-secret", "\(keys)/coordinator.key"]
+        for (role, names) in [("worker", ["good"]), ("submitter", ["client", "other"]), ("admin", ["boss"])] {
+            let folder = "\(directory.path)/allowed-\(role)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for name in names { try FileManager.default.copyItem(atPath: "\(keys)/\(name).pub", toPath: "\(folder)/\(name).pub") }
+            arguments += ["--allow-\(role)", folder]
+        }
+        let cluster = try TestCluster(data: "\(directory.path)/data", coordinatorArguments: arguments)
         defer { cluster.stop() }
         let curve = { (name: String) in ["--curve-key", "\(keys)/\(name).key", "--server-key", "\(keys)/coordinator.pub"] }
+        let keyed = { (name: String) in
+            try CoordinatorClient(
+                endpoint: cluster.endpoint, curve: (try KeyFiles.keyPair("\(keys)/\(name).key"), try KeyFiles.publicKey("\(keys)/coordinator.pub")))
+        }
+        try cluster.startWorker("posing-worker", arguments: curve("client"))
         // At debug level, so that a task it sampled would show in its log.
         try cluster.startWorker("rogue-worker", arguments: curve("rogue") + ["--log-level", "debug"])
         try cluster.startWorker("plain-worker")
@@ -40,13 +49,21 @@ import Testing
         let refusal = #expect(throws: ReelError.self) { try stranger.status() }
         #expect(refusal?.message.contains("no answer from the coordinator") == true, "\(String(describing: refusal))")
 
-        let client = try CoordinatorClient(
-            endpoint: cluster.endpoint,
-            curve: (try KeyFiles.keyPair("\(keys)/client.key"), try KeyFiles.publicKey("\(keys)/coordinator.pub")))
+        let client = try keyed("client")
         let job = try client.submit(spec)
         try waitUntil("the job is done") { try client.status(job: job).jobs[0].state == "done" }
-        let report = try client.status()
-        #expect(Array(report.workers.keys) == ["good/good-worker"], "only the listed key joined, named by its key: \(report.workers)")
+        let report = try keyed("boss").status()
+        #expect(Array(report.workers.keys) == ["good/good-worker"], "only the worker key joined, named by its key: \(report.workers)")
+        #expect(report.jobs.map(\.id) == [job], "an admin sees every job")
+        #expect(try client.status().jobs.map(\.id) == [job] && (try client.status().workers.isEmpty), "a submitter sees its jobs, not the workers")
+        #expect(try cluster.store().job(job)?.owner == "client")
+        let other = try keyed("other")
+        #expect(try other.status().jobs.isEmpty, "another submitter's jobs are not listed")
+        let hidden = #expect(throws: ReelError.self) { try other.control(job: job, .cancel) }
+        #expect(hidden?.code == .notFound, "another submitter's job cannot be controlled: \(String(describing: hidden))")
+        let forbidden = #expect(throws: ReelError.self) { try keyed("good").status() }
+        #expect(forbidden?.code == .forbidden && forbidden?.message.contains("is a worker key") == true, "\(String(describing: forbidden))")
+        #expect(cluster.log("coordinator.log").contains("from client, a submitter key"), "a submitter key cannot pose as a worker")
         let tasks = try cluster.store().tasks(job: job)
         #expect(tasks.allSatisfy { $0.worker == "good/good-worker" }, "task ownership is bound to the authenticated key")
         #expect(cluster.log("coordinator.log").contains("refused an unknown CURVE key"))

@@ -44,8 +44,14 @@ extension Reel {
         @Option(help: "This coordinator's CURVE key file (from `reel keys`): turns on encryption and authentication.")
         var curveSecret: String?
 
-        @Option(help: "A folder of allowed workers' and clients' .pub files (or one .pub file).")
-        var allow: String?
+        @Option(help: "A folder of .pub files (or one) of keys allowed as workers: they take tasks and cannot submit, list or control jobs.")
+        var allowWorker: String?
+
+        @Option(help: "A folder of .pub files (or one) of keys allowed as submitters: each sees and controls only the jobs it submitted.")
+        var allowSubmitter: String?
+
+        @Option(help: "A folder of .pub files (or one) of keys allowed as admins: they see and control every job.")
+        var allowAdmin: String?
 
         @Flag(help: "Allow binding beyond loopback without CURVE (only on a trusted, isolated network).")
         var insecure = false
@@ -53,7 +59,11 @@ extension Reel {
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
-            if (curveSecret == nil) != (allow == nil) { throw ValidationError("--curve-secret and --allow go together") }
+            let lists = [allowWorker, allowSubmitter, allowAdmin].compactMap { $0 }
+            if curveSecret == nil && !lists.isEmpty { throw ValidationError("--allow-worker, --allow-submitter and --allow-admin need --curve-secret") }
+            if curveSecret != nil && lists.isEmpty {
+                throw ValidationError("--curve-secret needs at least one of --allow-worker, --allow-submitter, --allow-admin")
+            }
             if let problem = timings.problems().first { throw ValidationError(problem) }
             if let outputRoot, !FileManager.default.fileExists(atPath: outputRoot) {
                 throw ValidationError("--output-root: \(outputRoot) does not exist")
@@ -70,9 +80,12 @@ extension Reel {
         func run() throws {
             let logger = logging.makeLogger("reel.coordinator")
             var security: CurveServerSecurity?
-            if let curveSecret, let allow {
-                security = CurveServerSecurity(
-                    secretKey: try KeyFiles.keyPair(curveSecret).secretKey, allowedClients: try KeyFiles.allowList(allow))
+            if let curveSecret {
+                var allowed: [Role: [[UInt8]: String]] = [:]
+                for (role, path) in [(Role.worker, allowWorker), (.submitter, allowSubmitter), (.admin, allowAdmin)] {
+                    if let path { allowed[role] = try KeyFiles.allowList(path, option: "--allow-\(role.rawValue)") }
+                }
+                security = try CurveServerSecurity(secretKey: try KeyFiles.keyPair(curveSecret).secretKey, allowed: allowed)
             }
             let coordinator = try ReelCoordinator.Coordinator(
                 options: CoordinatorOptions(
