@@ -12,6 +12,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
@@ -26,7 +27,7 @@ let package = Package(
             name: "ReelCoordinator",
             dependencies: [
                 "ReelCore", "ReelPlan", "ReelWire", "ReelZMQ", "ReelStore", "ReelStitch", "ReelMetrics",
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(
             name: "ReelWorker",

@@ -34,6 +34,8 @@ extension Coordinator {
                 recordJobState(job, .done, reason: nil, checksums: checksums)
                 logger.info("job \(job) done: \(plans[job]?.spec.output ?? "?")")
                 plans[job] = nil
+            case .quarantine(let principal, let reason):
+                quarantine(principal, reason: reason)
             case .ignored(let reason):
                 drop(reason)
             case .log(let text):
@@ -199,6 +201,38 @@ extension Coordinator {
         let probeBytes = max(1 << 20, 2 * chunkBytes * 3 * 2)
         if artifacts.hasRoom(bytes: probeBytes) {
             execute(scheduler.handle(.spaceAvailable, now: now()))
+        }
+    }
+
+    /// Records a quarantine, then returns to pending what the principal committed for jobs
+    /// still running or paused, with every committed task computed from those, and hands them
+    /// to the scheduler.
+    func quarantine(_ principal: WorkerID, reason: String) {
+        logger.warning("quarantined \(principal): \(reason)")
+        do { try store.recordQuarantine(principal, reason: reason, now: now()) } catch { logger.error("\(error)") }
+        for (job, entry) in plans.sorted(by: { $0.key < $1.key }) where [.running, .paused].contains(scheduler.state(job: job)) {
+            do {
+                let tainted = try store.tasksCommitted(job: job, by: principal).compactMap { entry.unit(of: $0.id!) }
+                guard !tainted.isEmpty else { continue }
+                let records = try store.tasks(job: job)
+                let done = Set(records.filter { $0.state == .done }.compactMap { entry.unit(of: $0.id!) })
+                let (reopened, waiting) = entry.plan.recomputation(of: tainted, committed: done)
+                let ids = reopened.map { entry.firstTask + Int64($0) }
+                try store.reopen(tasks: ids, reason: "recomputed: \(principal) was quarantined", now: now())
+                for unit in reopened { entry.index[unit] = nil }
+                let stored = reopened.map {
+                    StoredTask(
+                        id: entry.firstTask + Int64($0), chunk: $0, work: Planner.work(entry.spec, entry.plan, unit: $0), done: false,
+                        attempt: UInt32(clamping: records[$0].attempt),
+                        dependencies: entry.plan.units[$0].dependencies.map { entry.firstTask + Int64($0) })
+                }
+                let waitingTasks = Dictionary(
+                    uniqueKeysWithValues: waiting.map { (entry.firstTask + Int64($0.key), $0.value.map { entry.firstTask + Int64($0) }) })
+                logger.warning("job \(job): \(reopened.count) committed task(s) of \(principal), or computed from them, run again")
+                execute(scheduler.reopen(stored, waiting: waitingTasks, job: job, now: now()))
+            } catch {
+                logger.error("cannot recompute job \(job)'s tasks of quarantined \(principal): \(error)")
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import ReelCore
@@ -243,7 +244,8 @@ public final class Coordinator {
                 execute(scheduler.handle(.taskFailed(id, result.lease, reason: "corrupt result"), now: time))
                 return
             }
-            execute(scheduler.handle(.resultArrived(id, result.lease), now: time), payload: result)
+            let digest = SHA256.hash(data: result.latents).map { String(format: "%02x", $0) }.joined()
+            execute(scheduler.handle(.resultArrived(id, result.lease, digest: digest), now: time), payload: result)
         case .failed(let lease, let reason, let outOfMemory):
             guard let id = peers[routing] else { return drop("failure report for \(lease) from a peer that sent no READY") }
             let reason = Self.bounded(reason)

@@ -3,7 +3,7 @@ import ReelWire
 
 /// Results, failures and commits: the exactly-once path.
 extension Scheduler {
-    mutating func acceptResult(from id: WorkerID, lease: LeaseRef, now: Double) -> [SchedulerDirective] {
+    mutating func acceptResult(from id: WorkerID, lease: LeaseRef, digest: String = "", now: Double) -> [SchedulerDirective] {
         guard var task = tasks[lease.task] else {
             return [.ignored("stale result for \(lease) from \(id): the task is committed (or unknown)")]
         }
@@ -14,8 +14,25 @@ extension Scheduler {
             let why = task.winner == id && task.phase == .committing ? "duplicate" : "stale"
             return [.ignored("\(why) result for \(lease) from \(id) (task is \(task.phase), attempt \(task.attempt))")]
         }
+        var out: [SchedulerDirective] = []
+        if task.verify {
+            switch tally(&task, lease: lease, from: id, digest: digest, now: now) {
+            case .wait(let directives):
+                return directives
+            case .commit(let losers):
+                let winner = workers[id]?.principal ?? Self.principal(of: id)
+                for principal in Set(losers.map(\.principal)).sorted() {
+                    out += quarantine(
+                        principal,
+                        reason: "its result of task \(task.id) (job \(task.job) chunk \(task.chunk)) disagreed with \(winner)'s and another's")
+                }
+                if !losers.isEmpty || !task.votes.isEmpty {
+                    out.append(.log("task \(task.id): result of \(id) verified by \(task.votes.filter { $0.digest == digest }.map(\.worker).joined(separator: ", "))"))
+                }
+            }
+        }
         // First result wins; the other holder (a straggler's backup) is told to drop its copy.
-        var out: [SchedulerDirective] = [.commit(id, lease, job: task.job, chunk: task.chunk)]
+        out.append(.commit(id, lease, job: task.job, chunk: task.chunk))
         for (holder, other) in task.holders.sorted(by: { $0.key < $1.key }) {
             let otherLease = LeaseRef(task: task.id, attempt: other.attempt)
             workers[holder]?.leases.remove(otherLease)

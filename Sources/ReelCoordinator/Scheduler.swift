@@ -80,6 +80,17 @@ public struct Scheduler: Sendable {
         var avoid: Set<WorkerID> = []
         /// Dependencies not yet committed; the task is ready when this is 0.
         var unmetDependencies = 0
+        /// Its result is committed only once workers of two principals agree on it.
+        var verify = false
+        /// Results so far of a verified task: who sent which digest.
+        var votes: [Vote] = []
+    }
+
+    /// One worker's result of a verified task.
+    struct Vote: Sendable, Equatable {
+        var worker: WorkerID
+        var principal: WorkerID
+        var digest: String
     }
 
     struct Job: Sendable {
@@ -116,6 +127,8 @@ public struct Scheduler: Sendable {
     /// Ready task ids (pending, job running, dependencies met), sorted by ``DispatchOrder``.
     var pending: [Int64] = []
     var pendingSet: Set<Int64> = []
+    /// Principals whose results lost a vote: never given work again.
+    var quarantined: Set<WorkerID> = []
 
     public init(timings: SchedulerTimings = SchedulerTimings()) {
         self.timings = timings
@@ -135,9 +148,12 @@ public struct Scheduler: Sendable {
 
     /// Why a running job's ready tasks are not being run, when no live worker can run them.
     public func waitingReason(job: Int64) -> String? {
-        guard jobs[job]?.state == .running, let id = pending.first(where: { tasks[$0]?.job == job }), let work = tasks[id]?.work,
-            !workers.values.contains(where: { $0.offers(work) })
-        else { return nil }
+        guard jobs[job]?.state == .running, let id = pending.first(where: { tasks[$0]?.job == job }), let task = tasks[id] else { return nil }
+        let work = task.work
+        if !task.votes.isEmpty, !workers.values.contains(where: { $0.offers(work) && !task.votes.map(\.principal).contains($0.principal) }) {
+            return "waiting: task \(id)'s result awaits verification by a worker of another key (or name); connect one, or run the coordinator with --verify-fraction 0"
+        }
+        guard !workers.values.contains(where: { $0.offers(work) }) else { return nil }
         let needs = work.model.map { "the \(work.backend.rawValue) backend with model \($0.path)" } ?? "the \(work.backend.rawValue) backend"
         return "waiting: no live worker can run it (it needs \(needs); \(workers.count) worker(s) connected)"
     }
@@ -209,13 +225,14 @@ public struct Scheduler: Sendable {
     /// dependency is unmet while it is resident: the uncommitted ones always are, since they
     /// come before their dependents and pages go in id order.
     @discardableResult
-    private mutating func insert(_ stored: [StoredTask], job: Int64, now: Double) -> [Int64] {
+    mutating func insert(_ stored: [StoredTask], job: Int64, now: Double) -> [Int64] {
         var added: [Int64] = []
         for entry in stored.sorted(by: { $0.id < $1.id }) where !entry.done && tasks[entry.id] == nil {
             let order = DispatchOrder(
                 priority: jobs[job]?.priority ?? 0, job: job, cost: entry.work.resultCount * entry.work.steps, chunk: entry.chunk)
             var task = Task(
                 id: entry.id, job: job, chunk: entry.chunk, work: entry.work, order: order, phase: .pending, attempt: entry.attempt)
+            task.verify = Self.isVerified(entry.id, fraction: timings.verifyFraction)
             for dependency in entry.dependencies where tasks[dependency] != nil {
                 task.unmetDependencies += 1
                 dependents[dependency, default: []].append(entry.id)
@@ -257,9 +274,9 @@ public struct Scheduler: Sendable {
                 renew(id, now: now)
                 advance(id, progress, now: now)
             }
-        case .resultArrived(let id, let lease):
+        case .resultArrived(let id, let lease, let digest):
             renew(id, now: now)
-            out += acceptResult(from: id, lease: lease, now: now)
+            out += acceptResult(from: id, lease: lease, digest: digest, now: now)
         case .committed(let lease):
             out += committed(lease)
         case .commitFailed(let lease, let reason, let diskFull):
@@ -292,6 +309,10 @@ public struct Scheduler: Sendable {
 
     private mutating func workerReady(_ id: WorkerID, _ hello: WorkerHello, now: Double) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
+        if quarantined.contains(Self.principal(of: id)) {
+            return [.send(id, .disconnect(reason: "quarantined: a result of \(Self.principal(of: id)) lost a verification vote")),
+                .ignored("READY from quarantined \(id)")]
+        }
         if workers[id] == nil && workers.count >= timings.maxWorkers {
             // Full: the longest-silent worker makes room if it has missed two heartbeats.
             guard let (silent, entry) = workers.min(by: { ($0.value.lastSeen, $0.key) < ($1.value.lastSeen, $1.key) }),

@@ -35,6 +35,11 @@ public struct SchedulerTimings: Sendable, Hashable {
     public var stallFactor: Double = 20
     /// Lost leases (silent or stalled holders) of one task before each further one counts as a failure.
     public var lostLeasesForgiven = 2
+    /// The fraction of tasks whose result is verified by recomputing it on a worker of another
+    /// principal before it is committed (chosen by task id, so the same after a restart).
+    public var verifyFraction = 0.0
+    /// Results of one task that may disagree before its job fails (a backend that is not deterministic).
+    public var maxVotes = 5
     /// Workers the coordinator keeps at once; past it a new one replaces the longest-silent one, or is refused.
     public var maxWorkers = 4096
 
@@ -55,8 +60,9 @@ public struct SchedulerTimings: Sendable, Hashable {
     }
 
     /// These timings with a different stall floor and worker limit.
-    public func with(stallSeconds: Double? = nil, maxWorkers: Int? = nil) -> Self {
+    public func with(stallSeconds: Double? = nil, maxWorkers: Int? = nil, verifyFraction: Double? = nil) -> Self {
         var copy = self
+        if let verifyFraction { copy.verifyFraction = verifyFraction }
         if let stallSeconds { copy.stallSeconds = stallSeconds }
         if let maxWorkers { copy.maxWorkers = maxWorkers }
         return copy
@@ -84,6 +90,7 @@ extension SchedulerTimings {
         check("resident-tasks", Double(residentTasks), 1...1_000_000, "tasks")
         check("stall-timeout", stallSeconds, 0.5...86400)
         check("max-workers", Double(maxWorkers), 1...100_000, "workers")
+        check("verify-fraction", verifyFraction, 0...1, "(a fraction)")
         if problems.isEmpty && workerTimeoutSeconds <= heartbeatSeconds {
             problems.append("--worker-timeout: must exceed --heartbeat (\(heartbeatSeconds.formatted) s) (got \(workerTimeoutSeconds.formatted))")
         }
@@ -136,7 +143,8 @@ public enum SchedulerEvent: Sendable {
     case workerReady(WorkerID, WorkerHello)
     /// A HEARTBEAT from a worker, with how far it has got with the tasks it runs.
     case heartbeat(WorkerID, progress: [TaskProgress] = [])
-    case resultArrived(WorkerID, LeaseRef)
+    /// `digest`: the SHA-256 of the result's bytes (verification compares results by it).
+    case resultArrived(WorkerID, LeaseRef, digest: String = "")
     /// The shell committed the result of `lease` (artifact written, row updated).
     case committed(LeaseRef)
     /// The shell could not commit the result of `lease`; `diskFull` pauses the job.
@@ -173,6 +181,10 @@ public enum SchedulerDirective: Sendable, Equatable {
     case setJobState(job: Int64, JobState, reason: String?)
     /// The job is done: persist that with its output's checksums and forget its plan.
     case finishJob(job: Int64, OutputChecksums)
+    /// A principal's result lost a majority vote: record it with the reason; its workers are
+    /// gone and refused from now on. Then find the tasks it committed for jobs not yet done,
+    /// and their dependents, and hand them back with ``Scheduler/reopen(_:job:now:)``.
+    case quarantine(principal: WorkerID, reason: String)
     /// A message was ignored (stale, duplicate, foreign, for a stopped job): count and log it.
     case ignored(String)
     case log(String)

@@ -292,3 +292,19 @@ public struct PlanUnits: RandomAccessCollection, Sendable, Hashable, Codable {
         return WorkUnit(stage: .seams, index: seam, dependencies: dependencies)
     }
 }
+
+extension Plan {
+    /// What must run again when the committed units `tainted` are found wrong: those units and
+    /// every committed unit computed from them (transitively), in order (`reopened`); and for
+    /// each uncommitted unit, the reopened units it depends on (`waiting`), which it must wait for.
+    public func recomputation(of tainted: [Int], committed: Set<Int>) -> (reopened: [Int], waiting: [Int: [Int]]) {
+        var bad = Set(tainted.filter { committed.contains($0) })
+        var waiting: [Int: [Int]] = [:]
+        for unit in units.indices {
+            let inputs = units[unit].dependencies.filter(bad.contains)
+            guard !inputs.isEmpty else { continue }
+            if committed.contains(unit) { bad.insert(unit) } else { waiting[unit] = inputs }
+        }
+        return (bad.sorted(), waiting)
+    }
+}

@@ -324,4 +324,35 @@ public final class Store: Sendable {
             return counts
         }
     }
+
+    // MARK: Quarantine
+
+    /// Records that `principal` was quarantined, and why (an event of no job).
+    public func recordQuarantine(_ principal: String, reason: String, now: Double) throws {
+        try write { db in
+            try EventRecord(id: nil, jobId: nil, taskId: nil, at: now, kind: "worker-quarantined", detail: "\(principal): \(reason)").insert(db)
+        }
+    }
+
+    /// A job's committed tasks whose worker belongs to `principal` (its name, or `principal/…` under CURVE).
+    public func tasksCommitted(job: Int64, by principal: String) throws -> [TaskRecord] {
+        try read { db in
+            try TaskRecord.filter(
+                Column("jobId") == job && Column("state") == TaskState.done.rawValue
+                    && (Column("worker") == principal || Column("worker").like(principal.replacingOccurrences(of: "%", with: "\\%") + "/%", escape: "\\"))
+            ).order(Column("id")).fetchAll(db)
+        }
+    }
+
+    /// Returns committed tasks to pending (their results are to be recomputed), with the reason.
+    public func reopen(tasks ids: [Int64], reason: String, now: Double) throws {
+        try write { db in
+            for task in ids {
+                try db.execute(
+                    sql: "UPDATE task SET state = 'pending', worker = NULL, checksum = NULL, artifact = NULL, updatedAt = ? WHERE id = ? AND state = 'done'",
+                    arguments: [now, task])
+                try recordEvent(task: task, at: now, kind: "task-reopened", detail: reason, db)
+            }
+        }
+    }
 }

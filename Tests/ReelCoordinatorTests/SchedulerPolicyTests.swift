@@ -145,4 +145,51 @@ import Testing
         #expect(leases(released).first?.1 == LeaseRef(task: 100, attempt: 2), "heartbeats with no new step lose the lease (it runs again)")
         #expect(released.contains { if case .requeue(100, let reason) = $0 { reason.contains("made no progress") } else { false } })
     }
+
+    /// Attack C: a verified task commits only when two principals agree; a third decides a
+    /// disagreement, and the principal that lost is quarantined and refused from then on.
+    @Test func verifiedResultsCommitOnAgreementAndTheLoserIsQuarantined() {
+        var timings = SchedulerTimings(retryBackoffSeconds: 0, prefetch: 0)
+        timings.verifyFraction = 1
+        var s = scheduler(tasks: 1, timings: timings)
+        let first = LeaseRef(task: 100, attempt: 1)
+        #expect(leases(s.handle(.workerReady("liar", Self.hello), now: 0)).map(\.1) == [first])
+        _ = s.handle(.workerReady("honest", Self.hello), now: 0)
+        let voted = s.handle(.resultArrived("liar", first, digest: "bad"), now: 1)
+        #expect(!voted.contains { if case .commit = $0 { true } else { false } }, "one result is only a vote")
+        #expect(voted.contains(.send("liar", .ack(first))))
+        let second = LeaseRef(task: 100, attempt: 2)
+        #expect(leases(voted).map(\.0) == ["honest"] && leases(voted).map(\.1) == [second], "the other principal verifies")
+        let disagreed = s.handle(.resultArrived("honest", second, digest: "good"), now: 2)
+        #expect(!disagreed.contains { if case .commit = $0 { true } else { false } }, "two digests: a third worker decides")
+        #expect(leases(disagreed).isEmpty, "no third principal is connected yet")
+        let third = leases(s.handle(.workerReady("judge", Self.hello), now: 3))
+        #expect(third.map(\.0) == ["judge"])
+        let decided = s.handle(.resultArrived("judge", third[0].1, digest: "good"), now: 4)
+        #expect(decided.contains(.commit("judge", third[0].1, job: 1, chunk: 0)))
+        #expect(decided.contains { if case .quarantine("liar", let reason) = $0 { reason.contains("disagreed") } else { false } })
+        #expect(s.workerLoads["liar"] == nil, "the liar is dropped")
+        #expect(s.handle(.workerReady("liar", Self.hello), now: 5).contains(.send("liar", .disconnect(reason: "quarantined: a result of liar lost a verification vote"))))
+    }
+
+    /// A lone worker is never its own check: its result waits for a worker of another principal.
+    @Test func withNoOtherPrincipalToCheckItAResultWaitsAndSaysSo() {
+        var timings = SchedulerTimings(retryBackoffSeconds: 0, prefetch: 0)
+        timings.verifyFraction = 1
+        var s = scheduler(tasks: 1, timings: timings)
+        let lease = LeaseRef(task: 100, attempt: 1)
+        _ = s.handle(.workerReady("alone", Self.hello), now: 0)
+        #expect(!s.handle(.resultArrived("alone", lease, digest: "d"), now: 1).contains { if case .commit = $0 { true } else { false } })
+        #expect(s.waitingReason(job: 1)?.contains("awaits verification by a worker of another key") == true)
+        let check = leases(s.handle(.workerReady("other", Self.hello), now: 2))
+        #expect(check.map(\.0) == ["other"])
+        #expect(s.handle(.resultArrived("other", check[0].1, digest: "d"), now: 3).contains(.commit("other", check[0].1, job: 1, chunk: 0)))
+    }
+
+    @Test func verificationPicksTheSameTasksAtAGivenFraction() {
+        let picked = (0..<10_000).filter { Scheduler.isVerified(Int64($0), fraction: 0.02) }
+        #expect((150...250).contains(picked.count), "\(picked.count) of 10000 at 0.02")
+        #expect(picked == (0..<10_000).filter { Scheduler.isVerified(Int64($0), fraction: 0.02) })
+        #expect(!Scheduler.isVerified(7, fraction: 0) && Scheduler.isVerified(7, fraction: 1))
+    }
 }

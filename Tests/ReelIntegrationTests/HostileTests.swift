@@ -106,6 +106,64 @@ extension HostileTests {
     }
 }
 
+extension HostileTests {
+    /// Attack C: a worker that returns well-formed wrong latents (zeros, with a checksum that
+    /// matches them) is outvoted, quarantined, and refused; the video is identical to a clean
+    /// one. At a fraction below 1 its unverified results were committed before it was caught:
+    /// they, and what was computed from them, run again.
+    @Test(arguments: ["1", "0.5"])
+    func aWorkerReturningWrongLatentsIsOutvotedAndQuarantined(fraction: String) throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(in: directory.path, name: "verified", seconds: 2, seed: 26)
+        let cluster = try TestCluster(data: "\(directory.path)/data", coordinatorArguments: ["--verify-fraction", fraction])
+        defer { cluster.stop() }
+        let context = ZMQContext()
+        let liar = try RawPeer(context, endpoint: cluster.endpoint)
+        var hello = Self.hello
+        hello.name = "liar"
+        try liar.send(.ready(hello))
+        try waitUntil("the liar joined") { try cluster.client().status().workers["liar"] != nil }
+        let job = try cluster.submit(spec, output: "verified.mp4")
+        var lies = 0, refused = false, honest = false, lastLie = Date()
+        let deadline = Date().addingTimeInterval(120)
+        while try cluster.client().status(job: job).jobs[0].state != "done" && Date() < deadline {
+            // The liar alone takes the first tasks (some verified, some not at 0.5); then honest workers join.
+            if !honest && (lies >= 6 || fraction == "1" || (lies > 0 && Date().timeIntervalSince(lastLie) > 2)) {
+                try cluster.startWorker("h1")
+                try cluster.startWorker("h2")
+                honest = true
+            }
+            for message in try liar.received(within: 0.2) {
+                switch message {
+                case .task(let assignment):
+                    let zeros = [UInt8](repeating: 0, count: assignment.work.resultCount * 2)
+                    try liar.send(.result(TaskResult(lease: assignment.lease, checksum: Checksum.payload(zeros), sampleMilliseconds: 1, latents: zeros)))
+                    lies += 1
+                    lastLie = Date()
+                case .disconnect(let reason) where reason.hasPrefix("quarantined"):
+                    refused = true
+                    try liar.send(.ready(hello))
+                default: break
+                }
+            }
+            try liar.send(.heartbeat())
+        }
+        #expect(try cluster.client().status(job: job).jobs[0].state == "done")
+        #expect(lies >= 1, "the liar was given a task")
+        #expect(refused, "the liar was told it is quarantined")
+        #expect(cluster.log("coordinator.log").contains("quarantined liar"))
+        #expect(try cluster.client().status().workers["liar"] == nil)
+        // Tasks the liar committed are leased again after their commit: that is the recomputation.
+        let problems = try Reference.verify(job: job, in: try cluster.store(), spec: spec, artifacts: "\(cluster.data)/artifacts")
+        #expect(problems.filter { !$0.contains("were leased again") && !$0.contains("committed 2 times") } == [], "\(problems)")
+        #expect(!(try cluster.store().tasks(job: job).contains { $0.worker == "liar" }), "nothing of the liar's stays committed")
+        if fraction != "1" {
+            #expect(cluster.log("coordinator.log").contains("committed task(s) of liar, or computed from them, run again"))
+        }
+        try expectAnswersQuickly(cluster)
+    }
+}
+
 /// A raw peer speaking the protocol, as an attacker's script would.
 final class RawPeer {
     let socket: ZMQSocket

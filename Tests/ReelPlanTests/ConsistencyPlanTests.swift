@@ -117,4 +117,26 @@ import Testing
         }
         #expect(plan.units.filter { $0.stage == .keyframes }.count == 2, "keyframes per shot")
     }
+
+    /// A wrong committed unit taints every committed unit computed from it, transitively; the
+    /// uncommitted ones that read it wait for it again.
+    @Test func recomputationFollowsDependenciesTransitively() {
+        let plan = tiledTwoShotPlan(.rolling)
+        let units = plan.units
+        let first = units.indices.first { units[$0].dependencies.isEmpty && units.indices.contains { units[$0].dependencies.contains(0) } }!
+        let all = Set(units.indices)
+        let (reopened, waiting) = plan.recomputation(of: [first], committed: all)
+        #expect(waiting.isEmpty, "everything was committed")
+        for unit in units.indices {
+            let readsReopened = units[unit].dependencies.contains { reopened.contains($0) }
+            #expect(reopened.contains(unit) == (unit == first || readsReopened), "unit \(unit)")
+        }
+        let half = Set(units.indices.filter { $0 < units.count / 2 })
+        let partial = plan.recomputation(of: [first], committed: half)
+        #expect(partial.reopened.allSatisfy(half.contains))
+        for (unit, inputs) in partial.waiting {
+            #expect(!half.contains(unit) && inputs.allSatisfy(partial.reopened.contains) && !inputs.isEmpty)
+        }
+        #expect(plan.recomputation(of: [first], committed: []).reopened.isEmpty, "an uncommitted unit is not reopened")
+    }
 }

@@ -38,6 +38,9 @@ extension Reel {
         @Option(help: "Seconds a worker may hold leases without advancing any (a step, a result) before it loses them; at least 20 times its jobs' median step time.")
         var stallTimeout: Double = 120
 
+        @Option(help: "Fraction of tasks (0-1) whose result is verified by recomputing it on a worker of another key (or name) before it is committed; a worker whose result loses the vote is quarantined.")
+        var verifyFraction: Double = 0.02
+
         @Option(help: "Workers kept at once; past it a new one replaces the longest-silent one, or is refused.")
         var maxWorkers: Int = 4096
 
@@ -74,7 +77,7 @@ extension Reel {
             SchedulerTimings(
                 heartbeatSeconds: heartbeat, workerTimeoutSeconds: workerTimeout, leaseSeconds: lease, maxFailures: maxFailures,
                 prefetch: prefetch, residentTasks: residentTasks
-            ).with(stallSeconds: stallTimeout, maxWorkers: maxWorkers)
+            ).with(stallSeconds: stallTimeout, maxWorkers: maxWorkers, verifyFraction: verifyFraction)
         }
 
         func run() throws {
