@@ -12,11 +12,10 @@ extension Scheduler {
         else { return false }
         if task.avoid.contains(worker) {
             let blocklist = jobs[task.job]?.blocklist ?? []
-            let alternatives = workers.filter {
-                $0.key != worker && !task.avoid.contains($0.key) && !blocklist.contains($0.value.principal)
-                    && $0.value.offers(task.work) && hasMemory($0.value, for: task)
+            return !workers.anyOffers(Offer(task.work)) { other in
+                guard other != worker, !task.avoid.contains(other), let entry = workers[other] else { return true }
+                return blocklist.contains(entry.principal) || !hasMemory(entry, for: task)
             }
-            return alternatives.isEmpty
         }
         return true
     }
@@ -31,10 +30,13 @@ extension Scheduler {
     /// tasks are ready than there are workers, queues up to `prefetch` more at each (one round
     /// at a time, so queues grow evenly); then, when `backups`, gives each idle worker a backup
     /// of a queued task or a straggler.
+    ///
+    /// Only workers with room for a lease that offer what a ready task needs are looked at
+    /// (``WorkerTable``), so idle workers that cannot run the ready tasks cost nothing.
     mutating func dispatch(now: Double, backups: Bool = true) -> [SchedulerDirective] {
         guard !workers.isEmpty else { return [] }
         var out: [SchedulerDirective] = []
-        let ids = workers.keys.sorted()
+        let ids = Set(pendingOffers.keys.flatMap { workers.open(for: $0) }).sorted()
         for id in ids {
             while let worker = workers[id], worker.leases.count < Int(worker.hello.slots), let directive = leaseNext(to: id, now: now) {
                 out.append(directive)
@@ -46,21 +48,27 @@ extension Scheduler {
                 if let directive = leaseNext(to: id, now: now) { out.append(directive) }
             }
         }
-        let idle = backups ? ids.filter { workers[$0]?.leases.isEmpty == true } : []
-        if backups && !idle.isEmpty && timings.stragglerFactor > 0 {
-            var candidates = backupCandidates(now: now)
-            for id in idle {
-                guard let position = candidates.firstIndex(where: { tasks[$0].map { canRun(id, $0, now: now) } ?? false }) else { continue }
-                out.append(lease(candidates.remove(at: position), to: id, now: now))
-            }
+        guard backups && timings.stragglerFactor > 0 && !workers.busy.isEmpty else { return out }
+        // Each backup candidate goes to the first idle worker (in id order) that may run it.
+        var given = Set<WorkerID>()
+        for id in backupCandidates(now: now) {
+            guard let task = tasks[id] else { continue }
+            let idle = workers.open(for: Offer(task.work)).filter { !given.contains($0) && workers[$0]?.leases.isEmpty == true }
+            guard let worker = idle.first(where: { canRun($0, task, now: now) }) else { continue }
+            given.insert(worker)
+            out.append(lease(id, to: worker, now: now))
         }
         return out
     }
 
+    /// Ready tasks a worker looks through for one it may run; past these it waits for the
+    /// queue to move, so one worker's blocklists cannot make dispatch cost grow with the queue.
+    static let scanLimit = 4096
+
     /// Leases the first ready task `worker` may run; among tasks of the same priority, one of
     /// the model it already has loaded first (a cold model load is the dominant cost on a real farm).
     private mutating func leaseNext(to worker: WorkerID, now: Double) -> SchedulerDirective? {
-        guard var position = pending.firstIndex(where: { canRun(worker, tasks[$0]!, now: now) }) else { return nil }
+        guard var position = pending.prefix(Self.scanLimit).firstIndex(where: { canRun(worker, tasks[$0]!, now: now) }) else { return nil }
         let first = tasks[pending[position]]!
         if let warm = workers[worker]?.warmModel, let model = first.work.model?.path, model != warm,
             let warmPosition = pending[position...].firstIndex(where: {
@@ -97,7 +105,8 @@ extension Scheduler {
         for job in jobs.keys { medians[job] = medianDuration(job: job) }
         var queued: [(since: Double, id: Int64)] = []
         var stragglers: [(since: Double, id: Int64)] = []
-        for (holder, entry) in workers where !entry.leases.isEmpty {
+        for holder in workers.busy.sorted() {
+            guard let entry = workers[holder] else { continue }
             let held = entry.leases.compactMap { lease -> (since: Double, id: Int64, job: Int64)? in
                 guard let task = tasks[lease.task], task.phase == .leased, task.holders.count == 1,
                     let since = task.holders[holder]?.since

@@ -5,10 +5,11 @@ import ReelWire
 extension Scheduler {
     mutating func expire(now: Double) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
-        for (id, worker) in workers.sorted(by: { $0.key < $1.key }) where now - worker.lastSeen > timings.workerTimeoutSeconds {
+        for (id, worker) in workers.all.sorted(by: { $0.key < $1.key }) where now - worker.lastSeen > timings.workerTimeoutSeconds {
             out += dropWorker(id, reason: String(format: "worker %@ silent for %.1f s: dropped", id, now - worker.lastSeen), lost: true)
         }
-        for (id, worker) in workers.sorted(by: { $0.key < $1.key }) where !worker.leases.isEmpty {
+        for id in workers.busy.sorted() {
+            guard let worker = workers[id] else { continue }
             let bound = stallBound(worker)
             guard now - worker.advancedAt > bound else { continue }
             workers[id]?.advancedAt = now
@@ -87,22 +88,29 @@ extension Scheduler {
         }
         pending.insert(id, at: low)
         pendingSet.insert(id)
+        pendingOffers[Offer(task.work), default: 0] += 1
     }
 
     mutating func removePending(at position: Int) -> Int64 {
         let id = pending.remove(at: position)
         pendingSet.remove(id)
+        if let task = tasks[id] {
+            let offer = Offer(task.work)
+            pendingOffers[offer, default: 1] -= 1
+            if pendingOffers[offer] == 0 { pendingOffers[offer] = nil }
+        }
         return id
     }
 
     mutating func rebuildPending() {
         pending = tasks.values.filter(isDispatchable).sorted { $0.order < $1.order }.map(\.id)
         pendingSet = Set(pending)
+        pendingOffers = pending.reduce(into: [:]) { $0[Offer(tasks[$1]!.work), default: 0] += 1 }
     }
 
     mutating func heartbeats(now: Double) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
-        for (id, worker) in workers.sorted(by: { $0.key < $1.key }) where now - worker.lastHeartbeatSent >= timings.heartbeatSeconds {
+        for (id, worker) in workers.all.sorted(by: { $0.key < $1.key }) where now - worker.lastHeartbeatSent >= timings.heartbeatSeconds {
             workers[id]?.lastHeartbeatSent = now
             out.append(.send(id, .heartbeat()))
         }

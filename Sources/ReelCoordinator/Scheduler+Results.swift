@@ -116,11 +116,11 @@ extension Scheduler {
         if task.failures >= timings.maxFailures {
             return out + failJob(task.job, reason: "chunk \(task.chunk) failed \(task.failures) times; last on \(id): \(reason)")
         }
-        if outOfMemory, !workers.values.contains(where: { $0.offers(task.work) && hasMemory($0, for: task) }) {
+        if outOfMemory, !workers.all.values.contains(where: { $0.offers(task.work) && hasMemory($0, for: task) }) {
             let most = job.memoryFloors[MemoryKind(task.work)]?.megabytes ?? 0
             return out + failJob(task.job, reason: "out of memory: no live worker has more than \(most) MB; last on \(id): \(reason)")
         }
-        let capable = workers.values.filter { $0.offers(task.work) }.map(\.principal)
+        let capable = workers.all.values.filter { $0.offers(task.work) }.map(\.principal)
         if !capable.isEmpty && capable.allSatisfy({ job.blocklist.contains($0) }) {
             return out
                 + failJob(

@@ -63,7 +63,7 @@ extension Scheduler {
         guard !quarantined.contains(principal) else { return [] }
         quarantined.insert(principal)
         var out: [SchedulerDirective] = [.quarantine(principal: principal, reason: reason)]
-        for (id, worker) in workers.sorted(by: { $0.key < $1.key }) where worker.principal == principal {
+        for (id, worker) in workers.all.sorted(by: { $0.key < $1.key }) where worker.principal == principal {
             out.append(.send(id, .disconnect(reason: "quarantined: \(reason)")))
             out += dropWorker(id, reason: "worker \(id) quarantined")
         }

@@ -118,7 +118,7 @@ public struct Scheduler: Sendable {
     }
 
     public let timings: SchedulerTimings
-    var workers: [WorkerID: Worker] = [:]
+    var workers: WorkerTable
     /// Resident tasks: a window of each job's uncommitted tasks (``SchedulerTimings/residentTasks``).
     var tasks: [Int64: Task] = [:]
     var jobs: [Int64: Job] = [:]
@@ -127,11 +127,14 @@ public struct Scheduler: Sendable {
     /// Ready task ids (pending, job running, dependencies met), sorted by ``DispatchOrder``.
     var pending: [Int64] = []
     var pendingSet: Set<Int64> = []
+    /// Ready tasks by what they need: dispatch looks only at workers offering one of these.
+    var pendingOffers: [Offer: Int] = [:]
     /// Principals whose results lost a vote: never given work again.
     var quarantined: Set<WorkerID> = []
 
     public init(timings: SchedulerTimings = SchedulerTimings()) {
         self.timings = timings
+        workers = WorkerTable(prefetch: timings.prefetch)
     }
 
     // MARK: Queries
@@ -139,7 +142,7 @@ public struct Scheduler: Sendable {
     /// Workers currently alive.
     public var workerCount: Int { workers.count }
     /// Live workers and how many leases each holds.
-    public var workerLoads: [WorkerID: Int] { workers.mapValues { $0.leases.count } }
+    public var workerLoads: [WorkerID: Int] { workers.all.mapValues { $0.leases.count } }
 
     /// (done, total) task counts of a job known to the scheduler.
     public func progress(job: Int64) -> (done: Int, total: Int)? {
@@ -150,10 +153,10 @@ public struct Scheduler: Sendable {
     public func waitingReason(job: Int64) -> String? {
         guard jobs[job]?.state == .running, let id = pending.first(where: { tasks[$0]?.job == job }), let task = tasks[id] else { return nil }
         let work = task.work
-        if !task.votes.isEmpty, !workers.values.contains(where: { $0.offers(work) && !task.votes.map(\.principal).contains($0.principal) }) {
+        if !task.votes.isEmpty, !workers.all.values.contains(where: { $0.offers(work) && !task.votes.map(\.principal).contains($0.principal) }) {
             return "waiting: task \(id)'s result awaits verification by a worker of another key (or name); connect one, or run the coordinator with --verify-fraction 0"
         }
-        guard !workers.values.contains(where: { $0.offers(work) }) else { return nil }
+        guard !workers.all.values.contains(where: { $0.offers(work) }) else { return nil }
         let needs = work.model.map { "the \(work.backend.rawValue) backend with model \($0.path)" } ?? "the \(work.backend.rawValue) backend"
         return "waiting: no live worker can run it (it needs \(needs); \(workers.count) worker(s) connected)"
     }
@@ -315,7 +318,7 @@ public struct Scheduler: Sendable {
         }
         if workers[id] == nil && workers.count >= timings.maxWorkers {
             // Full: the longest-silent worker makes room if it has missed two heartbeats.
-            guard let (silent, entry) = workers.min(by: { ($0.value.lastSeen, $0.key) < ($1.value.lastSeen, $1.key) }),
+            guard let (silent, entry) = workers.all.min(by: { ($0.value.lastSeen, $0.key) < ($1.value.lastSeen, $1.key) }),
                 now - entry.lastSeen > 2 * timings.heartbeatSeconds
             else {
                 return [

@@ -164,6 +164,60 @@ extension HostileTests {
     }
 }
 
+extension HostileTests {
+    /// Attack G: 1,000 connected idle workers that cannot run a large job's tasks cost
+    /// dispatch nothing: STATUS answers within 50 ms and the job goes on progressing.
+    @Test func aThousandIdleIncapableWorkersCostDispatchNothing() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(
+            in: directory.path, name: "crowd", seconds: 1200, width: 32, height: 32, chunkFrames: 4, overlap: 1,
+            extra: "consistency = \"independent\"")
+        let cluster = try TestCluster(data: "\(directory.path)/data", coordinatorArguments: ["--heartbeat", "2", "--worker-timeout", "30"])
+        defer { cluster.stop() }
+        // libzmq allows 1023 sockets a context: four contexts of 250.
+        let contexts = (0..<4).map { _ in ZMQContext() }
+        var idle: [RawPeer] = []
+        for index in 0..<1000 {
+            let peer = try RawPeer(contexts[index % 4], endpoint: cluster.endpoint)
+            var hello = Self.hello
+            hello.name = "idle-\(index)"
+            hello.backends = ["simulated"]  // the job is procedural
+            try peer.send(.ready(hello))
+            idle.append(peer)
+        }
+        func keepIdleAlive() throws {
+            for peer in idle {
+                try peer.send(.heartbeat())
+                while try peer.socket.receive() != nil {}
+            }
+        }
+        try keepIdleAlive()
+        try waitUntil("the idle workers joined") { try cluster.client().status().workers.count >= 1000 }
+        let job = try cluster.submit(spec, output: "crowd.mp4")
+        let total = try cluster.client().status(job: job).jobs[0].chunksTotal
+        #expect(total > 4000, "a large job: \(total) tasks")
+        try cluster.startWorker("honest")
+        try cluster.waitFor(job: job, timeout: 60) { $0.chunksDone >= 1 }
+        var times: [Double] = []
+        let before = try cluster.client().status(job: job).jobs[0].chunksDone
+        for _ in 0..<10 {
+            // Heartbeats as 1000 workers send them (this process sends them in a burst, then
+            // lets the coordinator take them before it asks).
+            try keepIdleAlive()
+            Thread.sleep(forTimeInterval: 0.3)
+            let started = Date()
+            _ = try cluster.client().status()
+            times.append(Date().timeIntervalSince(started))
+        }
+        let after = try cluster.client().status(job: job).jobs[0].chunksDone
+        let median = times.sorted()[times.count / 2]
+        #expect(median < 0.05, "STATUS took \(Int(median * 1000)) ms (median of 10) with 1000 idle workers")
+        #expect(after > before, "the job progressed: \(before) → \(after) of \(total)")
+        #expect(try cluster.client().status().workers.count == 1001)
+        measure("STATUS with 1000 idle incapable workers beside a \(total)-task job", "\(String(format: "%.1f", median * 1000)) ms median; \(after - before) tasks done meanwhile")
+    }
+}
+
 /// A raw peer speaking the protocol, as an attacker's script would.
 final class RawPeer {
     let socket: ZMQSocket
