@@ -21,10 +21,14 @@ extension Coordinator {
         let id = job.id!
         let spec = try job.spec()
         let plan = known ?? Planner.plan(spec)
-        guard let span = try store.taskSpan(job: id), span.count == plan.units.count else {
+        guard let span = try store.taskSpan(job: id), span.last - span.first + 1 == Int64(plan.units.count) else {
             throw ReelError(.store, "job \(id): the store's tasks do not match its plan of \(plan.units.count) units")
         }
-        let entry = LoadedJob(spec: spec, plan: plan, index: ArtifactIndex(count: plan.units.count), firstTask: span.first)
+        // Rows go in in unit order after the first batch and the last unit's: the prefix is
+        // every row but the last, until the last batch reaches it.
+        let inserted = span.count == plan.units.count ? span.count : span.count - 1
+        let entry = LoadedJob(
+            spec: spec, plan: plan, index: ArtifactIndex(count: plan.units.count), firstTask: span.first, insertedUnits: inserted)
         try store.forEachCommittedArtifact(job: id) { task, artifact in
             guard let unit = entry.unit(of: task) else { return }
             entry.index[unit] = ArtifactLocation(artifact)
@@ -35,7 +39,7 @@ extension Coordinator {
         let leased = try store.leasedTasks(job: id).map { try storedTask($0, of: entry) }
         scheduler.addJob(
             id, priority: spec.dispatchPriority, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true,
-            tasks: first.tasks + leased, total: span.count, remaining: span.count - (counts[.done] ?? 0), through: first.through,
+            tasks: first.tasks + leased, total: plan.units.count, remaining: plan.units.count - (counts[.done] ?? 0), through: first.through,
             allLoaded: first.allLoaded, now: now())
     }
 
@@ -44,8 +48,11 @@ extension Coordinator {
     private func page(of entry: LoadedJob, job: Int64, after: Int64, limit: Int) throws -> (
         tasks: [StoredTask], through: Int64, allLoaded: Bool
     ) {
-        let records = try store.openTasks(job: job, after: after, limit: limit)
-        return (try records.map { try storedTask($0, of: entry) }, records.last?.id ?? entry.lastTask, records.count < limit)
+        let through = entry.insertedThrough
+        let records = try store.openTasks(job: job, after: after, through: through, limit: limit)
+        let complete = records.count < limit
+        let last: Int64 = complete ? through : records.last!.id!
+        return (try records.map { try storedTask($0, of: entry) }, last, complete && entry.isInserted)
     }
 
     /// A task row as the scheduler takes it; throws when the row is not its plan's unit.
@@ -106,7 +113,7 @@ extension Coordinator {
             spec.output = try OutputRoot.confine(spec.output, field: "output", root: options.outputRoot)
             spec.pngDirectory = try spec.pngDirectory.map { try OutputRoot.confine($0, field: "png_dir", root: options.outputRoot) }
             let plan = Planner.plan(spec)
-            let job = try store.insertJob(spec: spec, plan: plan, owner: caller.name, now: now())
+            let job = try store.insertJob(spec: spec, plan: plan, owner: caller.name, firstUnits: Self.insertBatch, now: now())
             try load(job, plan: plan)
             // Dispatch at once rather than at the next tick.
             metrics.eventTime = now()
@@ -117,6 +124,31 @@ extension Coordinator {
             return .error(code: error.code.rawValue, message: error.message)
         } catch {
             return .error(code: ReelError.Code.store.rawValue, message: "\(error)")
+        }
+    }
+
+    /// Task rows inserted at once for a large job: about a millisecond of the writer.
+    static let insertBatch = 512
+
+    /// Inserts the next batches of large jobs' task rows, for at most 5 ms a loop, so the
+    /// coordinator keeps serving while a 250,000-task job goes in; the scheduler pages the
+    /// new rows in as it needs them. Resumed after a restart (the rows say how far it got).
+    func insertBacklog() {
+        let started = now()
+        for (job, entry) in plans.sorted(by: { $0.key < $1.key }) where !entry.isInserted {
+            var inserted = entry.insertedUnits
+            let total = entry.plan.units.count
+            while inserted < total && now() - started < 0.005 {
+                let next = min(total, inserted + Self.insertBatch)
+                do { try store.insertTasks(job: job, plan: entry.plan, first: entry.firstTask, units: inserted..<next, now: now()) } catch {
+                    logger.error("cannot insert job \(job)'s tasks \(inserted)..<\(next) yet: \(error)")
+                    break
+                }
+                inserted = next
+            }
+            plans[job]?.insertedUnits = inserted
+            if inserted == total { logger.info("job \(job): all \(total) tasks are in the store") }
+            if now() - started >= 0.005 { return }
         }
     }
 
@@ -158,7 +190,8 @@ extension Coordinator {
                 return StatusReport.Job(
                     id: record.id!, name: record.name, state: state.rawValue,
                     reason: unrecorded?.reason ?? record.reason ?? scheduler.waitingReason(job: record.id!),
-                    output: record.output, chunksDone: counts[.done] ?? 0, chunksTotal: counts.values.reduce(0, +),
+                    output: record.output, chunksDone: counts[.done] ?? 0,
+                    chunksTotal: plans[record.id!]?.plan.units.count ?? counts.values.reduce(0, +),
                     framesEncoded: encoded, framesTotal: frames, createdAt: record.createdAt, updatedAt: record.updatedAt,
                     latentChecksum: record.latentChecksum, frameChecksum: record.frameChecksum)
             }

@@ -15,6 +15,14 @@ struct LoadedJob {
     /// Where each unit's committed output is.
     let index: ArtifactIndex
     let firstTask: Int64
+    /// Units whose task rows exist, from the first (the last unit's row, which reserves the
+    /// job's ids, exists from the start). A large job's rows go in a batch at a time.
+    var insertedUnits: Int
+
+    /// Whether every task row exists.
+    var isInserted: Bool { insertedUnits >= plan.units.count }
+    /// The last task id whose row (and every row before it) exists.
+    var insertedThrough: Int64 { isInserted ? lastTask : firstTask + Int64(insertedUnits) - 1 }
 
     /// The job's last task id.
     var lastTask: Int64 { firstTask + Int64(plan.units.count) - 1 }
@@ -160,9 +168,10 @@ public final class Coordinator {
             checkpointer.stop()
         }
         while !shouldStop() {
-            let ready = try ZMQSocket.poll(sockets, timeoutMilliseconds: 100)
+            let ready = try ZMQSocket.poll(sockets, timeoutMilliseconds: plans.values.allSatisfy(\.isInserted) ? 100 : 0)
             metrics.eventTime = now()
             if ready.count > 1, ready[1] { authenticator?.serve() }
+            insertBacklog()
             if ready[0] {
                 // Drain what is waiting, bounded (256 messages, 2 ms) so timers still run and
                 // no result waits long behind others; then dispatch and commit the batch.

@@ -74,25 +74,42 @@ public final class Store: Sendable {
         do { return try database.read(body) } catch { throw ReelError(.store, "database read failed: \(error)") }
     }
 
-    /// Inserts a job and one pending task per chunk, atomically; returns the job.
-    public func insertJob(spec: JobSpec, plan: Plan, owner: String = "local", now: Double) throws -> JobRecord {
+    /// Inserts a job with its first `firstUnits` tasks and its last one, which reserves the
+    /// job's consecutive task ids (task `first + u` is plan unit `u`); ``insertTasks(job:plan:first:units:now:)``
+    /// adds the rest in batches, so a huge job never holds the writer for long.
+    public func insertJob(spec: JobSpec, plan: Plan, owner: String = "local", firstUnits: Int = .max, now: Double) throws -> JobRecord {
         let json = String(decoding: try JSONCoding.encoder.encode(spec), as: UTF8.self)
         return try write { db in
             let job = try JobRecord(
                 id: nil, name: spec.name, specJSON: json, state: .running, reason: nil, output: spec.output,
                 createdAt: now, updatedAt: now, latentChecksum: nil, frameChecksum: nil, owner: owner
             ).inserted(db)
-            // One prepared statement for every row: task ids are consecutive, in plan order.
-            let insert = try db.makeStatement(
-                sql: "INSERT INTO task (jobId, stage, chunkIndex, state, attempt, updatedAt) VALUES (?, ?, ?, 'pending', 0, ?)")
-            for unit in plan.units {
-                try insert.execute(arguments: [job.id!, unit.stage.rawValue, unit.index, now])
-            }
+            // Ids are never reused (AUTOINCREMENT): start past the highest ever given.
+            let used = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM sqlite_sequence WHERE name = 'task'") ?? 0
+            let highest = try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM task") ?? 0
+            let first = max(used, highest) + 1
+            let count = plan.units.count
+            let units = Array(0..<min(count, max(1, firstUnits))) + (firstUnits < count - 1 ? [count - 1] : [])
+            try insertTasks(db, job: job.id!, plan: plan, first: first, units: units, now: now)
             try EventRecord(
                 id: nil, jobId: job.id, taskId: nil, at: now, kind: "job-submitted",
                 detail: "\(plan.mode.rawValue): \(plan.units.count) tasks (\(plan.chunks.count) chunks, \(plan.seams.count) seams)"
             ).insert(db)
             return job
+        }
+    }
+
+    /// Inserts the tasks of `units` (ids `first + unit`), skipping any already there.
+    public func insertTasks(job: Int64, plan: Plan, first: Int64, units: Range<Int>, now: Double) throws {
+        try write { db in try insertTasks(db, job: job, plan: plan, first: first, units: Array(units), now: now) }
+    }
+
+    private func insertTasks(_ db: Database, job: Int64, plan: Plan, first: Int64, units: [Int], now: Double) throws {
+        let insert = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO task (id, jobId, stage, chunkIndex, state, attempt, updatedAt) VALUES (?, ?, ?, ?, 'pending', 0, ?)")
+        for unit in units {
+            let entry = plan.units[unit]
+            try insert.execute(arguments: [first + Int64(unit), job, entry.stage.rawValue, entry.index, now])
         }
     }
 
@@ -269,26 +286,25 @@ public final class Store: Sendable {
 
     /// The first task id of a job and its number of tasks; nil when it has none. A job's
     /// tasks were inserted in one transaction, so their ids are consecutive (checked).
-    public func taskSpan(job: Int64) throws -> (first: Int64, count: Int)? {
+    /// A job's task ids: the first and last (its reserved range) and how many rows exist
+    /// (fewer than the range while a large job's tasks are still being inserted).
+    public func taskSpan(job: Int64) throws -> (first: Int64, last: Int64, count: Int)? {
         try read { db in
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT MIN(id) AS first, MAX(id) AS last, COUNT(*) AS n FROM task WHERE jobId = ?", arguments: [job]),
                 let first: Int64 = row["first"], let last: Int64 = row["last"]
             else { return nil }
-            let count: Int = row["n"]
-            guard last - first + 1 == Int64(count) else {
-                throw ReelError(.store, "job \(job): its \(count) task ids are not consecutive (\(first)...\(last))")
-            }
-            return (first, count)
+            return (first, last, row["n"])
         }
     }
 
     /// Up to `limit` of a job's tasks not yet committed with ids above `after`, in id order:
     /// the scheduler's next page.
-    public func openTasks(job: Int64, after: Int64, limit: Int) throws -> [TaskRecord] {
+    public func openTasks(job: Int64, after: Int64, through: Int64 = .max, limit: Int) throws -> [TaskRecord] {
         try read { db in
-            try TaskRecord.filter(Column("jobId") == job && Column("id") > after && Column("state") != TaskState.done.rawValue)
+            try TaskRecord.filter(
+                Column("jobId") == job && Column("id") > after && Column("id") <= through && Column("state") != TaskState.done.rawValue)
                 .order(Column("id")).limit(limit).fetchAll(db)
         }
     }
