@@ -8,7 +8,7 @@ extension Scheduler {
     func canRun(_ worker: WorkerID, _ task: Task, now: Double) -> Bool {
         guard let entry = workers[worker], entry.offers(task.work), hasMemory(entry, for: task),
             jobs[task.job]?.state == .running, task.notBefore <= now, jobs[task.job]?.blocklist.contains(entry.principal) == false,
-            task.holders[worker] == nil, !quarantined.contains(entry.principal), !task.votes.contains(where: { $0.principal == entry.principal })
+            task.holders[worker] == nil, !quarantined.contains(entry.principal), mayVote(entry, on: task)
         else { return false }
         if task.avoid.contains(worker) {
             let blocklist = jobs[task.job]?.blocklist ?? []

@@ -28,13 +28,22 @@ extension Scheduler {
         case wait([SchedulerDirective])
     }
 
+    /// Whether `worker` may cast a vote on `task`: a principal that has not voted, and for a
+    /// model backend (bit-exact only on like hardware and software) a worker of the first
+    /// voter's device, so results are compared exactly, and only where exactness holds.
+    func mayVote(_ worker: Worker, on task: Task) -> Bool {
+        guard let first = task.votes.first else { return true }
+        guard !task.votes.contains(where: { $0.principal == worker.principal }) else { return false }
+        return task.work.backend != .diffusers || worker.hello.device == first.device
+    }
+
     /// Counts `id`'s result of `task` (leased as `lease`, holder check done) with the task's votes.
     mutating func tally(_ task: inout Task, lease: LeaseRef, from id: WorkerID, digest: String, now: Double) -> Tally {
         let principal = workers[id]?.principal ?? Self.principal(of: id)
         if task.votes.contains(where: { $0.digest == digest && $0.principal != principal }) {
             return .commit(losers: task.votes.filter { $0.digest != digest })
         }
-        task.votes.append(Vote(worker: id, principal: principal, digest: digest))
+        task.votes.append(Vote(worker: id, principal: principal, digest: digest, device: workers[id]?.hello.device ?? ""))
         task.holders[id] = nil
         if task.holders.isEmpty { task.phase = .pending }
         tasks[task.id] = task

@@ -91,6 +91,8 @@ public struct Scheduler: Sendable {
         var worker: WorkerID
         var principal: WorkerID
         var digest: String
+        /// The voter's device (`cpu`, `cuda NVIDIA H200`; empty without a model backend).
+        var device: String
     }
 
     struct Job: Sendable {
@@ -153,8 +155,9 @@ public struct Scheduler: Sendable {
     public func waitingReason(job: Int64) -> String? {
         guard jobs[job]?.state == .running, let id = pending.first(where: { tasks[$0]?.job == job }), let task = tasks[id] else { return nil }
         let work = task.work
-        if !task.votes.isEmpty, !workers.all.values.contains(where: { $0.offers(work) && !task.votes.map(\.principal).contains($0.principal) }) {
-            return "waiting: task \(id)'s result awaits verification by a worker of another key (or name); connect one, or run the coordinator with --verify-fraction 0"
+        if !task.votes.isEmpty, !workers.all.values.contains(where: { $0.offers(work) && mayVote($0, on: task) }) {
+            let device = work.backend == .diffusers ? " on device '\(task.votes[0].device)'" : ""
+            return "waiting: task \(id)'s result awaits verification by a worker of another key (or name)\(device); connect one, or run the coordinator with --verify-fraction 0"
         }
         guard !workers.all.values.contains(where: { $0.offers(work) }) else { return nil }
         let needs = work.model.map { "the \(work.backend.rawValue) backend with model \($0.path)" } ?? "the \(work.backend.rawValue) backend"

@@ -192,4 +192,25 @@ import Testing
         #expect(picked == (0..<10_000).filter { Scheduler.isVerified(Int64($0), fraction: 0.02) })
         #expect(!Scheduler.isVerified(7, fraction: 0) && Scheduler.isVerified(7, fraction: 1))
     }
+
+    /// A model backend is bit-exact only on like hardware and software: a verifying run goes
+    /// to a worker of the first voter's device, never compared across devices.
+    @Test func modelResultsAreVerifiedOnlyOnTheSameDevice() {
+        var timings = SchedulerTimings(retryBackoffSeconds: 0, prefetch: 0)
+        timings.verifyFraction = 1
+        var s = Scheduler(timings: timings)
+        var work = Self.work
+        work.backend = .diffusers
+        work.model = ModelSettings(path: "/m", geometry: ModelGeometry(pipeline: "WanPipeline", family: "wan", latentChannels: 3, temporalCompression: 4, spatialCompression: 8, patchFrames: 1, patchHeight: 2, patchWidth: 2, decoderCausal: false))
+        s.addJob(1, tasks: [StoredTask(id: 100, chunk: 0, work: work, done: false)], now: 0)
+        func hello(_ device: String) -> WorkerHello {
+            WorkerHello(name: "x", backends: ["diffusers"], slots: 1, memoryMegabytes: 1 << 20, tags: [], models: ["*"], device: device)
+        }
+        let first = leases(s.handle(.workerReady("cpu-1", hello("cpu")), now: 0))
+        _ = s.handle(.resultArrived("cpu-1", first[0].1, digest: "d"), now: 1)
+        #expect(leases(s.handle(.workerReady("gpu-1", hello("cuda NVIDIA H200")), now: 2)).isEmpty, "a GPU does not verify a CPU's result")
+        #expect(s.waitingReason(job: 1)?.contains("on device 'cpu'") == true)
+        let check = leases(s.handle(.workerReady("cpu-2", hello("cpu")), now: 3))
+        #expect(check.map(\.0) == ["cpu-2"])
+    }
 }

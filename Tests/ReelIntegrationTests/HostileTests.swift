@@ -62,8 +62,10 @@ import Testing
             try expectAnswersQuickly(cluster)
         }
         try cluster.startWorker("w")
-        let job = try cluster.submit(writeSpec(in: directory.path, name: "honest", seconds: 2, seed: 9), output: "honest.mp4")
+        let honest = writeSpec(in: directory.path, name: "honest", seconds: 2, seed: 9)
+        let job = try cluster.submit(honest, output: "honest.mp4")
         try cluster.waitFor(job: job) { $0.state == "done" }
+        #expect(try Reference.verify(job: job, in: try cluster.store(), spec: honest, artifacts: "\(cluster.data)/artifacts") == [])
     }
 }
 
@@ -89,6 +91,11 @@ extension HostileTests {
         #expect(failed.reason?.contains("its component 'later' is a symbolic link") == true, "\(failed.reason ?? "no reason")")
         #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty, "nothing was written outside the root")
         try expectAnswersQuickly(cluster)
+        // An honest job beside it renders identically.
+        let honest = writeSpec(in: directory.path, name: "beside", seconds: 2, seed: 27)
+        let clean = try cluster.submit(honest, output: "beside.mp4")
+        try cluster.waitFor(job: clean) { $0.state == "done" }
+        #expect(try Reference.verify(job: clean, in: try cluster.store(), spec: honest, artifacts: "\(cluster.data)/artifacts") == [])
     }
 
     /// Attack H: `reel render` no longer widens the output root to a png_dir outside the output's folder.
@@ -373,6 +380,8 @@ extension HostileTests {
         let job = try cluster.submit(spec, output: "squatted.mp4")
         try cluster.waitFor(job: job, timeout: 60) { $0.state == "done" }
         #expect(try cluster.store().tasks(job: job).allSatisfy { $0.worker == "w" })
+        #expect(try Reference.verify(job: job, in: try cluster.store(), spec: spec, artifacts: "\(cluster.data)/artifacts") == [])
+        try expectAnswersQuickly(cluster)
     }
 
     /// Well-formed messages with hostile values (extreme numbers, long strings, leases that
