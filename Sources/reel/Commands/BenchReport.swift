@@ -83,10 +83,11 @@ struct BenchReport: Codable {
         if let size {
             out += table(
                 "Plan size (1920x1088 latent, 512 tiles, rolling; coordinator process, no workers)",
-                ["minutes", "tasks", "plan s", "submit s", "idle MB", "peak MB", "DB MB"],
+                ["minutes", "tasks", "plan s", "submit s", "all rows s", "idle MB", "peak MB", "DB MB"],
                 size.map {
                     [
                         "\($0.videoMinutes)", "\($0.tasks)", number($0.planningSeconds, 3), number($0.submitSeconds),
+                        number($0.insertSeconds),
                         number($0.coordinatorIdleMegabytes, 0),
                         number($0.coordinatorPeakMegabytes, 0), number($0.databaseMegabytes, 1),
                     ]

@@ -5,6 +5,7 @@ import ReelCore
 import ReelPlan
 import ReelSampler
 import ReelStitch
+import ReelStore
 
 /// Plan size, stitch speed and sampler speed.
 extension BenchSections {
@@ -14,7 +15,10 @@ extension BenchSections {
         var videoMinutes: Int
         var tasks: Int
         var planningSeconds: Double
+        /// SUBMIT's round trip (the job and its first batch of task rows).
         var submitSeconds: Double
+        /// Until every task row is in the store (the rest go in in batches while the coordinator serves).
+        var insertSeconds: Double
         var coordinatorPeakMegabytes: Double
         var coordinatorIdleMegabytes: Double
         var databaseMegabytes: Double
@@ -45,12 +49,17 @@ extension BenchSections {
             let job = try client.submit(spec)
             let submit = Date().timeIntervalSince(started)
             let tasks = try client.status(job: job).jobs.first?.chunksTotal ?? 0
+            let store = try Store(path: "\(data)/reel.sqlite")
+            while try (store.taskSpan(job: job)?.count ?? 0) < tasks && Date().timeIntervalSince(started) < 300 {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            let insert = Date().timeIntervalSince(started)
             let database = ["reel.sqlite", "reel.sqlite-wal"].compactMap {
                 try? FileManager.default.attributesOfItem(atPath: "\(data)/\($0)")[.size] as? Int
             }.reduce(0, +)
             rows.append(
                 SizeRow(
-                    videoMinutes: minutes, tasks: tasks, planningSeconds: planning, submitSeconds: submit,
+                    videoMinutes: minutes, tasks: tasks, planningSeconds: planning, submitSeconds: submit, insertSeconds: insert,
                     coordinatorPeakMegabytes: ProcessMemory.megabytes("VmHWM", pid: pid) ?? .nan, coordinatorIdleMegabytes: idle,
                     databaseMegabytes: Double(database) / 1_048_576))
             BenchReport.progress("size: \(minutes) min, \(tasks) tasks")
