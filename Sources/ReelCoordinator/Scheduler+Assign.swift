@@ -20,8 +20,10 @@ extension Scheduler {
         return true
     }
 
-    /// Whether `worker` has more memory than out-of-memory failures showed `task` needs.
+    /// Whether `worker` declares the memory `task` needs: at least its estimate, and more than
+    /// out-of-memory failures showed it needs.
     func hasMemory(_ worker: Worker, for task: Task) -> Bool {
+        guard UInt64(task.work.estimatedMegabytes) <= worker.hello.memoryMegabytes else { return false }
         guard let floor = jobs[task.job]?.memoryFloors[MemoryKind(task.work)], task.order.cost >= floor.cost else { return true }
         return worker.hello.memoryMegabytes > floor.megabytes
     }

@@ -159,7 +159,12 @@ public struct Scheduler: Sendable {
             let device = work.backend == .diffusers ? " on device '\(task.votes[0].device)'" : ""
             return "waiting: task \(id)'s result awaits verification by a worker of another key (or name)\(device); connect one, or run the coordinator with --verify-fraction 0"
         }
-        guard !workers.all.values.contains(where: { $0.offers(work) }) else { return nil }
+        let capable = workers.all.values.filter { $0.offers(work) }
+        if !capable.isEmpty, !capable.contains(where: { hasMemory($0, for: task) }) {
+            let most = capable.map(\.hello.memoryMegabytes).max() ?? 0
+            return "waiting: task \(id) needs more than the \(most) MB the largest live worker for it declares (about \(work.estimatedMegabytes) MB by its size); connect a bigger one"
+        }
+        guard capable.isEmpty else { return nil }
         let needs = work.model.map { "the \(work.backend.rawValue) backend with model \($0.path)" } ?? "the \(work.backend.rawValue) backend"
         return "waiting: no live worker can run it (it needs \(needs); \(workers.count) worker(s) connected)"
     }

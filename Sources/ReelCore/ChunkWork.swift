@@ -53,6 +53,11 @@ public struct ChunkWork: Sendable, Hashable, Codable {
     /// Number of frames sampled (for a decode task: latent frames decoded).
     public var frameCount: Int { frames?.count ?? region.frames.count }
 
+    /// The least memory running it takes, in MB: the sampler holds about four Float32 copies
+    /// of the result (noise, state, prediction, masks). A model's weights and activations come
+    /// on top; those are learnt from out-of-memory failures instead.
+    public var estimatedMegabytes: Int { (resultCount * 4 * 4 + (1 << 20) - 1) >> 20 }
+
     /// Number of values the result holds: latents, or for a decode task the kept frames' pixels
     /// (3 planes in [-1, 1] each).
     public var resultCount: Int {

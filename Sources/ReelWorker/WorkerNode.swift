@@ -219,8 +219,7 @@ public final class WorkerNode {
 
     private func runTask(_ assignment: TaskAssignment, shouldStop: () -> Bool) {
         let started = now()
-        // The sampler holds about four Float32 copies of the chunk (noise, state, prediction, masks).
-        let neededMegabytes = (assignment.work.resultCount * 4 * 4 + (1 << 20) - 1) >> 20
+        let neededMegabytes = assignment.work.estimatedMegabytes
         if let limit = options.maxMemoryMegabytes, neededMegabytes > limit {
             logger.warning("refusing \(assignment.lease): needs about \(neededMegabytes) MB, this worker allows \(limit) MB")
             send(
