@@ -35,7 +35,7 @@ public enum KeyFiles {
     public static func publicKey(_ path: String) throws -> [UInt8] { try key(try read(path), "public", path) }
 
     /// Every `*.pub` in `directory` (or the one file given), keyed by key, named by file name.
-    public static func allowList(_ path: String, option: String = "--allow") throws -> [[UInt8]: String] {
+    public static func allowList(_ path: String, option: String) throws -> [[UInt8]: String] {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ReelError(.usage, "\(option): \(path) does not exist")

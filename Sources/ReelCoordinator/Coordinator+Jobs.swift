@@ -134,6 +134,7 @@ extension Coordinator {
     /// coordinator keeps serving while a 250,000-task job goes in; the scheduler pages the
     /// new rows in as it needs them. Resumed after a restart (the rows say how far it got).
     func insertBacklog() {
+        guard plans.values.contains(where: { !$0.isInserted }) else { return }
         let started = now()
         for (job, entry) in plans.sorted(by: { $0.key < $1.key }) where !entry.isInserted {
             var inserted = entry.insertedUnits

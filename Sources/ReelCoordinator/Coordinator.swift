@@ -129,7 +129,7 @@ public final class Coordinator {
         if options.security == nil && !options.insecure && !Self.isLocal(options.bind) {
             throw ReelError(
                 .usage,
-                "refusing to bind \(options.bind) without authentication: pass --curve-secret and --allow (see `reel keys`), or --insecure on a trusted network"
+                "refusing to bind \(options.bind) without authentication: pass --curve-secret and --allow-worker/--allow-submitter/--allow-admin (see `reel keys`), or --insecure on a trusted network"
             )
         }
         try ArtifactStore.makeDirectory(options.dataDirectory)

@@ -8,9 +8,11 @@ extension Scheduler {
         for (id, worker) in workers.all.sorted(by: { $0.key < $1.key }) where now - worker.lastSeen > timings.workerTimeoutSeconds {
             out += dropWorker(id, reason: String(format: "worker %@ silent for %.1f s: dropped", id, now - worker.lastSeen), lost: true)
         }
+        var stepMedians: [Int64: Double] = [:]
+        for job in jobs.keys { stepMedians[job] = medianStepSeconds(job: job) }
         for id in workers.busy.sorted() {
             guard let worker = workers[id] else { continue }
-            let bound = stallBound(worker)
+            let bound = stallBound(worker, stepMedians: stepMedians)
             guard now - worker.advancedAt > bound else { continue }
             workers[id]?.advancedAt = now
             let why = String(format: "worker %@ made no progress for %.1f s (bound %.1f s)", id, now - worker.advancedAt, bound)
@@ -26,9 +28,9 @@ extension Scheduler {
     }
 
     /// How long `worker` may go without advancing any lease it holds: the stall floor, or
-    /// `stallFactor` times the slowest median step time among its leases' jobs.
-    func stallBound(_ worker: Worker) -> Double {
-        let step = worker.leases.compactMap { tasks[$0.task].flatMap { medianStepSeconds(job: $0.job) } }.max() ?? 0
+    /// `stallFactor` times the slowest median step time (`stepMedians`, by job) among its leases' jobs.
+    func stallBound(_ worker: Worker, stepMedians: [Int64: Double]) -> Double {
+        let step = worker.leases.compactMap { tasks[$0.task].flatMap { stepMedians[$0.job] } }.max() ?? 0
         return max(timings.stallSeconds, timings.stallFactor * step)
     }
 

@@ -11,7 +11,8 @@ public struct SchedulerTimings: Sendable, Hashable {
     public var heartbeatSeconds: Double
     /// A worker silent this long is dead; its leases are requeued.
     public var workerTimeoutSeconds: Double
-    /// A lease not renewed (by any message from its holder) for this long expires.
+    /// A lease not renewed (by any message from its holder) for this long expires: the backstop
+    /// behind the worker timeout and the progress check (`stallSeconds`).
     public var leaseSeconds: Double
     /// Failed attempts of one task before its job fails.
     public var maxFailures: Int
@@ -31,23 +32,26 @@ public struct SchedulerTimings: Sendable, Hashable {
     /// A worker holding leases that advances none of them (no step reported, no result) for
     /// this long, or for `stallFactor` times its jobs' median step time if that is longer,
     /// loses them: a lease is kept by progress, not by presence. Covers a cold model load.
-    public var stallSeconds: Double = 120
+    public var stallSeconds: Double
     public var stallFactor: Double = 20
     /// Lost leases (silent or stalled holders) of one task before each further one counts as a failure.
     public var lostLeasesForgiven = 2
     /// The fraction of tasks whose result is verified by recomputing it on a worker of another
     /// principal before it is committed (chosen by task id, so the same after a restart).
-    public var verifyFraction = 0.0
+    public var verifyFraction: Double
     /// Results of one task that may disagree before its job fails (a backend that is not deterministic).
     public var maxVotes = 5
     /// Workers the coordinator keeps at once; past it a new one replaces the longest-silent one, or is refused.
-    public var maxWorkers = 4096
+    public var maxWorkers: Int
 
     public init(
         heartbeatSeconds: Double = 1, workerTimeoutSeconds: Double = 5, leaseSeconds: Double = 30, maxFailures: Int = 3,
         blocklistAfter: Int = 3, retryBackoffSeconds: Double = 0.5, prefetch: Int = 1, stragglerFactor: Double = 1.5,
-        residentTasks: Int = 4096
+        residentTasks: Int = 4096, stallSeconds: Double = 120, maxWorkers: Int = 4096, verifyFraction: Double = 0
     ) {
+        self.stallSeconds = stallSeconds
+        self.maxWorkers = maxWorkers
+        self.verifyFraction = verifyFraction
         self.heartbeatSeconds = heartbeatSeconds
         self.workerTimeoutSeconds = workerTimeoutSeconds
         self.leaseSeconds = leaseSeconds
@@ -58,15 +62,6 @@ public struct SchedulerTimings: Sendable, Hashable {
         self.stragglerFactor = stragglerFactor
         self.residentTasks = max(1, residentTasks)
     }
-
-    /// These timings with a different stall floor and worker limit.
-    public func with(stallSeconds: Double? = nil, maxWorkers: Int? = nil, verifyFraction: Double? = nil) -> Self {
-        var copy = self
-        if let verifyFraction { copy.verifyFraction = verifyFraction }
-        if let stallSeconds { copy.stallSeconds = stallSeconds }
-        if let maxWorkers { copy.maxWorkers = maxWorkers }
-        return copy
-    }
 }
 
 extension SchedulerTimings {
@@ -76,7 +71,7 @@ extension SchedulerTimings {
         var problems: [String] = []
         func check(_ option: String, _ value: Double, _ range: ClosedRange<Double>, _ unit: String = "seconds") {
             if !(range.contains(value)) {
-                problems.append("--\(option): must be between \(range.lowerBound.formatted) and \(range.upperBound.formatted) \(unit) (got \(value.formatted))")
+                problems.append("--\(option): must be between \(range.lowerBound.optionText) and \(range.upperBound.optionText) \(unit) (got \(value.optionText))")
             }
         }
         check("heartbeat", heartbeatSeconds, 0.05...60)
@@ -92,7 +87,7 @@ extension SchedulerTimings {
         check("max-workers", Double(maxWorkers), 1...100_000, "workers")
         check("verify-fraction", verifyFraction, 0...1, "(a fraction)")
         if problems.isEmpty && workerTimeoutSeconds <= heartbeatSeconds {
-            problems.append("--worker-timeout: must exceed --heartbeat (\(heartbeatSeconds.formatted) s) (got \(workerTimeoutSeconds.formatted))")
+            problems.append("--worker-timeout: must exceed --heartbeat (\(heartbeatSeconds.optionText) s) (got \(workerTimeoutSeconds.optionText))")
         }
         return problems
     }
@@ -100,7 +95,7 @@ extension SchedulerTimings {
 
 extension Double {
     /// The number as a person writes it: no ".0" on whole numbers.
-    var formatted: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
+    var optionText: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : String(self) }
 }
 
 /// A task as the store holds it, handed to the scheduler when a job is loaded or paged in.
@@ -192,9 +187,9 @@ public enum SchedulerDirective: Sendable, Equatable {
 
 /// The checksums of a finished job's output, recorded with it.
 public struct OutputChecksums: Sendable, Hashable {
-    /// Hex SHA-256 of the stitched latents, in frame order.
+    /// Hex FNV-1a of the stitched latents, in frame order.
     public var latents: String
-    /// Hex SHA-256 of the encoded frames' pixels.
+    /// Hex FNV-1a of the encoded frames' pixels.
     public var frames: String
 
     public init(latents: String, frames: String) {

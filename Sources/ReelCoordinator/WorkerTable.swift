@@ -3,11 +3,9 @@ import ReelWire
 
 /// What a worker offers and a task needs, for finding one from the other: a backend, and for
 /// a model backend a model folder (`*` for a worker that takes any).
-struct Offer: Sendable, Hashable, Comparable {
+struct Offer: Sendable, Hashable {
     var backend: String
     var model: String?
-
-    static func < (a: Self, b: Self) -> Bool { (a.backend, a.model ?? "") < (b.backend, b.model ?? "") }
 
     /// The offers a worker announces.
     static func of(_ hello: WorkerHello) -> [Offer] {

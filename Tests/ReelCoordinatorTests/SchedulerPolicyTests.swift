@@ -128,7 +128,7 @@ import Testing
 
     /// Attack D: heartbeats keep a worker alive, but only reported steps keep its lease.
     @Test func aLeaseIsKeptByProgressNotByPresence() {
-        let timings = SchedulerTimings(workerTimeoutSeconds: 5, leaseSeconds: 1000, retryBackoffSeconds: 0).with(stallSeconds: 10)
+        let timings = SchedulerTimings(workerTimeoutSeconds: 5, leaseSeconds: 1000, retryBackoffSeconds: 0, stallSeconds: 10)
         var s = scheduler(tasks: 1, timings: timings)
         let lease = LeaseRef(task: 100, attempt: 1)
         #expect(leases(s.handle(.workerReady("honest", Self.hello), now: 0)).map(\.1) == [lease])

@@ -76,8 +76,8 @@ extension Reel {
         var timings: SchedulerTimings {
             SchedulerTimings(
                 heartbeatSeconds: heartbeat, workerTimeoutSeconds: workerTimeout, leaseSeconds: lease, maxFailures: maxFailures,
-                prefetch: prefetch, residentTasks: residentTasks
-            ).with(stallSeconds: stallTimeout, maxWorkers: maxWorkers, verifyFraction: verifyFraction)
+                prefetch: prefetch, residentTasks: residentTasks, stallSeconds: stallTimeout, maxWorkers: maxWorkers,
+                verifyFraction: verifyFraction)
         }
 
         func run() throws {

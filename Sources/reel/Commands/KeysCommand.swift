@@ -6,8 +6,8 @@ extension Reel {
         static let configuration = CommandConfiguration(
             abstract: "Generate a CURVE key pair: NAME.key (secret, mode 0600) and NAME.pub (give it to the other side).",
             discussion: """
-                The coordinator uses its .key with --curve-secret and admits the workers and clients whose .pub files are in \
-                its --allow folder. Workers and clients use their .key with --curve-key and the coordinator's .pub with --server-key.
+                The coordinator uses its .key with --curve-secret and admits the keys whose .pub files are in \
+                its --allow-worker, --allow-submitter or --allow-admin folder (one role each). Workers and clients use their .key with --curve-key and the coordinator's .pub with --server-key.
                 """)
 
         @Option(help: "Name of the key (the identity it authenticates as).")

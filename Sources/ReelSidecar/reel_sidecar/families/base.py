@@ -61,6 +61,18 @@ class Family:
     def encode_prompt(self, prompt: str, negative_prompt: str, guidance_scale: float) -> Prompt:
         raise NotImplementedError
 
+    def pipeline_prompt(self, prompt: str, negative_prompt: str, guided: bool) -> tuple[Any, ...]:
+        """What the pipeline's own ``encode_prompt`` returns for `prompt`, on this device and dtype,
+        at the pipeline's default sequence length."""
+        return self.pipe.encode_prompt(
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            do_classifier_free_guidance=guided,
+            max_sequence_length=self.call_default("max_sequence_length"),
+            device=self.device,
+            dtype=self.dtype,
+        )
+
     def make_schedule(self, steps: int, sequence_length: int) -> tuple[torch.Tensor, torch.Tensor]:
         """(sigmas with the final 0, timesteps) of the model's own scheduler for `steps` steps."""
         raise NotImplementedError

@@ -30,14 +30,7 @@ class LTX(Family):
 
     def encode_prompt(self, prompt: str, negative_prompt: str, guidance_scale: float) -> Prompt:
         guided = guidance_scale > 1.0
-        positive, mask, negative, negative_mask = self.pipe.encode_prompt(
-            prompt=prompt,
-            negative_prompt=negative_prompt,
-            do_classifier_free_guidance=guided,
-            max_sequence_length=self.call_default("max_sequence_length"),
-            device=self.device,
-            dtype=self.dtype,
-        )
+        positive, mask, negative, negative_mask = self.pipeline_prompt(prompt, negative_prompt, guided)
         if guided:
             positive, mask = torch.cat([negative, positive]), torch.cat([negative_mask, mask])
         return Prompt(embeds=(positive, mask), guidance_scale=guidance_scale)

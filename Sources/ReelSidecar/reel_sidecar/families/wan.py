@@ -25,14 +25,7 @@ class Wan(Family):
 
     def encode_prompt(self, prompt: str, negative_prompt: str, guidance_scale: float) -> Prompt:
         guided = guidance_scale > 1.0
-        positive, negative = self.pipe.encode_prompt(
-            prompt=prompt,
-            negative_prompt=negative_prompt,
-            do_classifier_free_guidance=guided,
-            max_sequence_length=self.call_default("max_sequence_length"),
-            device=self.device,
-            dtype=self.dtype,
-        )
+        positive, negative = self.pipeline_prompt(prompt, negative_prompt, guided)
         return Prompt(embeds=(positive, negative if guided else None), guidance_scale=guidance_scale)
 
     def make_schedule(self, steps: int, sequence_length: int) -> tuple[torch.Tensor, torch.Tensor]:
