@@ -38,7 +38,7 @@ extension Coordinator {
         let first = try page(of: entry, job: id, after: span.first - 1, limit: options.timings.residentTasks)
         let leased = try store.leasedTasks(job: id).map { try storedTask($0, of: entry) }
         scheduler.addJob(
-            id, priority: spec.dispatchPriority, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true,
+            id, priority: spec.dispatchPriority, owner: job.owner, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true,
             tasks: first.tasks + leased, total: plan.units.count, remaining: plan.units.count - (counts[.done] ?? 0), through: first.through,
             allLoaded: first.allLoaded, now: now())
     }

@@ -28,28 +28,33 @@ extension Scheduler {
         return worker.hello.memoryMegabytes > floor.megabytes
     }
 
-    /// Fills every worker's running slots with ready tasks in dispatch order; then, while more
-    /// tasks are ready than there are workers, queues up to `prefetch` more at each (one round
-    /// at a time, so queues grow evenly); then, when `backups`, gives each idle worker a backup
-    /// of a queued task or a straggler.
+    /// Fills every worker's running slots with ready tasks (``leaseNext(to:now:owned:)``);
+    /// then, while more tasks are ready than there are workers, queues up to `prefetch` more at
+    /// each (one round at a time, so queues grow evenly); then takes back queued tasks of a lower
+    /// priority than one that is ready (``preemptQueued(now:owned:)``); then, when `backups`,
+    /// gives each idle worker a backup of a queued task or a straggler.
     ///
     /// Only workers with room for a lease that offer what a ready task needs are looked at
     /// (``WorkerTable``), so idle workers that cannot run the ready tasks cost nothing.
     mutating func dispatch(now: Double, backups: Bool = true) -> [SchedulerDirective] {
         guard !workers.isEmpty else { return [] }
         var out: [SchedulerDirective] = []
+        var owned = timings.submitterTaskCap > 0 ? leasesByOwner() : [:]
         let ids = Set(pendingOffers.keys.flatMap { workers.open(for: $0) }).sorted()
         for id in ids {
-            while let worker = workers[id], worker.leases.count < Int(worker.hello.slots), let directive = leaseNext(to: id, now: now) {
+            while let worker = workers[id], worker.leases.count < Int(worker.hello.slots),
+                let directive = leaseNext(to: id, now: now, owned: &owned)
+            {
                 out.append(directive)
             }
         }
         for depth in 0..<max(0, timings.prefetch) {
             for id in ids where pending.count > workers.count {
                 guard let worker = workers[id], worker.leases.count < Int(worker.hello.slots) + depth + 1 else { continue }
-                if let directive = leaseNext(to: id, now: now) { out.append(directive) }
+                if let directive = leaseNext(to: id, now: now, owned: &owned) { out.append(directive) }
             }
         }
+        out += preemptQueued(now: now, owned: &owned)
         guard backups && timings.stragglerFactor > 0 && !workers.busy.isEmpty else { return out }
         // Each backup candidate goes to the first idle worker (in id order) that may run it.
         var given = Set<WorkerID>()
@@ -67,20 +72,112 @@ extension Scheduler {
     /// queue to move, so one worker's blocklists cannot make dispatch cost grow with the queue.
     static let scanLimit = 4096
 
-    /// Leases the first ready task `worker` may run; among tasks of the same priority, one of
-    /// the model it already has loaded first (a cold model load is the dominant cost on a real farm).
-    private mutating func leaseNext(to worker: WorkerID, now: Double) -> SchedulerDirective? {
-        guard var position = pending.prefix(Self.scanLimit).firstIndex(where: { canRun(worker, tasks[$0]!, now: now) }) else { return nil }
-        let first = tasks[pending[position]]!
-        if let warm = workers[worker]?.warmModel, let model = first.work.model?.path, model != warm,
-            let warmPosition = pending[position...].firstIndex(where: {
-                let task = tasks[$0]!
-                return task.order.priority == first.order.priority && task.work.model?.path == warm && canRun(worker, task, now: now)
-            })
-        {
-            position = warmPosition
+    /// How far ahead of the least served job of its priority a job may be and still keep a
+    /// worker that has its model loaded, in tasks of that job per live worker (at least 8): a
+    /// cold model load is the dominant cost on a real farm, so workers switch models only
+    /// when sharing needs it.
+    static let warmSlackTasks = 8
+
+    /// Leases `worker` the next ready task it may run: from the highest priority with one;
+    /// among jobs of that priority, the least served one (``Job/served``), skipping jobs whose
+    /// submitter holds ``SchedulerTimings/submitterTaskCap`` leases; a worker with a model
+    /// loaded keeps to that model's job unless it is too far ahead of the others
+    /// (``warmSlackTasks``). Within a job, tasks go in ``DispatchOrder``.
+    mutating func leaseNext(to worker: WorkerID, now: Double, owned: inout [String: Int]) -> SchedulerDirective? {
+        guard !pending.isEmpty, let entry = workers[worker] else { return nil }
+        var budget = Self.scanLimit
+        for (priority, jobIDs) in readyJobsByPriority() {
+            var candidates: [(job: Int64, position: Int)] = []
+            for job in jobIDs {
+                guard budget > 0, let record = jobs[job] else { break }
+                if timings.submitterTaskCap > 0 && owned[record.owner, default: 0] >= timings.submitterTaskCap { continue }
+                let block = pendingBlock(priority: priority, job: job)
+                let scanned = block.prefix(budget)
+                budget -= scanned.count
+                if let position = scanned.firstIndex(where: { canRun(worker, tasks[pending[$0]]!, now: now) }) {
+                    candidates.append((job, position))
+                }
+            }
+            guard var chosen = candidates.min(by: { (jobs[$0.job]!.served, $0.job) < (jobs[$1.job]!.served, $1.job) }) else { continue }
+            if let warm = entry.warmModel, tasks[pending[chosen.position]]!.work.model?.path != warm,
+                let warmCandidate = candidates.first(where: { tasks[pending[$0.position]]!.work.model?.path == warm })
+            {
+                let cost = tasks[pending[warmCandidate.position]]!.order.cost
+                let slack = cost * max(Self.warmSlackTasks, workers.count)
+                if jobs[warmCandidate.job]!.served - jobs[chosen.job]!.served <= slack { chosen = warmCandidate }
+            }
+            if let owner = jobs[chosen.job]?.owner, timings.submitterTaskCap > 0 { owned[owner, default: 0] += 1 }
+            return lease(removePending(at: chosen.position), to: worker, now: now)
         }
-        return lease(removePending(at: position), to: worker, now: now)
+        return nil
+    }
+
+    /// Running jobs with ready tasks, grouped by priority (highest first), each group in id order.
+    func readyJobsByPriority() -> [(priority: Int, jobs: [Int64])] {
+        let running = jobs.filter { $0.value.state == .running }
+        return Dictionary(grouping: running.keys, by: { running[$0]!.priority })
+            .map { (priority: $0.key, jobs: $0.value.sorted()) }
+            .sorted { $0.priority > $1.priority }
+    }
+
+    /// The positions in `pending` of a job's ready tasks (contiguous: the order sorts by priority, then job).
+    func pendingBlock(priority: Int, job: Int64) -> Range<Int> {
+        func lowerBound(_ key: DispatchOrder) -> Int {
+            var low = 0, high = pending.count
+            while low < high {
+                let middle = (low + high) / 2
+                if tasks[pending[middle]]!.order < key { low = middle + 1 } else { high = middle }
+            }
+            return low
+        }
+        return lowerBound(.first(priority: priority, job: job))..<lowerBound(.first(priority: priority, job: job + 1))
+    }
+
+    /// What the least served running job of `priority` (other than `excluding`) was served; 0 when none runs.
+    func leastServed(priority: Int, excluding: Int64? = nil) -> Int {
+        jobs.filter { $0.key != excluding && $0.value.state == .running && $0.value.priority == priority }.map(\.value.served).min() ?? 0
+    }
+
+    /// Leases held now (not yet answered), by the owner of their job.
+    func leasesByOwner() -> [String: Int] {
+        var owned: [String: Int] = [:]
+        for id in workers.busy {
+            for lease in workers[id]?.leases ?? [] {
+                if let job = tasks[lease.task]?.job, let owner = jobs[job]?.owner { owned[owner, default: 0] += 1 }
+            }
+        }
+        return owned
+    }
+
+    /// A higher-priority job submitted mid-render gets the next free workers: a task queued
+    /// (prefetched) at a worker behind its running one, of a lower priority than a ready task
+    /// that worker may run, is taken back (REVOKE) and the ready one queued in its place, so
+    /// it starts when the running one ends.
+    mutating func preemptQueued(now: Double, owned: inout [String: Int]) -> [SchedulerDirective] {
+        guard let top = pending.first.flatMap({ tasks[$0]?.order.priority }),
+            jobs.values.contains(where: { $0.state == .running && $0.priority < top })
+        else { return [] }
+        var out: [SchedulerDirective] = []
+        for id in workers.busy.sorted() {
+            guard let entry = workers[id], entry.leases.count > Int(entry.hello.slots) else { continue }
+            // A worker's newest leases beyond its slots are the queued ones.
+            let queued = entry.leases.compactMap { lease -> (since: Double, task: Task)? in
+                guard let task = tasks[lease.task], task.phase == .leased, let since = task.holders[id]?.since else { return nil }
+                return (since, task)
+            }.sorted { ($0.since, $0.task.id) > ($1.since, $1.task.id) }.prefix(entry.leases.count - Int(entry.hello.slots))
+            for (_, task) in queued where task.order.priority < top {
+                let better = pending.prefix(Self.scanLimit).contains {
+                    let ready = tasks[$0]!
+                    return ready.order.priority > task.order.priority && canRun(id, ready, now: now)
+                }
+                guard better else { continue }
+                out += release(task.id, from: id, reason: "preempted at \(id) by a job of priority \(top)")
+                out.append(.send(id, .revoke(LeaseRef(task: task.id, attempt: task.holders[id]!.attempt))))
+                if let owner = jobs[task.job]?.owner, timings.submitterTaskCap > 0 { owned[owner, default: 1] -= 1 }
+                if let directive = leaseNext(to: id, now: now, owned: &owned) { out.append(directive) }
+            }
+        }
+        return out
     }
 
     private mutating func lease(_ id: Int64, to worker: WorkerID, now: Double) -> SchedulerDirective {
@@ -94,6 +191,7 @@ extension Scheduler {
         if workers[worker]?.leases.isEmpty == true { workers[worker]?.advancedAt = now }
         workers[worker]?.leases.insert(lease)
         if let model = task.work.model?.path { workers[worker]?.warmModel = model }
+        jobs[task.job]?.served += task.order.cost
         let assignment = TaskAssignment(lease: lease, leaseMilliseconds: UInt32(clamping: Int(min(timings.leaseSeconds, 86400) * 1000)), work: task.work)
         return .dispatch(worker, assignment, job: task.job, unit: task.chunk, expiresAt: task.leaseExpiresAt)
     }

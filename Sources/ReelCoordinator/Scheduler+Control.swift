@@ -37,6 +37,7 @@ extension Scheduler {
         jobs[job] = entry
         if entry.remaining == 0 { return startEncoding(job, reason: reason) }
         entry.state = .running
+        entry.served = max(entry.served, leastServed(priority: entry.priority, excluding: job))
         jobs[job] = entry
         rebuildPending()
         return [.setJobState(job: job, .running, reason: reason)]

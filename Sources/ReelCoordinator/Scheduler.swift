@@ -43,17 +43,24 @@ public struct Scheduler: Sendable {
         var step: UInt32 = 0
     }
 
-    /// Dispatch order: higher job priority first, then older jobs, then longer tasks
-    /// (longest-processing-time first shortens the tail), then plan order.
+    /// Dispatch order: higher job priority first; then by job (equal-priority jobs share
+    /// workers by what each was served, see ``Scheduler/leaseNext``); within a job, earlier
+    /// frames first (so the encoder's frontier advances while the rest renders), then longer
+    /// tasks (longest-processing-time first shortens the tail), then plan order.
     struct DispatchOrder: Sendable, Comparable {
         var priority: Int
         var job: Int64
+        /// The task's first latent frame.
+        var start: Int
         var cost: Int
         var chunk: Int
 
         static func < (a: Self, b: Self) -> Bool {
-            (-a.priority, a.job, -a.cost, a.chunk) < (-b.priority, b.job, -b.cost, b.chunk)
+            (-a.priority, a.job, a.start, -a.cost, a.chunk) < (-b.priority, b.job, b.start, -b.cost, b.chunk)
         }
+
+        /// Sorts before every task of `job` at `priority`.
+        static func first(priority: Int, job: Int64) -> Self { Self(priority: priority, job: job, start: .min, cost: .max, chunk: .min) }
     }
 
     struct Task: Sendable {
@@ -99,6 +106,13 @@ public struct Scheduler: Sendable {
         var state: JobState
         var remaining: Int
         var priority: Int
+        /// Who submitted it: ``SchedulerTimings/submitterTaskCap`` counts leases by owner.
+        var owner = ""
+        /// Sampler cost (values × steps) of the leases given to this job: among ready jobs of
+        /// one priority, the least served goes first. A job joining (or resuming into) a running
+        /// priority starts level with the least served there, so it neither starves the others
+        /// nor is starved by their past.
+        var served = 0
         /// True when paused because the disk is full: resumed when space returns.
         var pausedForSpace = false
         var failuresByWorker: [WorkerID: Int] = [:]
@@ -200,12 +214,14 @@ public struct Scheduler: Sendable {
     /// expires. Committed tasks in `stored` are skipped. Jobs of higher `priority` are
     /// dispatched first. Without `total`, `remaining` and `through`, `stored` is the whole job.
     public mutating func addJob(
-        _ job: Int64, priority: Int = 0, state: JobState = .running, pausedForSpace: Bool = false, tasks stored: [StoredTask],
+        _ job: Int64, priority: Int = 0, owner: String = "", state: JobState = .running, pausedForSpace: Bool = false, tasks stored: [StoredTask],
         total: Int? = nil, remaining: Int? = nil, through: Int64? = nil, allLoaded: Bool = true, now: Double
     ) {
         var entry = Job(
             state: state, remaining: remaining ?? stored.filter { !$0.done }.count, priority: priority,
             pausedForSpace: pausedForSpace && state == .paused)
+        entry.owner = owner
+        entry.served = leastServed(priority: priority)
         entry.total = total ?? stored.count
         entry.allLoaded = allLoaded
         jobs[job] = entry
@@ -240,7 +256,8 @@ public struct Scheduler: Sendable {
         var added: [Int64] = []
         for entry in stored.sorted(by: { $0.id < $1.id }) where !entry.done && tasks[entry.id] == nil {
             let order = DispatchOrder(
-                priority: jobs[job]?.priority ?? 0, job: job, cost: entry.work.resultCount * entry.work.steps, chunk: entry.chunk)
+                priority: jobs[job]?.priority ?? 0, job: job, start: entry.work.region.frames.lowerBound,
+                cost: entry.work.resultCount * entry.work.steps, chunk: entry.chunk)
             var task = Task(
                 id: entry.id, job: job, chunk: entry.chunk, work: entry.work, order: order, phase: .pending, attempt: entry.attempt)
             task.verify = Self.isVerified(entry.id, fraction: timings.verifyFraction)

@@ -43,6 +43,8 @@ public struct SchedulerTimings: Sendable, Hashable {
     public var maxVotes = 5
     /// Workers the coordinator keeps at once; past it a new one replaces the longest-silent one, or is refused.
     public var maxWorkers: Int
+    /// Leases the jobs of one submitter (owner) may hold at once; 0: no cap.
+    public var submitterTaskCap = 0
 
     public init(
         heartbeatSeconds: Double = 1, workerTimeoutSeconds: Double = 5, leaseSeconds: Double = 30, maxFailures: Int = 3,
@@ -86,6 +88,7 @@ extension SchedulerTimings {
         check("stall-timeout", stallSeconds, 0.5...86400)
         check("max-workers", Double(maxWorkers), 1...100_000, "workers")
         check("verify-fraction", verifyFraction, 0...1, "(a fraction)")
+        check("max-tasks-per-submitter", Double(submitterTaskCap), 0...1_000_000, "tasks")
         if problems.isEmpty && workerTimeoutSeconds <= heartbeatSeconds {
             problems.append("--worker-timeout: must exceed --heartbeat (\(heartbeatSeconds.optionText) s) (got \(workerTimeoutSeconds.optionText))")
         }

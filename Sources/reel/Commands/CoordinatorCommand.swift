@@ -44,6 +44,9 @@ extension Reel {
         @Option(help: "Workers kept at once; past it a new one replaces the longest-silent one, or is refused.")
         var maxWorkers: Int = 4096
 
+        @Option(help: "Leases the jobs of one submitter (key name, or 'local') may hold at once, so one submitter cannot take the whole farm; 0: no cap.")
+        var maxTasksPerSubmitter: Int = 0
+
         @Option(help: "This coordinator's CURVE key file (from `reel keys`): turns on encryption and authentication.")
         var curveSecret: String?
 
@@ -74,10 +77,12 @@ extension Reel {
         }
 
         var timings: SchedulerTimings {
-            SchedulerTimings(
+            var timings = SchedulerTimings(
                 heartbeatSeconds: heartbeat, workerTimeoutSeconds: workerTimeout, leaseSeconds: lease, maxFailures: maxFailures,
                 prefetch: prefetch, residentTasks: residentTasks, stallSeconds: stallTimeout, maxWorkers: maxWorkers,
                 verifyFraction: verifyFraction)
+            timings.submitterTaskCap = maxTasksPerSubmitter
+            return timings
         }
 
         func run() throws {
