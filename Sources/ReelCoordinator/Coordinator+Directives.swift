@@ -30,6 +30,11 @@ extension Coordinator {
                 startEncode(job)
             case .setJobState(let job, let state, let reason):
                 recordJobState(job, state, reason: reason)
+                switch state {
+                case .running: startEncode(job)
+                case .cancelled, .failed: encoder.cancel(job: job)
+                default: break
+                }
             case .finishJob(let job, let checksums):
                 recordJobState(job, .done, reason: nil, checksums: checksums)
                 logger.info("job \(job) done: \(plans[job]?.spec.output ?? "?")")
@@ -220,6 +225,8 @@ extension Coordinator {
                 let ids = reopened.map { entry.firstTask + Int64($0) }
                 try store.reopen(tasks: ids, reason: "recomputed: \(principal) was quarantined", now: now())
                 for unit in reopened { entry.index[unit] = nil }
+                // The encode may have read some of them: it starts over.
+                encoder.restart(job: job)
                 let stored = reopened.map {
                     StoredTask(
                         id: entry.firstTask + Int64($0), chunk: $0, work: Planner.work(entry.spec, entry.plan, unit: $0), done: false,

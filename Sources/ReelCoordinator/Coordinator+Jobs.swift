@@ -1,6 +1,7 @@
 import Foundation
 import ReelCore
 import ReelPlan
+import ReelStitch
 import ReelStore
 import ReelWire
 
@@ -11,7 +12,7 @@ extension Coordinator {
             try load(job)
             let (done, total) = scheduler.progress(job: job.id!)!
             logger.info("resumed job \(job.id!) '\(job.name)' (\(job.state.rawValue)): \(done)/\(total) chunks already committed")
-            if job.state == .encoding { startEncode(job.id!) } else if job.state == .running { execute(scheduler.startEncoding(job.id!)) }
+            if job.state == .running { execute(scheduler.startEncoding(job.id!)) }
         }
     }
 
@@ -41,6 +42,8 @@ extension Coordinator {
             id, priority: spec.dispatchPriority, owner: job.owner, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true,
             tasks: first.tasks + leased, total: plan.units.count, remaining: plan.units.count - (counts[.done] ?? 0), through: first.through,
             allLoaded: first.allLoaded, now: now())
+        // The encode runs beside the render, from the first frame (after a restart too).
+        if [.running, .paused, .encoding].contains(job.state) { startEncode(id) }
     }
 
     /// Up to `limit` of a job's uncommitted tasks with ids above `after`, as the scheduler
@@ -206,10 +209,11 @@ extension Coordinator {
 
     // MARK: Encoding
 
+    /// Starts the job's encode unless it runs already: it streams frames into ffmpeg as the
+    /// units covering them commit (``EncodeRunner``).
     func startEncode(_ job: Int64) {
-        guard options.encodeOutputs else { return }
-        guard let entry = plans[job], encoder.framesEncoded(job: job) == nil else { return }
-        logger.info("job \(job): all \(entry.plan.units.count) tasks committed; stitching and encoding \(entry.spec.output)")
+        guard options.encodeOutputs, let entry = plans[job], !encoder.isRunning(job: job) else { return }
+        logger.info("job \(job): encoding \(entry.spec.output) as its frames are committed (watch \(FFmpegEncoder.liveName(of: entry.spec.output)))")
         encoder.start(jobArtifacts(job)!, root: (options.outputRoot as NSString).resolvingSymlinksInPath)
     }
 

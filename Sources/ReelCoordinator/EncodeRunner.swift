@@ -6,8 +6,15 @@ import ReelStitch
 import ReelStore
 import Synchronization
 
-/// Runs stitch-and-encode jobs on their own threads, so the coordinator's socket loop keeps
-/// serving workers meanwhile; the loop collects finished ones with ``takeFinished()``.
+/// Runs each job's stitch-and-encode on a thread of its own from the moment the job is
+/// loaded, beside the render: frames stream into ffmpeg in order as soon as the units that
+/// cover them are committed (a read waits for its unit), so when the last task commits only
+/// the tail is left to encode. The coordinator's socket loop collects finished encodes with
+/// ``takeFinished()``.
+///
+/// Crash-only: an encode that is interrupted (the coordinator killed, a committed unit
+/// reopened for recomputation) starts again from the first frame; the output is a pure
+/// function of the committed units, so it is byte-identical (decision 0024).
 final class EncodeRunner: Sendable {
     /// An encode that ended (`result`), or, later, the consistency report of a done job.
     struct Finished: Sendable {
@@ -16,40 +23,51 @@ final class EncodeRunner: Sendable {
         let consistency: ConsistencyReport?
     }
 
+    /// What the coordinator asks of a running encode; its thread checks before every read.
+    private enum Control: Sendable { case run, restart, cancel }
+
+    private enum Interruption: Error { case restart, cancel }
+
     private let finished = Mutex<[Finished]>([])
     private let progress = Mutex<[Int64: Int]>([:])
+    private let controls = Mutex<[Int64: Control]>([:])
+    /// How often a read waiting for its unit looks again.
+    static let pollSeconds = 0.005
 
-    /// Starts assembling a job's video from its committed outputs; its files stay inside `root`.
+    /// Starts assembling a job's video from its outputs as they are committed, unless an
+    /// encode of it runs already; its files stay inside `root`.
     func start(_ committed: JobArtifacts, root: String) {
-        let job = committed.job, spec = committed.spec, plan = committed.plan
+        let job = committed.job
+        let fresh = controls.withLock { controls in
+            // One being cancelled is still on its thread: it starts over instead.
+            if controls[job] == .cancel { controls[job] = .restart }
+            guard controls[job] == nil else { return false }
+            controls[job] = .run
+            return true
+        }
+        guard fresh else { return }
         progress.withLock { $0[job] = 0 }
         let thread = Thread { [self] in
-            let result: Result<VideoAssembler.Outcome, ReelError>
+            var result: Result<VideoAssembler.Outcome, ReelError>?
             var scoring: (() -> ConsistencyReport?)?
-            do {
-                let read = committed.latents
-                let load = { (chunk: Chunk) throws -> [Float] in try read(plan.unit(.chunks, chunk.index)!) }
-                let seams = SeamOverride(plan: plan, read: read)
-                var frameMetrics = FrameMetrics(plan: plan, fps: spec.fps, width: spec.width, height: spec.height)
-                let report = { (frames: Int) in self.progress.withLock { $0[job] = frames } }
-                let outcome =
-                    plan.decodes.isEmpty
-                    ? try VideoAssembler.assemble(
-                        spec: spec, plan: plan, root: root, load: load, override: seams.frame, observe: { _, rgb in frameMetrics.add(rgb) }, progress: report)
-                    : try VideoAssembler.assembleDecoded(
-                        spec: spec, plan: plan, root: root, load: load, override: seams.frame,
-                        pixels: { window in try read(plan.unit(.decode, window.index)!) }, observe: { _, rgb in frameMetrics.add(rgb) },
-                        progress: report)
-                let frames = frameMetrics.report()
-                if spec.backend == .procedural {
-                    scoring = { try? ConsistencyScorer.score(spec: spec, plan: plan, frames: frames, read: read) }
+            while result == nil {
+                do {
+                    let (outcome, score) = try encode(committed, root: root)
+                    result = .success(outcome)
+                    scoring = score
+                } catch Interruption.restart {
+                    progress.withLock { $0[job] = 0 }
+                    controls.withLock { $0[job] = .run }
+                } catch Interruption.cancel {
+                    break
+                } catch let error as ReelError {
+                    result = .failure(error)
+                } catch {
+                    result = .failure(ReelError(.encode, "\(error)"))
                 }
-                result = .success(outcome)
-            } catch let error as ReelError {
-                result = .failure(error)
-            } catch {
-                result = .failure(ReelError(.encode, "\(error)"))
             }
+            controls.withLock { $0[job] = nil }
+            guard let result else { return }
             // The job is done as soon as its video is: scoring it (minutes for a long video) comes after.
             self.finished.withLock { $0.append(Finished(job: job, result: result, consistency: nil)) }
             if let report = scoring?() { self.finished.withLock { $0.append(Finished(job: job, result: nil, consistency: report)) } }
@@ -58,6 +76,62 @@ final class EncodeRunner: Sendable {
         thread.start()
     }
 
+    /// One pass from the first frame; throws ``Interruption`` when asked to stop or start over.
+    private func encode(_ committed: JobArtifacts, root: String) throws -> (VideoAssembler.Outcome, (() -> ConsistencyReport?)?) {
+        let job = committed.job, spec = committed.spec, plan = committed.plan
+        let read = { (unit: Int) throws -> [Float] in
+            try self.waitUntilCommitted(unit, of: committed)
+            return try committed.latents(unit)
+        }
+        let load = { (chunk: Chunk) throws -> [Float] in try read(plan.unit(.chunks, chunk.index)!) }
+        let seams = SeamOverride(plan: plan, read: read)
+        var frameMetrics = FrameMetrics(plan: plan, fps: spec.fps, width: spec.width, height: spec.height)
+        let report = { (frames: Int) in self.progress.withLock { $0[job] = frames } }
+        let outcome =
+            plan.decodes.isEmpty
+            ? try VideoAssembler.assemble(
+                spec: spec, plan: plan, root: root, progressive: true, load: load, override: seams.frame,
+                observe: { _, rgb in frameMetrics.add(rgb) }, progress: report)
+            : try VideoAssembler.assembleDecoded(
+                spec: spec, plan: plan, root: root, progressive: true, load: load, override: seams.frame,
+                pixels: { window in try read(plan.unit(.decode, window.index)!) }, observe: { _, rgb in frameMetrics.add(rgb) },
+                progress: report)
+        let frames = frameMetrics.report()
+        let scoring: (() -> ConsistencyReport?)? =
+            spec.backend == .procedural
+            ? { try? ConsistencyScorer.score(spec: spec, plan: plan, frames: frames, read: committed.latents) } : nil
+        return (outcome, scoring)
+    }
+
+    /// Returns once `unit` is committed; throws when the encode is to stop or start over.
+    private func waitUntilCommitted(_ unit: Int, of committed: JobArtifacts) throws {
+        while true {
+            switch controls.withLock({ $0[committed.job] }) {
+            case .restart: throw Interruption.restart
+            case .cancel, nil: throw Interruption.cancel
+            case .run: break
+            }
+            if committed.index[unit] != nil { return }
+            Thread.sleep(forTimeInterval: Self.pollSeconds)
+        }
+    }
+
+    /// Makes a running encode of `job` start over from its first frame (a unit it may have
+    /// read was reopened); nothing when none runs.
+    func restart(job: Int64) {
+        controls.withLock { if $0[job] == .run { $0[job] = .restart } }
+    }
+
+    /// Stops a running encode of `job` (the job was cancelled or failed); its partial files
+    /// are removed and nothing is reported.
+    func cancel(job: Int64) {
+        controls.withLock { if $0[job] != nil { $0[job] = .cancel } }
+        progress.withLock { $0[job] = nil }
+    }
+
+    /// Whether an encode of `job` is running.
+    func isRunning(job: Int64) -> Bool { controls.withLock { $0[job] != nil } }
+
     func takeFinished() -> [Finished] {
         finished.withLock { list in
             defer { list.removeAll() }
@@ -65,6 +139,7 @@ final class EncodeRunner: Sendable {
         }
     }
 
+    /// Frames of `job` written to ffmpeg so far by the running encode (its frontier).
     func framesEncoded(job: Int64) -> Int? { progress.withLock { $0[job] } }
 
     func forget(job: Int64) { progress.withLock { $0[job] = nil } }

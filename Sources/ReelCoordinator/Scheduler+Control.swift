@@ -60,13 +60,24 @@ extension Scheduler {
         return [.finishJob(job: job, checksums)]
     }
 
-    /// The video could not be written: the job fails with the reason (resumable: a resume
-    /// encodes again), or is paused until the disk has room.
+    /// The video could not be written (while the job renders, or after its last task): the
+    /// job fails with the reason (resumable: a resume encodes again), or is paused until the
+    /// disk has room.
     mutating func encodeFailed(_ job: Int64, reason: String, diskFull: Bool) -> [SchedulerDirective] {
-        guard jobs[job]?.state == .encoding else { return [.ignored("encode of job \(job) failed, but it is not encoding")] }
-        jobs[job]?.state = diskFull ? .paused : .failed
-        jobs[job]?.pausedForSpace = diskFull
-        return [.setJobState(job: job, diskFull ? .paused : .failed, reason: "\(diskFull ? "disk full: " : "")encoding failed: \(reason)")]
+        let why = "\(diskFull ? "disk full: " : "")encoding failed: \(reason)"
+        switch jobs[job]?.state {
+        case .encoding:
+            jobs[job]?.state = diskFull ? .paused : .failed
+            jobs[job]?.pausedForSpace = diskFull
+            return [.setJobState(job: job, diskFull ? .paused : .failed, reason: why)]
+        case .running:
+            return diskFull ? pauseForSpace(job, reason: "encoding failed: \(reason)") : failJob(job, reason: why)
+        case .paused:
+            if diskFull { jobs[job]?.pausedForSpace = true }
+            return [.setJobState(job: job, .paused, reason: why)]
+        default:
+            return [.ignored("encode of job \(job) failed, but it is \(jobs[job]?.state.rawValue ?? "not loaded")")]
+        }
     }
 
     mutating func pauseForSpace(_ job: Int64, reason: String) -> [SchedulerDirective] {

@@ -7,6 +7,10 @@ import ReelCore
 /// made): the MP4 goes to a temporary file ffmpeg writes through its descriptor, renamed into
 /// place when ffmpeg succeeds; PNGs come back from ffmpeg on a pipe and are written here.
 ///
+/// With `progressive`, the same encoded stream also goes, as it is made, into a fragmented
+/// MP4 beside the output (``liveName(of:)``) that players and ffprobe read while it grows;
+/// the final MP4's bytes do not depend on it (one encode feeds both through ffmpeg's tee muxer).
+///
 /// The process using it must ignore SIGPIPE, so an ffmpeg that dies turns a write into an
 /// error instead of killing us.
 public final class FFmpegEncoder {
@@ -15,16 +19,20 @@ public final class FFmpegEncoder {
     private let name: String
     private let temporary: String
     private let temporaryFile: Int32
+    /// The growing fragmented MP4 (progressive output), when on.
+    private let live: (name: String, file: Int32)?
     private let process = Process()
     private let input = Pipe()
     private let errors = Pipe()
     private let frameBytes: Int
     private let pngs: PNGWriter?
+    /// Set by ``finish()`` or ``abandon()``: the descriptors are closed, and stay so.
+    private var ended = false
 
     /// Starts ffmpeg. `root` is the folder outputs must stay inside (the output's own folder
     /// when nil). `pngDirectory`, when given, receives `frame-000001.png`, ...
     public init(
-        output: String, root: String? = nil, width: Int, height: Int, fps: Int, pngDirectory: String? = nil,
+        output: String, root: String? = nil, width: Int, height: Int, fps: Int, pngDirectory: String? = nil, progressive: Bool = false,
         executable: String = "ffmpeg"
     ) throws {
         self.output = output
@@ -36,15 +44,29 @@ public final class FFmpegEncoder {
         temporary = "." + name + ".partial.mp4"
         directory.remove(temporary)
         temporaryFile = try directory.createFile(temporary, exclusive: true)
+        if progressive {
+            let liveName = FFmpegEncoder.liveName(of: name)
+            directory.remove(liveName)
+            live = (liveName, try directory.createFile(liveName, exclusive: true))
+        } else {
+            live = nil
+        }
         pngs = try pngDirectory.map { PNGWriter(directory: try ConfinedDirectory(root: root, path: $0, create: true)) }
+        // ffmpeg reaches its files through this process's descriptors, never by a path it could be redirected on.
+        let mp4 = "/proc/\(getpid())/fd/\(temporaryFile)"
         var arguments = [
             "-hide_banner", "-loglevel", "error", "-nostdin", "-y",
             "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "\(width)x\(height)", "-r", "\(fps)", "-i", "pipe:0",
             "-map", "0:v", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
-            "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact", "-map_metadata", "-1",
-            // ffmpeg reaches the file through this process's descriptor, never by a path it could be redirected on.
-            "-movflags", "+faststart", "-f", "mp4", "/proc/\(getpid())/fd/\(temporaryFile)",
+            "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact+global_header", "-map_metadata", "-1",
         ]
+        if let live {
+            // Fragments of at most a second, each flushed as it is cut.
+            let fragmented = "f=mp4:movflags=frag_keyframe+empty_moov+default_base_moof:frag_duration=1000000:flush_packets=1"
+            arguments += ["-f", "tee", "[f=mp4:movflags=+faststart]\(mp4)|[\(fragmented)]/proc/\(getpid())/fd/\(live.file)"]
+        } else {
+            arguments += ["-movflags", "+faststart", "-f", "mp4", mp4]
+        }
         if pngs != nil { arguments += ["-map", "0:v", "-c:v", "png", "-f", "image2pipe", "pipe:1"] }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [executable] + arguments
@@ -54,9 +76,17 @@ public final class FFmpegEncoder {
         do { try process.run() } catch {
             close(temporaryFile)
             directory.remove(temporary)
+            removeLive()
             throw ReelError(.encode, "cannot start ffmpeg: \(error.localizedDescription) (is it installed?)")
         }
         pngs?.start()
+    }
+
+    /// The progressive output's file name beside `output`'s: `video.mp4` → `video.live.mp4`.
+    public static func liveName(of output: String) -> String {
+        let name = (output as NSString).lastPathComponent
+        let stem = (name as NSString).deletingPathExtension
+        return ((output as NSString).deletingLastPathComponent as NSString).appendingPathComponent((stem.isEmpty ? name : stem) + ".live.mp4")
     }
 
     /// Writes one frame of interleaved 8-bit RGB.
@@ -69,10 +99,14 @@ public final class FFmpegEncoder {
 
     /// Closes the input, waits for ffmpeg (and its PNGs), and moves the MP4 into place.
     public func finish() throws {
+        guard !ended else { throw ReelError(.encode, "the encoder was already finished or abandoned") }
+        ended = true
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
         let pngFailure = pngs?.finish()
         close(temporaryFile)
+        // The finished MP4 replaces the progressive one.
+        removeLive()
         guard process.terminationStatus == 0 else {
             directory.remove(temporary)
             throw ReelError(.encode, "ffmpeg exited with status \(process.terminationStatus): \(stderrText())")
@@ -86,12 +120,21 @@ public final class FFmpegEncoder {
 
     /// Stops ffmpeg and removes the partial file.
     public func abandon() {
+        guard !ended else { return }
+        ended = true
         try? input.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
         _ = pngs?.finish()
         close(temporaryFile)
         directory.remove(temporary)
+        removeLive()
+    }
+
+    private func removeLive() {
+        guard let live else { return }
+        close(live.file)
+        directory.remove(live.name)
     }
 
     private func stderrText() -> String {

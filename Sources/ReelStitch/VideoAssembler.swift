@@ -12,23 +12,26 @@ public enum VideoAssembler {
     }
 
     /// Assembles `plan`'s chunks into the MP4 at `spec.output`, which with the PNGs stays
-    /// inside `root` (see ``FFmpegEncoder``).
+    /// inside `root` (see ``FFmpegEncoder``; `progressive` adds the growing fragmented MP4).
+    /// Frames stream out in order as `load` and `override` hand back what covers them, so
+    /// these may block until it is committed: the encode then runs beside the render.
     public static func assemble(
-        spec: JobSpec, plan: Plan, root: String? = nil, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]? = { _ in nil },
-        observe: (Int, [UInt8]) -> Void = { _, _ in }, progress: (Int) -> Void = { _ in }
+        spec: JobSpec, plan: Plan, root: String? = nil, progressive: Bool = false, load: (Chunk) throws -> [Float],
+        override: (Int) throws -> [Float]? = { _ in nil }, observe: (Int, [UInt8]) -> Void = { _, _ in }, progress: (Int) -> Void = { _ in }
     ) throws -> Outcome {
-        try encode(spec: spec, root: root, observe: observe, progress: progress) { frame in
+        try encode(spec: spec, root: root, progressive: progressive, observe: observe, progress: progress) { frame in
             try stitch(spec: spec, plan: plan, load: load, override: override, frame: frame)
         }
     }
 
     /// Encodes a model backend's video from its decode windows' kept frames (committed by
-    /// workers), in order, one window in memory at a time.
+    /// workers), in order, one window in memory at a time (`pixels` may block, as `load` may).
     public static func assembleDecoded(
-        spec: JobSpec, plan: Plan, root: String? = nil, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]?,
-        pixels: (DecodeWindow) throws -> [Float], observe: (Int, [UInt8]) -> Void = { _, _ in }, progress: (Int) -> Void = { _ in }
+        spec: JobSpec, plan: Plan, root: String? = nil, progressive: Bool = false, load: (Chunk) throws -> [Float],
+        override: (Int) throws -> [Float]?, pixels: (DecodeWindow) throws -> [Float], observe: (Int, [UInt8]) -> Void = { _, _ in },
+        progress: (Int) -> Void = { _ in }
     ) throws -> Outcome {
-        try encode(spec: spec, root: root, observe: observe, progress: progress) { frame in
+        try encode(spec: spec, root: root, progressive: progressive, observe: observe, progress: progress) { frame in
             try decoded(spec: spec, plan: plan, load: load, override: override, pixels: pixels, frame: frame)
         }
     }
@@ -36,11 +39,12 @@ public enum VideoAssembler {
     /// Streams the frames `produce` hands out into ffmpeg: the MP4 is moved into place when all
     /// went well, and abandoned (no partial file left) when anything failed.
     static func encode(
-        spec: JobSpec, root: String?, observe: (Int, [UInt8]) -> Void, progress: (Int) -> Void,
+        spec: JobSpec, root: String?, progressive: Bool, observe: (Int, [UInt8]) -> Void, progress: (Int) -> Void,
         produce: (_ frame: (Int, [UInt8]) throws -> Void) throws -> Outcome
     ) throws -> Outcome {
         let encoder = try FFmpegEncoder(
-            output: spec.output, root: root, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory)
+            output: spec.output, root: root, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory,
+            progressive: progressive)
         do {
             let outcome = try withoutActuallyEscaping(observe) { observe in
                 try withoutActuallyEscaping(progress) { progress in
@@ -61,25 +65,35 @@ public enum VideoAssembler {
 
     /// A model backend's frames: each decode window's kept frames (planar RGB in [-1, 1]) in
     /// order, handed to `frame(index, rgb)`; the latent checksum is taken over the stitched
-    /// latents the windows were decoded from.
+    /// latents the windows were decoded from. A window is read as soon as the latents it keeps
+    /// are stitched, so frames flow while later chunks are still sampled.
     public static func decoded(
         spec: JobSpec, plan: Plan, load: (Chunk) throws -> [Float], override: (Int) throws -> [Float]?,
         pixels: (DecodeWindow) throws -> [Float], frame: (Int, [UInt8]) throws -> Void
     ) throws -> Outcome {
         var latentHash = Checksum.Running(), frameHash = Checksum.Running()
-        try Stitcher(plan: plan).stitch(load: load, override: override) { _, latents in latents.withUnsafeBytes { latentHash.add($0) } }
         let perFrame = 3 * spec.width * spec.height
-        for window in plan.decodes {
-            let values = try pixels(window)
-            guard values.count == window.pixels.count * perFrame else {
-                throw ReelError(.artifact, "decode window \(window.index) holds \(values.count) values, expected \(window.pixels.count * perFrame)")
-            }
-            for (offset, index) in window.pixels.enumerated() {
-                let rgb = FrameDecoder.rgb8(Array(values[(offset * perFrame)..<((offset + 1) * perFrame)]), width: spec.width, height: spec.height)
-                rgb.withUnsafeBytes { frameHash.add($0) }
-                try frame(index, rgb)
+        var next = 0
+        func emitWindows(through latentFrame: Int) throws {
+            while next < plan.decodes.count, plan.decodes[next].kept.upperBound <= latentFrame {
+                let window = plan.decodes[next]
+                next += 1
+                let values = try pixels(window)
+                guard values.count == window.pixels.count * perFrame else {
+                    throw ReelError(.artifact, "decode window \(window.index) holds \(values.count) values, expected \(window.pixels.count * perFrame)")
+                }
+                for (offset, index) in window.pixels.enumerated() {
+                    let rgb = FrameDecoder.rgb8(Array(values[(offset * perFrame)..<((offset + 1) * perFrame)]), width: spec.width, height: spec.height)
+                    rgb.withUnsafeBytes { frameHash.add($0) }
+                    try frame(index, rgb)
+                }
             }
         }
+        try Stitcher(plan: plan).stitch(load: load, override: override) { index, latents in
+            latents.withUnsafeBytes { latentHash.add($0) }
+            try emitWindows(through: index + 1)
+        }
+        try emitWindows(through: .max)
         return Outcome(frames: spec.frameCount, latentChecksum: latentHash.value, frameChecksum: frameHash.value)
     }
 
