@@ -13,7 +13,9 @@ extension Coordinator {
         for directive in directives {
             switch directive {
             case .dispatch(let worker, let assignment, let job, let unit, let expiresAt):
-                deferredDispatches.append(DeferredDispatch(worker: worker, assignment: assignment, job: job, unit: unit, expiresAt: expiresAt))
+                deferredDispatches.append(
+                    DeferredDispatch(
+                        worker: worker, assignment: assignment, job: job, unit: unit, expiresAt: expiresAt, requestedAt: metrics.eventTime))
             case .commit(let worker, let lease, let job, let chunk):
                 guard let payload, payload.lease == lease else { continue }
                 deferredCommits.append(
@@ -55,6 +57,7 @@ extension Coordinator {
     /// transaction) and tells the scheduler, which may free more tasks and ask for the next
     /// page of a job's tasks. Repeats until nothing is deferred.
     func flush() {
+        sendConditioned()
         loadWantedPages()
         while !deferredCommits.isEmpty || !deferredDispatches.isEmpty {
             dispatchDeferred()
@@ -83,31 +86,49 @@ extension Coordinator {
         dispatchAll(dispatches)
     }
 
-    /// Records the leases, then sends the tasks; a task whose lease cannot be recorded is not sent.
+    /// Sends the tasks that need no conditioning; the rest go to the ``ConditioningPool`` and
+    /// are sent by ``sendConditioned()`` once built.
     private func dispatchAll(_ dispatches: [DeferredDispatch]) {
         guard !dispatches.isEmpty else { return }
         var ready: [DeferredDispatch] = []
-        var failed: [(LeaseRef, ReelError)] = []
-        for var dispatch in dispatches {
-            do {
-                if let committed = jobArtifacts(dispatch.job) {
-                    dispatch.assignment.conditioning = try ConditioningAssembler(
-                        spec: committed.spec, plan: committed.plan, latents: committed.latents, frame: committed.frame
-                    ).conditioning(unit: dispatch.unit)
-                }
+        for dispatch in dispatches {
+            if let committed = jobArtifacts(dispatch.job), ConditioningPool.needsConditioning(dispatch, plan: committed.plan) {
+                conditioning.submit(dispatch, artifacts: committed)
+            } else {
                 ready.append(dispatch)
-            } catch {
-                failed.append((dispatch.assignment.lease, error as? ReelError ?? ReelError(.artifact, "\(error)")))
             }
         }
+        send(ready, failed: [])
+    }
+
+    /// Sends the tasks whose conditioning the pool has built, if their lease still stands (the
+    /// worker may have gone, or the job stopped, meanwhile).
+    func sendConditioned() {
+        let built = conditioning.takeDone()
+        guard !built.isEmpty else { return }
+        var ready: [DeferredDispatch] = []
+        var failed: [(LeaseRef, ReelError)] = []
+        for entry in built {
+            metrics.conditioned(seconds: entry.seconds)
+            let dispatch = entry.dispatch
+            guard scheduler.leaseHeld(by: dispatch.worker, dispatch.assignment.lease) != nil else { continue }
+            if let failure = entry.failure { failed.append((dispatch.assignment.lease, failure)) } else { ready.append(dispatch) }
+        }
+        send(ready, failed: failed)
+    }
+
+    /// Records the leases in one transaction, then sends the tasks; a task whose lease cannot
+    /// be recorded is not sent, and it and `failed` are handed back to the scheduler.
+    private func send(_ ready: [DeferredDispatch], failed: [(LeaseRef, ReelError)]) {
+        var failed = failed
         let leases = ready.map {
             Store.Lease(task: $0.assignment.lease.task, attempt: Int($0.assignment.lease.attempt), worker: $0.worker, expiresAt: $0.expiresAt)
         }
         do {
-            try store.recordLeases(leases, now: now())
+            if !leases.isEmpty { try store.recordLeases(leases, now: now()) }
             for dispatch in ready {
                 send(dispatch.worker, .task(dispatch.assignment))
-                metrics.dispatched(dispatch.assignment.lease, at: now())
+                metrics.dispatched(dispatch.assignment.lease, at: now(), requestedAt: dispatch.requestedAt)
             }
         } catch {
             failed += ready.map { ($0.assignment.lease, error as? ReelError ?? ReelError(.store, "\(error)")) }

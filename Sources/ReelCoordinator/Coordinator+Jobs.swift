@@ -99,6 +99,11 @@ extension Coordinator {
     /// Workers connected now.
     public var workerCount: Int { scheduler.workerCount }
 
+    /// A job's state: the scheduler's while it is loaded, else the store's.
+    public func state(job: Int64) -> JobState? {
+        scheduler.state(job: job) ?? (try? store.job(job))?.state
+    }
+
     /// Whether every task of `job` is committed (or the job stopped).
     public func tasksFinished(job: Int64) -> Bool {
         guard let state = scheduler.state(job: job) else { return true }

@@ -46,12 +46,14 @@ struct Caller {
 }
 
 /// A lease the scheduler gave, waiting to be recorded and sent with the next batch.
-struct DeferredDispatch {
+struct DeferredDispatch: Sendable {
     let worker: WorkerID
     var assignment: TaskAssignment
     let job: Int64
     let unit: Int
     let expiresAt: Double
+    /// When the message (or tick) that led to it arrived: dispatch latency runs from here.
+    let requestedAt: Double
 }
 
 /// How a coordinator is set up.
@@ -107,6 +109,7 @@ public final class Coordinator {
     var scheduler: Scheduler
     var plans: [Int64: LoadedJob] = [:]
     let encoder = EncodeRunner()
+    let conditioning = ConditioningPool()
     var droppedMessages = 0
     /// The routing id each worker id is bound to (by its READY), and back.
     var routes: [WorkerID: String] = [:]
@@ -166,9 +169,13 @@ public final class Coordinator {
         defer {
             metrics.cpuSeconds += CoordinatorMetrics.processCPUSeconds() - cpuAtStart
             checkpointer.stop()
+            conditioning.stop()
         }
         while !shouldStop() {
-            let ready = try ZMQSocket.poll(sockets, timeoutMilliseconds: plans.values.allSatisfy(\.isInserted) ? 100 : 0)
+            // Short waits while conditioning is being built, so it goes out as soon as it is.
+            // (And while an encode runs, so a finished one is seen within 20 ms.)
+            let wait = !plans.values.allSatisfy(\.isInserted) ? 0 : conditioning.pending > 0 ? 1 : encoder.isBusy ? 20 : 100
+            let ready = try ZMQSocket.poll(sockets, timeoutMilliseconds: wait)
             metrics.eventTime = now()
             if ready.count > 1, ready[1] { authenticator?.serve() }
             insertBacklog()
@@ -187,6 +194,7 @@ public final class Coordinator {
             }
             metrics.eventTime = now()
             execute(scheduler.handle(.tick, now: now()))
+            sendConditioned()
             collectEncodes()
             retryUnrecordedStates()
             pruneRoutes()

@@ -26,8 +26,11 @@ public struct CoordinatorMetrics: Sendable {
     /// CPU time of the coordinator's whole process while it served, in seconds: its own
     /// thread, the WAL checkpointer, libzmq's I/O thread (and encoding, when on).
     public var cpuSeconds = 0.0
-    /// Seconds from receiving the message that led to a dispatch to sending the task.
+    /// Seconds from receiving the message that led to a dispatch to sending the task
+    /// (building its conditioning beside the loop included).
     public var dispatchLatencies: [Double] = []
+    /// Seconds spent building each task's conditioning on the ``ConditioningPool``'s threads.
+    public var conditioningSeconds: [Double] = []
     /// Seconds from sending a task to sending the ACK of its committed result.
     public var roundTrips: [Double] = []
     /// When the message being handled arrived.
@@ -35,10 +38,14 @@ public struct CoordinatorMetrics: Sendable {
     var sentAt: [LeaseRef: Double] = [:]
     static let maxSamples = 1 << 20
 
-    mutating func dispatched(_ lease: LeaseRef, at time: Double) {
+    mutating func dispatched(_ lease: LeaseRef, at time: Double, requestedAt: Double) {
         tasksDispatched += 1
         sentAt[lease] = time
-        if dispatchLatencies.count < Self.maxSamples { dispatchLatencies.append(max(0, time - eventTime)) }
+        if dispatchLatencies.count < Self.maxSamples { dispatchLatencies.append(max(0, time - requestedAt)) }
+    }
+
+    mutating func conditioned(seconds: Double) {
+        if conditioningSeconds.count < Self.maxSamples { conditioningSeconds.append(seconds) }
     }
 
     mutating func committed(_ lease: LeaseRef, at time: Double) {

@@ -129,6 +129,9 @@ final class EncodeRunner: Sendable {
         progress.withLock { $0[job] = nil }
     }
 
+    /// Whether any encode is running.
+    var isBusy: Bool { controls.withLock { !$0.isEmpty } }
+
     /// Whether an encode of `job` is running.
     func isRunning(job: Int64) -> Bool { controls.withLock { $0[job] != nil } }
 

@@ -8,7 +8,7 @@ extension Reel {
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Benchmark the farm: scaling to 64 workers, coordinator cost against a Dask peer, plan size, stitch speed, sampler speed.",
+                "Benchmark the farm: scaling to 256 workers in every mode to the finished MP4, the encode's tail against video length, coordinator cost against a Dask peer, plan size, stitch speed, sampler speed.",
             discussion: """
                 Prints one table per section and writes every number to --json. Workers are real \
                 processes on loopback running the simulated backend (its steps sleep), so timings measure \
@@ -16,8 +16,8 @@ extension Reel {
                 its own virtualenv; leave it out with --no-dask.
                 """)
 
-        @Option(help: "Sections to run, comma-separated: scaling, coordinator, size, stitch, procedural, diffusers (default: all but diffusers).")
-        var only: String = "scaling,coordinator,size,stitch,procedural"
+        @Option(help: "Sections to run, comma-separated: scaling, tail, coordinator, size, stitch, procedural, diffusers (default: all but diffusers).")
+        var only: String = "scaling,tail,coordinator,size,stitch,procedural"
 
         @Option(help: "diffusers section: the sidecar's Python (default: $REEL_PYTHON, else .venv-diffusers).")
         var python: String?
@@ -29,9 +29,9 @@ extension Reel {
         var json: String = "bench.json"
 
         @Option(help: "Most workers in the scaling section.")
-        var maxWorkers: Int = 64
+        var maxWorkers: Int = 256
 
-        @Option(help: "Worker counts of the scaling section, comma-separated (default: 1,2,4,...,64 up to --max-workers).")
+        @Option(help: "Worker counts of the scaling section, comma-separated (default: 1,4,16,64,256 up to --max-workers; --quick: 1,4,16).")
         var workers: String?
 
         @Flag(help: "Smaller sizes, for a check that the suite runs (minutes, not a measurement).")
@@ -49,8 +49,11 @@ extension Reel {
         @Option(help: .hidden)
         var stitchChild: Int?
 
+        @Option(help: .hidden)
+        var farmChild: String?
+
         func validate() throws {
-            let known: Set = ["scaling", "coordinator", "size", "stitch", "procedural", "diffusers"]
+            let known: Set = ["scaling", "tail", "coordinator", "size", "stitch", "procedural", "diffusers"]
             for name in sections where !known.contains(name) {
                 throw ValidationError("--only: unknown section '\(name)' (known: \(known.sorted().joined(separator: ", ")))")
             }
@@ -73,6 +76,11 @@ extension Reel {
             if let stitchChild, let scratch {
                 let row = try BenchSections.stitchChild(seconds: stitchChild, scratch: scratch)
                 print(String(decoding: try JSONCoding.encoder.encode(row), as: UTF8.self))
+                return
+            }
+            if let farmChild, let scratch {
+                let result = try BenchSections.farmChild(request: farmChild, scratch: scratch)
+                print(String(decoding: try JSONCoding.encoder.encode(result), as: UTF8.self))
                 return
             }
             // Not /tmp by default: there, test suites' churn of deleted files makes every file
@@ -99,9 +107,11 @@ extension Reel {
             if wanted.contains("coordinator") { report.coordinator = try suite.coordinatorCost(daskPeer: dask ? daskPeer : nil) }
             if wanted.contains("scaling") {
                 let counts =
-                    workers.map { $0.split(separator: ",").compactMap { Int($0) } } ?? [1, 2, 4, 8, 16, 32, 64].filter { $0 <= maxWorkers }
+                    workers.map { $0.split(separator: ",").compactMap { Int($0) } }
+                    ?? (quick ? [1, 4, 16] : [1, 4, 16, 64, 256]).filter { $0 <= maxWorkers }
                 report.scaling = try suite.scaling(workerCounts: counts)
             }
+            if wanted.contains("tail") { report.tail = try suite.tail() }
             print(report.tables())
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -5,27 +5,31 @@ import ReelCore
 import ReelPlan
 
 /// One timed render on a farm of local processes: a coordinator in this process (so its own
-/// counters and thread CPU time can be read) and `workers` real `reel worker` processes on
+/// counters and CPU time can be read) and `workers` real `reel worker` processes on
 /// loopback. The job is submitted once every worker has connected; the clock runs from the
-/// submission to the last task committed (encoding is left out: it is measured on its own).
+/// submission to the last task committed and, with `encode`, on to the finished MP4 (the
+/// encode runs beside the render, as in production).
 struct BenchFarm {
     struct Run {
         var workers: Int
         var tasks: Int
+        /// Submission to the last task committed.
         var wallSeconds: Double
+        /// Submission to the finished MP4 (nil without `encode`).
+        var toOutputSeconds: Double?
         var metrics: CoordinatorMetrics
     }
 
     let scratch: String
 
-    func run(_ spec: JobSpec, workers count: Int, timings: SchedulerTimings) throws -> Run {
+    func run(_ spec: JobSpec, workers count: Int, timings: SchedulerTimings, encode: Bool = false) throws -> Run {
         // Data folders stay until the whole suite ends: deleting thousands of files just before
         // the next run would slow its file creation (ext4 skips recently deleted inodes).
         let data = "\(scratch)/farm-\(count)-\(UUID().uuidString.prefix(8))"
         var logger = Logger(label: "reel.bench") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = .error
         var options = CoordinatorOptions(dataDirectory: data, bind: "tcp://127.0.0.1:*", timings: timings, outputRoot: scratch)
-        options.encodeOutputs = false
+        options.encodeOutputs = encode
         let coordinator = try ReelCoordinator.Coordinator(options: options, logger: logger)
         var processes: [Process] = []
         defer {
@@ -49,7 +53,8 @@ struct BenchFarm {
         }
         let started = Date()
         var job: Int64?
-        var submittedAt = Date(), finishedAt = Date()
+        var submittedAt = Date()
+        var finishedAt: Date?, outputAt: Date?
         var failure: Error?
         try coordinator.run {
             if ProcessSetup.shouldStop { return true }
@@ -68,14 +73,25 @@ struct BenchFarm {
                 }
                 return false
             }
-            guard coordinator.tasksFinished(job: job) else { return false }
-            finishedAt = Date()
-            return true
+            if finishedAt == nil && coordinator.tasksFinished(job: job) { finishedAt = Date() }
+            guard finishedAt != nil else { return false }
+            guard encode else { return true }
+            switch coordinator.state(job: job) {
+            case .done:
+                outputAt = Date()
+                return true
+            case .failed, .cancelled:
+                failure = ReelError(.encode, "the bench job ended \(coordinator.state(job: job)!.rawValue)")
+                return true
+            default:
+                return false
+            }
         }
         if let failure { throw failure }
         if ProcessSetup.shouldStop { throw ReelError(.usage, "interrupted") }
+        if encode { try? FileManager.default.removeItem(atPath: spec.output) }
         return Run(
-            workers: count, tasks: Planner.plan(spec).units.count, wallSeconds: finishedAt.timeIntervalSince(submittedAt),
-            metrics: coordinator.metrics)
+            workers: count, tasks: Planner.plan(spec).units.count, wallSeconds: finishedAt!.timeIntervalSince(submittedAt),
+            toOutputSeconds: outputAt?.timeIntervalSince(submittedAt), metrics: coordinator.metrics)
     }
 }

@@ -6,6 +6,7 @@ import ReelStore
 struct BenchReport: Codable {
     var machine = ""
     var scaling: [BenchSections.ScalingRow]?
+    var tail: [BenchSections.ScalingRow]?
     var coordinator: [BenchSections.CoordinatorRow]?
     var size: [BenchSections.SizeRow]?
     var stitch: [BenchSections.StitchRow]?
@@ -116,22 +117,28 @@ struct BenchReport: Codable {
                     reel.roundTripP99Milliseconds / peer.roundTripP99Milliseconds)
             }
         }
-        if let scaling {
-            out += table(
-                "Scaling (10-minute video, simulated backend, 16-frame chunks of 10 steps x 20 ms; ideal = sampler time / workers)",
+        let header = [
+            "mode", "workers", "tasks", "video s", "compute", "ideal s", "crit. path s", "to last commit s", "to MP4 s", "tail s",
+            "eff. to MP4", "eff. to commit", "bound", "coord CPU %", "peak MB", "dispatch p50 / p99 ms", "conditioning p99 ms",
+        ]
+        func rows(_ list: [BenchSections.ScalingRow]) -> [[String]] {
+            list.map {
                 [
-                    "mode", "workers", "tasks", "wall s", "speedup", "ideal s", "efficiency", "eff. w/ overlap", "coord CPU s",
-                    "CPU % of sampler", "dispatch p50 ms", "p99 ms",
-                ],
-                scaling.map {
-                    [
-                        $0.mode, "\($0.workers)", "\($0.tasks)", number($0.wallSeconds), number($0.speedup), number($0.idealSeconds),
-                        number(100 * $0.efficiency, 1) + "%",
-                        number(100 * $0.efficiencyCountingOverlap, 1) + "%", number($0.coordinatorCPUSeconds, 3),
-                        number($0.coordinatorCPUPercentOfSampler, 3),
-                        number($0.dispatchP50Milliseconds, 3), number($0.dispatchP99Milliseconds, 3),
-                    ]
-                })
+                    $0.mode, "\($0.workers)", "\($0.tasks)", number($0.videoSeconds, 0), number($0.sampledCompute, 3) + "x",
+                    number($0.idealSeconds), number($0.criticalPathSeconds), number($0.toLastCommitSeconds), number($0.toOutputSeconds),
+                    number($0.tailSeconds), number(100 * $0.efficiency, 1) + "%", number(100 * $0.efficiencyToLastCommit, 1) + "%",
+                    number(100 * $0.bound, 1) + "%", number($0.coordinatorCPUPercentOfSampler, 3), number($0.peakMegabytes, 0),
+                    number($0.dispatchP50Milliseconds, 2) + " / " + number($0.dispatchP99Milliseconds, 2), number($0.conditioningP99Milliseconds, 2),
+                ]
+            }
+        }
+        let setting =
+            "simulated backend, 32x32 at 24 fps, 16-frame chunks overlapping by 4, \(BenchSections.scalingSteps) steps x \(BenchSections.scalingStepMilliseconds) ms; ideal = sampler time / workers; bound = ideal / max(ideal, critical path)"
+        if let scaling {
+            out += table("Scaling to the finished MP4 (\(setting); independent and rolling videos grow with the workers)", header, rows(scaling))
+        }
+        if let tail {
+            out += table("Tail after the last commit against video length (\(setting))", header, rows(tail))
         }
         return out
     }

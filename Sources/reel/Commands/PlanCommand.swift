@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReelPlan
+import ReelSampler
 
 extension Reel {
     struct PlanCommand: ParsableCommand {
@@ -34,7 +35,8 @@ extension Reel {
                 print("decode windows: \(plan.decodes.count) of up to \(model.decodeFrames) latent frames, \(model.decodeOverlap) warm-up latent frames \(sides)")
             }
             print("tasks: \(plan.units.count)")
-            print(String(format: "redundant compute: %.3fx", plan.redundancy))
+            print(String(format: "redundant compute: %.3fx from chunk overlap", plan.redundancy))
+            for line in PlanCost.of(spec, plan).lines { print(line) }
             print("output: \(spec.output)")
         }
     }

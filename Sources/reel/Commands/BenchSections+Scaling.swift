@@ -1,0 +1,130 @@
+import Foundation
+import ReelCoordinator
+import ReelCore
+import ReelPlan
+import ReelSampler
+import ReelStore
+
+/// Scaling to 256 workers in every mode, measured to the finished MP4, and the tail after the
+/// last commit against video length. Every run is a child process (`--farm-child`), so its
+/// peak memory is its own.
+extension BenchSections {
+    /// One farm run as a child process measures it.
+    struct FarmResult: Codable {
+        var workers: Int
+        var tasks: Int
+        var toLastCommitSeconds: Double
+        var toOutputSeconds: Double
+        var samplerSeconds: Double
+        var cpuSeconds: Double
+        var dispatchP50Milliseconds: Double?
+        var dispatchP99Milliseconds: Double?
+        /// Nil when no task needed conditioning (independent mode).
+        var conditioningP99Milliseconds: Double?
+        var peakMegabytes: Double?
+    }
+
+    /// What a child is asked to run.
+    struct FarmRequest: Codable {
+        var spec: JobSpec
+        var workers: Int
+    }
+
+    struct ScalingRow: Codable {
+        var mode: String
+        var workers: Int
+        var tasks: Int
+        var videoSeconds: Double
+        /// Sampler seconds the committed results report, over the workers.
+        var idealSeconds: Double
+        /// The plan's critical path (its longest chain of dependent tasks) at the spec's step time.
+        var criticalPathSeconds: Double
+        var toLastCommitSeconds: Double
+        var toOutputSeconds: Double
+        /// Last commit to finished MP4.
+        var tailSeconds: Double
+        /// Ideal over the time to the finished MP4.
+        var efficiency: Double
+        /// Ideal over the time to the last commit.
+        var efficiencyToLastCommit: Double
+        /// The best efficiency any schedule reaches: ideal / max(ideal, critical path).
+        var bound: Double
+        /// Every sampling task's work (keyframes, chunks, seams) over sampling the video once.
+        var sampledCompute: Double
+        var coordinatorCPUPercentOfSampler: Double
+        var peakMegabytes: Double?
+        var dispatchP50Milliseconds: Double?
+        var dispatchP99Milliseconds: Double?
+        var conditioningP99Milliseconds: Double?
+    }
+
+    /// Chunks of 10 steps × 100 ms (1 s each, seams less): short beside a real model's, so
+    /// fixed costs per task show, yet long enough that 256 sleeping workers fit on 2 cores.
+    static let scalingSteps = 10, scalingStepMilliseconds = 100
+
+    /// Independent and rolling modes with the video's length growing with the workers (the
+    /// same work per worker), autoregressive on one short video (it is serial by design).
+    func scaling(workerCounts: [Int]) throws -> [ScalingRow] {
+        var rows: [ScalingRow] = []
+        let perWorker: Double = quick ? 2.5 : 7.5
+        for mode in [ConsistencyMode.independent, .rolling] {
+            for count in workerCounts {
+                rows.append(try scalingRun(mode, seconds: perWorker * Double(count), workers: count))
+            }
+        }
+        let serialCounts = quick ? workerCounts : workerCounts.filter { [1, 16, 256].contains($0) || $0 == workerCounts.last }
+        for count in serialCounts {
+            rows.append(try scalingRun(.autoregressive, seconds: quick ? 8 : 15, workers: count))
+        }
+        return rows
+    }
+
+    /// The tail (last commit to MP4) of a rolling render for a short and a ten-times longer video.
+    func tail() throws -> [ScalingRow] {
+        let (workers, minutes): (Int, [Double]) = quick ? (16, [0.5, 5]) : (256, [4, 40])
+        return try minutes.map { try scalingRun(.rolling, seconds: 60 * $0, workers: workers) }
+    }
+
+    func scalingRun(_ mode: ConsistencyMode, seconds: Double, workers count: Int) throws -> ScalingRow {
+        var spec = simulatedSpec(
+            "bench-\(mode.rawValue)-\(count)", seconds: seconds, chunk: 16, overlap: 4, steps: Self.scalingSteps,
+            stepMilliseconds: Self.scalingStepMilliseconds, consistency: mode)
+        spec.output = "\(scratch)/\(spec.name).mp4"
+        let request = "\(scratch)/\(spec.name).request.json"
+        try JSONCoding.encoder.encode(FarmRequest(spec: spec, workers: count)).write(to: URL(fileURLWithPath: request))
+        let run = try BenchReport.runJSON(
+            [ProcessSetup.executablePath, "bench", "--farm-child", request, "--scratch", scratch], as: FarmResult.self)
+        let cost = PlanCost.of(spec, Planner.plan(spec))
+        let ideal = run.samplerSeconds / Double(count)
+        let critical = Double(cost.criticalPathSteps * Self.scalingStepMilliseconds) / 1000
+        let row = ScalingRow(
+            mode: mode.rawValue, workers: count, tasks: run.tasks, videoSeconds: seconds, idealSeconds: ideal, criticalPathSeconds: critical,
+            toLastCommitSeconds: run.toLastCommitSeconds, toOutputSeconds: run.toOutputSeconds,
+            tailSeconds: run.toOutputSeconds - run.toLastCommitSeconds, efficiency: ideal / run.toOutputSeconds,
+            efficiencyToLastCommit: ideal / run.toLastCommitSeconds, bound: ideal / max(ideal, critical), sampledCompute: cost.factor,
+            coordinatorCPUPercentOfSampler: 100 * run.cpuSeconds / max(run.samplerSeconds, 1e-9), peakMegabytes: run.peakMegabytes,
+            dispatchP50Milliseconds: run.dispatchP50Milliseconds, dispatchP99Milliseconds: run.dispatchP99Milliseconds,
+            conditioningP99Milliseconds: run.conditioningP99Milliseconds)
+        BenchReport.progress(
+            String(
+                format: "scaling: %@, %d worker(s), %.0f s of video: %.2f s to the MP4 (ideal %.2f s, tail %.2f s)", mode.rawValue, count, seconds,
+                run.toOutputSeconds, ideal, row.tailSeconds))
+        return row
+    }
+
+    /// In a child process: one farm run of the requested spec, encode included.
+    static func farmChild(request path: String, scratch: String) throws -> FarmResult {
+        let request = try JSONCoding.decoder.decode(FarmRequest.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        let run = try BenchFarm(scratch: scratch).run(request.spec, workers: request.workers, timings: SchedulerTimings(), encode: true)
+        let metrics = run.metrics
+        guard let toOutput = run.toOutputSeconds else { throw ReelError(.encode, "the bench job finished without its MP4") }
+        func milliseconds(_ samples: [Double], _ quantile: Double) -> Double? {
+            CoordinatorMetrics.quantile(samples, quantile).map { 1000 * $0 }
+        }
+        return FarmResult(
+            workers: run.workers, tasks: run.tasks, toLastCommitSeconds: run.wallSeconds, toOutputSeconds: toOutput,
+            samplerSeconds: metrics.samplerSeconds, cpuSeconds: metrics.cpuSeconds,
+            dispatchP50Milliseconds: milliseconds(metrics.dispatchLatencies, 0.5), dispatchP99Milliseconds: milliseconds(metrics.dispatchLatencies, 0.99),
+            conditioningP99Milliseconds: milliseconds(metrics.conditioningSeconds, 0.99), peakMegabytes: ProcessMemory.megabytes("VmHWM"))
+    }
+}

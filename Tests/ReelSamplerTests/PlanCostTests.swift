@@ -1,0 +1,38 @@
+import ReelCore
+import ReelPlan
+import Testing
+
+@testable import ReelSampler
+
+/// Honest accounting: keyframe and seam tasks count beside chunk overlap, and the critical
+/// path is the chain a mode forces.
+@Suite struct PlanCostTests {
+    func spec(_ mode: ConsistencyMode) -> JobSpec {
+        JobSpec(
+            name: "cost", prompt: "p", seconds: 20, fps: 12, width: 32, height: 32, seed: 1, backend: .simulated, steps: 10,
+            chunkFrames: 16, overlap: 4, output: "cost.mp4", consistency: mode)
+    }
+
+    @Test func everySamplingTaskIsCountedAndTheCriticalPathFollowsTheMode() {
+        let independent = spec(.independent), plan = Planner.plan(independent)
+        let cost = PlanCost.of(independent, plan)
+        #expect(cost.stages.map(\.stage) == [.chunks] && cost.stages[0].tasks == plan.chunks.count)
+        #expect(abs(cost.factor - plan.redundancy) < 1e-9, "independent: only the overlap is sampled twice")
+        #expect(cost.criticalPathTasks == 1 && cost.criticalPathSteps == 10)
+        #expect(cost.taskSteps == 10 * plan.chunks.count)
+
+        let rolling = spec(.rolling), rollingPlan = Planner.plan(rolling)
+        let rollingCost = PlanCost.of(rolling, rollingPlan)
+        #expect(rollingCost.stages.map(\.stage) == [.keyframes, .chunks, .seams])
+        #expect(rollingCost.stages.first { $0.stage == .seams }?.tasks == rollingPlan.seams.count)
+        #expect(rollingCost.factor > rollingPlan.redundancy + 0.01, "keyframes and seams cost more than the overlap alone")
+        let seamSteps = PlanCost.runSteps(Planner.work(rolling, rollingPlan, unit: rollingPlan.unit(.seams, 0)!))
+        #expect(seamSteps > 0 && seamSteps < 10, "a seam runs only the steps below its strength")
+        #expect(rollingCost.criticalPathTasks == 3 && rollingCost.criticalPathSteps == 10 + 10 + seamSteps, "keyframes, a chunk, a seam")
+
+        let serial = spec(.autoregressive), serialPlan = Planner.plan(serial)
+        let serialCost = PlanCost.of(serial, serialPlan)
+        #expect(serialCost.criticalPathTasks == serialPlan.chunks.count, "each chunk waits for the one before")
+        #expect(serialCost.criticalPathSteps == serialCost.taskSteps)
+    }
+}
