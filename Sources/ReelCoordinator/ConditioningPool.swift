@@ -5,25 +5,29 @@ import Synchronization
 
 /// Builds tasks' conditioning (a seam's stitched window, a chunk's keyframes, a decode
 /// window's latents) from committed outputs on a few threads beside the coordinator's, so
-/// the socket loop never stitches: it hands a dispatch over with ``submit(_:artifacts:)``
-/// and later sends what ``takeDone()`` returns. Work is bounded by the dispatches in flight
-/// (at most every worker's slots and prefetch), and the threads are a fixed few.
+/// the socket loop never stitches: it asks with ``submit(_:)`` and collects what
+/// ``takeBuilt()`` returns. The threads are a fixed few; what is asked is bounded by the
+/// coordinator (``Coordinator/prepareConditioning(task:job:unit:)``).
 final class ConditioningPool: Sendable {
-    /// A dispatch whose conditioning is built (or could not be).
-    struct Done: Sendable {
-        var dispatch: DeferredDispatch
-        var failure: ReelError?
-        /// Seconds spent building it.
-        var seconds: Double
-    }
-
-    private struct Work: Sendable {
-        let dispatch: DeferredDispatch
+    /// One task's conditioning to build: `serial` tells a build apart from an older one of the same task.
+    struct Request: Sendable {
+        let task: Int64
+        let unit: Int
+        let serial: Int
         let artifacts: JobArtifacts
     }
 
-    private let queue = Mutex<[Work]>([])
-    private let done = Mutex<[Done]>([])
+    /// A built conditioning (or why it could not be).
+    struct Built: Sendable {
+        let task: Int64
+        let serial: Int
+        let result: Result<Conditioning, ReelError>
+        /// Seconds spent building it.
+        let seconds: Double
+    }
+
+    private let queue = Mutex<[Request]>([])
+    private let built = Mutex<[Built]>([])
     private let inFlight = Atomic<Int>(0)
     private let stopped = Atomic<Bool>(false)
     private let signal = DispatchSemaphore(value: 0)
@@ -38,24 +42,21 @@ final class ConditioningPool: Sendable {
         }
     }
 
-    /// Whether a task needs conditioning built from committed outputs: one that depends on others.
-    static func needsConditioning(_ dispatch: DeferredDispatch, plan: Plan) -> Bool {
-        !plan.units[dispatch.unit].dependencies.isEmpty
-    }
+    /// Whether a unit needs conditioning built from committed outputs: one that depends on others.
+    static func needsConditioning(unit: Int, plan: Plan) -> Bool { !plan.units[unit].dependencies.isEmpty }
 
-    /// Queues `dispatch` to have its conditioning built from `artifacts`.
-    func submit(_ dispatch: DeferredDispatch, artifacts: JobArtifacts) {
+    func submit(_ request: Request) {
         inFlight.add(1, ordering: .relaxed)
-        queue.withLock { $0.append(Work(dispatch: dispatch, artifacts: artifacts)) }
+        queue.withLock { $0.append(request) }
         signal.signal()
     }
 
-    /// Dispatches submitted and not yet taken back with ``takeDone()``.
+    /// Requests submitted whose result was not yet taken with ``takeBuilt()``.
     var pending: Int { inFlight.load(ordering: .relaxed) }
 
-    /// The dispatches built since the last call.
-    func takeDone() -> [Done] {
-        let list = done.withLock { list in
+    /// What was built since the last call.
+    func takeBuilt() -> [Built] {
+        let list = built.withLock { list in
             defer { list.removeAll() }
             return list
         }
@@ -73,20 +74,19 @@ final class ConditioningPool: Sendable {
         while true {
             signal.wait()
             if stopped.load(ordering: .relaxed) { return }
-            guard let work = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            guard let request = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
             let started = Date()
-            var dispatch = work.dispatch
-            var failure: ReelError?
+            let result: Result<Conditioning, ReelError>
             do {
-                let artifacts = work.artifacts
-                dispatch.assignment.conditioning = try ConditioningAssembler(
-                    spec: artifacts.spec, plan: artifacts.plan, latents: artifacts.latents, frame: artifacts.frame
-                ).conditioning(unit: dispatch.unit)
+                let artifacts = request.artifacts
+                result = .success(
+                    try ConditioningAssembler(spec: artifacts.spec, plan: artifacts.plan, latents: artifacts.latents, frame: artifacts.frame)
+                        .conditioning(unit: request.unit))
             } catch {
-                failure = error as? ReelError ?? ReelError(.artifact, "\(error)")
+                result = .failure(error as? ReelError ?? ReelError(.artifact, "\(error)"))
             }
-            let finished = Done(dispatch: dispatch, failure: failure, seconds: Date().timeIntervalSince(started))
-            done.withLock { $0.append(finished) }
+            let entry = Built(task: request.task, serial: request.serial, result: result, seconds: Date().timeIntervalSince(started))
+            built.withLock { $0.append(entry) }
         }
     }
 }

@@ -34,17 +34,22 @@ extension Coordinator {
                 recordJobState(job, state, reason: reason)
                 switch state {
                 case .running: startEncode(job)
-                case .cancelled, .failed: encoder.cancel(job: job)
+                case .cancelled, .failed:
+                    encoder.cancel(job: job)
+                    forgetConditioning(job: job)
                 default: break
                 }
             case .finishJob(let job, let checksums):
                 recordJobState(job, .done, reason: nil, checksums: checksums)
+                forgetConditioning(job: job)
                 logger.info("job \(job) done: \(plans[job]?.spec.output ?? "?")")
                 plans[job] = nil
             case .quarantine(let principal, let reason):
                 quarantine(principal, reason: reason)
             case .ignored(let reason):
                 drop(reason)
+            case .prepare(let task, let job, let unit):
+                prepareConditioning(task: task, job: job, unit: unit)
             case .log(let text):
                 logger.info("\(text)")
             }
@@ -57,7 +62,7 @@ extension Coordinator {
     /// transaction) and tells the scheduler, which may free more tasks and ask for the next
     /// page of a job's tasks. Repeats until nothing is deferred.
     func flush() {
-        sendConditioned()
+        collectConditioning()
         loadWantedPages()
         while !deferredCommits.isEmpty || !deferredDispatches.isEmpty {
             dispatchDeferred()
@@ -86,40 +91,16 @@ extension Coordinator {
         dispatchAll(dispatches)
     }
 
-    /// Sends the tasks that need no conditioning; the rest go to the ``ConditioningPool`` and
-    /// are sent by ``sendConditioned()`` once built.
+    /// Sends the tasks whose conditioning is at hand; the rest wait for the pool
+    /// (``dispatchWhenConditioned(_:)``).
     private func dispatchAll(_ dispatches: [DeferredDispatch]) {
         guard !dispatches.isEmpty else { return }
-        var ready: [DeferredDispatch] = []
-        for dispatch in dispatches {
-            if let committed = jobArtifacts(dispatch.job), ConditioningPool.needsConditioning(dispatch, plan: committed.plan) {
-                conditioning.submit(dispatch, artifacts: committed)
-            } else {
-                ready.append(dispatch)
-            }
-        }
-        send(ready, failed: [])
-    }
-
-    /// Sends the tasks whose conditioning the pool has built, if their lease still stands (the
-    /// worker may have gone, or the job stopped, meanwhile).
-    func sendConditioned() {
-        let built = conditioning.takeDone()
-        guard !built.isEmpty else { return }
-        var ready: [DeferredDispatch] = []
-        var failed: [(LeaseRef, ReelError)] = []
-        for entry in built {
-            metrics.conditioned(seconds: entry.seconds)
-            let dispatch = entry.dispatch
-            guard scheduler.leaseHeld(by: dispatch.worker, dispatch.assignment.lease) != nil else { continue }
-            if let failure = entry.failure { failed.append((dispatch.assignment.lease, failure)) } else { ready.append(dispatch) }
-        }
-        send(ready, failed: failed)
+        send(dispatches.compactMap(dispatchWhenConditioned), failed: [])
     }
 
     /// Records the leases in one transaction, then sends the tasks; a task whose lease cannot
     /// be recorded is not sent, and it and `failed` are handed back to the scheduler.
-    private func send(_ ready: [DeferredDispatch], failed: [(LeaseRef, ReelError)]) {
+    func send(_ ready: [DeferredDispatch], failed: [(LeaseRef, ReelError)]) {
         var failed = failed
         let leases = ready.map {
             Store.Lease(task: $0.assignment.lease.task, attempt: Int($0.assignment.lease.attempt), worker: $0.worker, expiresAt: $0.expiresAt)
@@ -246,8 +227,9 @@ extension Coordinator {
                 let ids = reopened.map { entry.firstTask + Int64($0) }
                 try store.reopen(tasks: ids, reason: "recomputed: \(principal) was quarantined", now: now())
                 for unit in reopened { entry.index[unit] = nil }
-                // The encode may have read some of them: it starts over.
+                // The encode, and conditioning built ahead, may have read some of them: both start over.
                 encoder.restart(job: job)
+                forgetConditioning(job: job)
                 let stored = reopened.map {
                     StoredTask(
                         id: entry.firstTask + Int64($0), chunk: $0, work: Planner.work(entry.spec, entry.plan, unit: $0), done: false,

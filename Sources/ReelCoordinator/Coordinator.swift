@@ -110,6 +110,9 @@ public final class Coordinator {
     var plans: [Int64: LoadedJob] = [:]
     let encoder = EncodeRunner()
     let conditioning = ConditioningPool()
+    /// Conditioning being built or built ahead, by task (``Coordinator/prepareConditioning(task:job:unit:)``).
+    var conditionings: [Int64: ConditioningEntry] = [:]
+    var conditioningSerial = 0
     var droppedMessages = 0
     /// The routing id each worker id is bound to (by its READY), and back.
     var routes: [WorkerID: String] = [:]
@@ -194,7 +197,7 @@ public final class Coordinator {
             }
             metrics.eventTime = now()
             execute(scheduler.handle(.tick, now: now()))
-            sendConditioned()
+            collectConditioning()
             collectEncodes()
             retryUnrecordedStates()
             pruneRoutes()
@@ -261,7 +264,9 @@ public final class Coordinator {
                 execute(scheduler.handle(.taskFailed(id, result.lease, reason: "corrupt result"), now: time))
                 return
             }
-            let digest = SHA256.hash(data: result.latents).map { String(format: "%02x", $0) }.joined()
+            // Only a verified task's vote compares digests: the others skip hashing their bytes.
+            let digest =
+                scheduler.isVerified(task: result.lease.task) ? SHA256.hash(data: result.latents).map { String(format: "%02x", $0) }.joined() : ""
             execute(scheduler.handle(.resultArrived(id, result.lease, digest: digest), now: time), payload: result)
         case .failed(let lease, let reason, let outOfMemory):
             guard let id = peers[routing] else { return drop("failure report for \(lease) from a peer that sent no READY") }

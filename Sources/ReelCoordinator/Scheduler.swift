@@ -194,6 +194,9 @@ public struct Scheduler: Sendable {
         return (task.job, task.chunk)
     }
 
+    /// Whether `task`'s result is verified by a vote (its digest is needed).
+    public func isVerified(task: Int64) -> Bool { tasks[task]?.verify ?? false }
+
     /// Tasks held in memory, over all jobs.
     public var residentTaskCount: Int { tasks.count }
 

@@ -31,9 +31,10 @@ public final class FFmpegEncoder {
 
     /// Starts ffmpeg. `root` is the folder outputs must stay inside (the output's own folder
     /// when nil). `pngDirectory`, when given, receives `frame-000001.png`, ...
+    /// `niceness`, when given, is ffmpeg's nice value (an encode beside a render yields to it).
     public init(
         output: String, root: String? = nil, width: Int, height: Int, fps: Int, pngDirectory: String? = nil, progressive: Bool = false,
-        executable: String = "ffmpeg"
+        niceness: Int32? = nil, executable: String = "ffmpeg"
     ) throws {
         self.output = output
         frameBytes = width * height * 3
@@ -79,6 +80,7 @@ public final class FFmpegEncoder {
             removeLive()
             throw ReelError(.encode, "cannot start ffmpeg: \(error.localizedDescription) (is it installed?)")
         }
+        if let niceness { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(process.processIdentifier), niceness) }
         pngs?.start()
     }
 

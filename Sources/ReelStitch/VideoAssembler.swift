@@ -44,7 +44,7 @@ public enum VideoAssembler {
     ) throws -> Outcome {
         let encoder = try FFmpegEncoder(
             output: spec.output, root: root, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory,
-            progressive: progressive)
+            progressive: progressive, niceness: progressive ? 10 : nil)
         do {
             let outcome = try withoutActuallyEscaping(observe) { observe in
                 try withoutActuallyEscaping(progress) { progress in

@@ -50,6 +50,19 @@ import Testing
         #expect(next.map(\.1.task) == [102])
     }
 
+    @Test func aTaskWhoseLastDependencyCommitsIsPreparedOnce() {
+        var s = Scheduler(timings: SchedulerTimings(prefetch: 0))
+        var stored = tasks(3)
+        stored[2].dependencies = [100, 101]
+        s.addJob(1, tasks: stored, now: 0)
+        let first = leases(s.handle(.workerReady("a", Self.hello), now: 0) + s.handle(.workerReady("b", Self.hello), now: 0))
+        let prepared = { (directives: [SchedulerDirective]) in
+            directives.filter { if case .prepare = $0 { true } else { false } }
+        }
+        #expect(prepared(finish(&s, "a", first[0].1, now: 1)).isEmpty, "one dependency is still running")
+        #expect(prepared(finish(&s, "b", first[1].1, now: 2)) == [.prepare(task: 102, job: 1, unit: 2)])
+    }
+
     @Test func prefetchQueuesOneMoreWhileWorkIsPlentifulButNotAtTheTail() {
         var s = Scheduler(timings: SchedulerTimings(prefetch: 1))
         s.addJob(1, tasks: tasks(4), now: 0)

@@ -63,10 +63,11 @@ extension BenchSections {
     static let scalingSteps = 10, scalingStepMilliseconds = 100
 
     /// Independent and rolling modes with the video's length growing with the workers (the
-    /// same work per worker), autoregressive on one short video (it is serial by design).
+    /// same work per worker: 20 s of video, about 27 chunks and seams, 40-50 s of sampling),
+    /// autoregressive on one short video (it is serial by design).
     func scaling(workerCounts: [Int]) throws -> [ScalingRow] {
         var rows: [ScalingRow] = []
-        let perWorker: Double = quick ? 2.5 : 7.5
+        let perWorker: Double = quick ? 2.5 : 20
         for mode in [ConsistencyMode.independent, .rolling] {
             for count in workerCounts {
                 rows.append(try scalingRun(mode, seconds: perWorker * Double(count), workers: count))
