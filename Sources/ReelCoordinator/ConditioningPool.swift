@@ -26,7 +26,8 @@ final class ConditioningPool: Sendable {
         let seconds: Double
     }
 
-    private let queue = Mutex<[Request]>([])
+    /// Builds a dispatch waits for, then builds ahead of time, each in order.
+    private let queue = Mutex<(urgent: [Request], ahead: [Request])>(([], []))
     private let built = Mutex<[Built]>([])
     private let inFlight = Atomic<Int>(0)
     private let stopped = Atomic<Bool>(false)
@@ -45,9 +46,10 @@ final class ConditioningPool: Sendable {
     /// Whether a unit needs conditioning built from committed outputs: one that depends on others.
     static func needsConditioning(unit: Int, plan: Plan) -> Bool { !plan.units[unit].dependencies.isEmpty }
 
-    func submit(_ request: Request) {
+    /// Queues a build; `urgent` (a dispatch waits for it) goes before every build ahead of time.
+    func submit(_ request: Request, urgent: Bool) {
         inFlight.add(1, ordering: .relaxed)
-        queue.withLock { $0.append(request) }
+        queue.withLock { if urgent { $0.urgent.append(request) } else { $0.ahead.append(request) } }
         signal.signal()
     }
 
@@ -74,7 +76,11 @@ final class ConditioningPool: Sendable {
         while true {
             signal.wait()
             if stopped.load(ordering: .relaxed) { return }
-            guard let request = queue.withLock({ $0.isEmpty ? nil : $0.removeFirst() }) else { continue }
+            let next = queue.withLock { queue -> Request? in
+                if !queue.urgent.isEmpty { return queue.urgent.removeFirst() }
+                return queue.ahead.isEmpty ? nil : queue.ahead.removeFirst()
+            }
+            guard let request = next else { continue }
             let started = Date()
             let result: Result<Conditioning, ReelError>
             do {

@@ -44,7 +44,11 @@ extension Coordinator {
             ready.assignment.conditioning = conditioning
             return ready
         case .building:
+            // It may still be queued behind other builds ahead of time: ask again, as urgent,
+            // under the same serial (the first of the two to land is taken, the other dropped).
+            let serial = conditionings[task]!.serial
             conditionings[task]?.state = .building(parked: dispatch)
+            conditioning.submit(ConditioningPool.Request(task: task, unit: dispatch.unit, serial: serial, artifacts: artifacts), urgent: true)
         case nil:
             build(task: task, job: dispatch.job, unit: dispatch.unit, artifacts: artifacts, parked: dispatch)
         }
@@ -54,7 +58,8 @@ extension Coordinator {
     private func build(task: Int64, job: Int64, unit: Int, artifacts: JobArtifacts, parked: DeferredDispatch?) {
         conditioningSerial += 1
         conditionings[task] = ConditioningEntry(job: job, serial: conditioningSerial, state: .building(parked: parked))
-        conditioning.submit(ConditioningPool.Request(task: task, unit: unit, serial: conditioningSerial, artifacts: artifacts))
+        conditioning.submit(
+            ConditioningPool.Request(task: task, unit: unit, serial: conditioningSerial, artifacts: artifacts), urgent: parked != nil)
     }
 
     /// Takes what the pool built: a parked dispatch goes out if its lease still stands (the

@@ -15,7 +15,8 @@ extension Coordinator {
             case .dispatch(let worker, let assignment, let job, let unit, let expiresAt):
                 deferredDispatches.append(
                     DeferredDispatch(
-                        worker: worker, assignment: assignment, job: job, unit: unit, expiresAt: expiresAt, requestedAt: metrics.eventTime))
+                        worker: worker, assignment: assignment, job: job, unit: unit, expiresAt: expiresAt, requestedAt: metrics.eventTime,
+                        startsJob: startingJob))
             case .commit(let worker, let lease, let job, let chunk):
                 guard let payload, payload.lease == lease else { continue }
                 deferredCommits.append(
@@ -109,7 +110,7 @@ extension Coordinator {
             if !leases.isEmpty { try store.recordLeases(leases, now: now()) }
             for dispatch in ready {
                 send(dispatch.worker, .task(dispatch.assignment))
-                metrics.dispatched(dispatch.assignment.lease, at: now(), requestedAt: dispatch.requestedAt)
+                metrics.dispatched(dispatch.assignment.lease, at: now(), requestedAt: dispatch.requestedAt, startsJob: dispatch.startsJob)
             }
         } catch {
             failed += ready.map { ($0.assignment.lease, error as? ReelError ?? ReelError(.store, "\(error)")) }

@@ -125,7 +125,11 @@ extension Coordinator {
             try load(job, plan: plan)
             // Dispatch at once rather than at the next tick.
             metrics.eventTime = now()
+            // The job's first tasks, one to every idle worker at once, are its start: measured apart.
+            startingJob = true
             execute(scheduler.handle(.tick, now: now()))
+            dispatchDeferred()
+            startingJob = false
             logger.info("job \(job.id!) '\(spec.name)': \(plan.chunks.count) chunks, redundancy \(String(format: "%.3f", plan.redundancy))")
             return .submitted(job: job.id!)
         } catch let error as ReelError {

@@ -54,6 +54,8 @@ struct DeferredDispatch: Sendable {
     let expiresAt: Double
     /// When the message (or tick) that led to it arrived: dispatch latency runs from here.
     let requestedAt: Double
+    /// One of a new job's first tasks, sent to every idle worker at once (measured apart).
+    var startsJob = false
 }
 
 /// How a coordinator is set up.
@@ -113,6 +115,8 @@ public final class Coordinator {
     /// Conditioning being built or built ahead, by task (``Coordinator/prepareConditioning(task:job:unit:)``).
     var conditionings: [Int64: ConditioningEntry] = [:]
     var conditioningSerial = 0
+    /// Set while a submitted job's first tasks are handed out.
+    var startingJob = false
     var droppedMessages = 0
     /// The routing id each worker id is bound to (by its READY), and back.
     var routes: [WorkerID: String] = [:]

@@ -29,6 +29,9 @@ public struct CoordinatorMetrics: Sendable {
     /// Seconds from receiving the message that led to a dispatch to sending the task
     /// (building its conditioning beside the loop included).
     public var dispatchLatencies: [Double] = []
+    /// The same for a job's first tasks, handed to every idle worker at once when it is
+    /// submitted: the last of that burst waits for all before it.
+    public var jobStartLatencies: [Double] = []
     /// Seconds spent building each task's conditioning on the ``ConditioningPool``'s threads.
     public var conditioningSeconds: [Double] = []
     /// Seconds from sending a task to sending the ACK of its committed result.
@@ -38,10 +41,14 @@ public struct CoordinatorMetrics: Sendable {
     var sentAt: [LeaseRef: Double] = [:]
     static let maxSamples = 1 << 20
 
-    mutating func dispatched(_ lease: LeaseRef, at time: Double, requestedAt: Double) {
+    mutating func dispatched(_ lease: LeaseRef, at time: Double, requestedAt: Double, startsJob: Bool = false) {
         tasksDispatched += 1
         sentAt[lease] = time
-        if dispatchLatencies.count < Self.maxSamples { dispatchLatencies.append(max(0, time - requestedAt)) }
+        if startsJob {
+            if jobStartLatencies.count < Self.maxSamples { jobStartLatencies.append(max(0, time - requestedAt)) }
+        } else if dispatchLatencies.count < Self.maxSamples {
+            dispatchLatencies.append(max(0, time - requestedAt))
+        }
     }
 
     mutating func conditioned(seconds: Double) {

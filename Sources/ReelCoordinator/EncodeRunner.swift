@@ -32,7 +32,7 @@ final class EncodeRunner: Sendable {
     private let progress = Mutex<[Int64: Int]>([:])
     private let controls = Mutex<[Int64: Control]>([:])
     /// The encode thread's (and its ffmpeg's) nice value.
-    static let niceness: Int32 = 10
+    static let niceness: Int32 = 19
     /// How often a read waiting for its unit looks again.
     static let pollSeconds = 0.005
 

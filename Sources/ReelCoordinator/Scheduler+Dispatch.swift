@@ -5,7 +5,8 @@ import ReelWire
 extension Scheduler {
     mutating func expire(now: Double) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
-        for (id, worker) in workers.all.sorted(by: { $0.key < $1.key }) where now - worker.lastSeen > timings.workerTimeoutSeconds {
+        // (Filtered before sorting: this runs every loop of the shell.)
+        for (id, worker) in workers.all.filter({ now - $0.value.lastSeen > timings.workerTimeoutSeconds }).sorted(by: { $0.key < $1.key }) {
             out += dropWorker(id, reason: String(format: "worker %@ silent for %.1f s: dropped", id, now - worker.lastSeen), lost: true)
         }
         var stepMedians: [Int64: Double] = [:]
@@ -112,7 +113,7 @@ extension Scheduler {
 
     mutating func heartbeats(now: Double) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
-        for (id, worker) in workers.all.sorted(by: { $0.key < $1.key }) where now - worker.lastHeartbeatSent >= timings.heartbeatSeconds {
+        for id in workers.all.filter({ now - $0.value.lastHeartbeatSent >= timings.heartbeatSeconds }).keys.sorted() {
             workers[id]?.lastHeartbeatSent = now
             out.append(.send(id, .heartbeat()))
         }

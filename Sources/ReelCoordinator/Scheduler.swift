@@ -145,6 +145,10 @@ public struct Scheduler: Sendable {
     var pendingSet: Set<Int64> = []
     /// Ready tasks by what they need: dispatch looks only at workers offering one of these.
     var pendingOffers: [Offer: Int] = [:]
+    /// When expiry, heartbeats and backups last ran.
+    var lastPeriodicWork = -Double.infinity
+    /// How often at most they run.
+    static let periodSeconds = 0.02
     /// Principals whose results lost a vote: never given work again.
     var quarantined: Set<WorkerID> = []
 
@@ -328,12 +332,17 @@ public struct Scheduler: Sendable {
         case .encodeFailed(let job, let reason, let diskFull):
             out += encodeFailed(job, reason: reason, diskFull: diskFull)
         case .tick:
-            out += expire(now: now)
+            break
         }
-        // Heartbeats and straggler backups are periodic work: done on ticks (every loop of
-        // the shell, at least every 100 ms), not on every message.
-        let periodic: Bool = if case .tick = event { true } else { false }
-        if periodic { out += heartbeats(now: now) }
+        // Expiry, heartbeats and straggler backups are periodic work: done on ticks (every loop
+        // of the shell, at least every 100 ms), at most every `periodSeconds`, not on every message.
+        var periodic = false
+        if case .tick = event, now - lastPeriodicWork >= Self.periodSeconds || now < lastPeriodicWork {
+            periodic = true
+            lastPeriodicWork = now
+            out += expire(now: now)
+            out += heartbeats(now: now)
+        }
         out += dispatch(now: now, backups: periodic)
         return out
     }

@@ -28,17 +28,22 @@ public enum LatentCodec {
         return UInt16(truncatingIfNeeded: out | (sign >> 16))
     }
 
+    /// Every half float's value, by bit pattern: decoding is one load per value instead of the
+    /// runtime's soft-float conversion (256 KiB, built once).
+    static let halfToFloat: [Float] = (0...UInt16.max).map { Float(Float16(bitPattern: $0)) }
+
     /// Decodes `bytes`; throws when the count does not match `expectedCount` values.
     public static func decode(_ bytes: [UInt8], expectedCount: Int) throws -> [Float] {
         guard bytes.count == expectedCount * 2 else {
             throw ReelError(.artifact, "latents hold \(bytes.count) bytes, expected \(expectedCount * 2) (\(expectedCount) half floats)")
         }
-        var values = [Float](repeating: 0, count: expectedCount)
-        bytes.withUnsafeBufferPointer { input in
-            for i in 0..<expectedCount {
-                values[i] = Float(Float16(bitPattern: UInt16(input[2 * i]) | UInt16(input[2 * i + 1]) << 8))
+        return [Float](unsafeUninitializedCapacity: expectedCount) { values, initialized in
+            halfToFloat.withUnsafeBufferPointer { table in
+                bytes.withUnsafeBufferPointer { input in
+                    for i in 0..<expectedCount { values[i] = table[Int(UInt16(input[2 * i]) | UInt16(input[2 * i + 1]) << 8)] }
+                }
             }
+            initialized = expectedCount
         }
-        return values
     }
 }

@@ -12,7 +12,8 @@ public enum VideoAssembler {
     }
 
     /// Assembles `plan`'s chunks into the MP4 at `spec.output`, which with the PNGs stays
-    /// inside `root` (see ``FFmpegEncoder``; `progressive` adds the growing fragmented MP4).
+    /// inside `root` (see ``FFmpegEncoder``). `progressive`: an encode beside a render, which adds
+    /// the growing fragmented MP4 and runs ffmpeg at nice 19, so the render comes first.
     /// Frames stream out in order as `load` and `override` hand back what covers them, so
     /// these may block until it is committed: the encode then runs beside the render.
     public static func assemble(
@@ -44,7 +45,7 @@ public enum VideoAssembler {
     ) throws -> Outcome {
         let encoder = try FFmpegEncoder(
             output: spec.output, root: root, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory,
-            progressive: progressive, niceness: progressive ? 10 : nil)
+            progressive: progressive, niceness: progressive ? 19 : nil)
         do {
             let outcome = try withoutActuallyEscaping(observe) { observe in
                 try withoutActuallyEscaping(progress) { progress in

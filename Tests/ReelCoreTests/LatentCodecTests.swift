@@ -20,6 +20,14 @@ import Testing
         #expect(mismatches == 0)
     }
 
+    @Test func decodingEveryHalfMatchesTheRuntimeBitForBit() throws {
+        let patterns = (0...UInt16.max).map { $0 }
+        let bytes = patterns.flatMap { [UInt8($0 & 0xff), UInt8($0 >> 8)] }
+        let decoded = try LatentCodec.decode(bytes, expectedCount: patterns.count)
+        let mismatches = patterns.indices.filter { decoded[$0].bitPattern != Float(Float16(bitPattern: patterns[$0])).bitPattern }
+        #expect(mismatches.isEmpty)
+    }
+
     @Test func payloadChecksumIsWordWiseFNV1a() {
         let prime: UInt64 = 0x100_0000_01b3, offset: UInt64 = 0xcbf2_9ce4_8422_2325
         let word: [UInt8] = [1, 2, 3, 4, 5, 6, 7, 8]

@@ -199,7 +199,8 @@ struct DiffusersTests {
         _ = try cluster.client().control(job: job, .resume)
         let done = try cluster.waitFor(job: job, timeout: 300) { $0.state == "done" }
         #expect(done.reason == nil)
-        #expect(try chunk().worker == "b-big")
+        let row = try chunk()
+        #expect(row.worker == "b-big", "the chunk's row after the resume: \(row)")
     }
 
     /// Spec problems a user meets first, each naming its field.

@@ -71,8 +71,10 @@ import Testing
 
 extension HostileTests {
     /// Attack H: a symbolic link made after SUBMIT, where the output's folder or the PNG
-    /// folder should be, does not carry the encoder outside the output root: the encode fails
-    /// naming the link, and nothing is written through it.
+    /// folder should be, does not carry the encoder outside the output root. The encode opens
+    /// its folders at SUBMIT (it streams beside the render), so the link replaces a folder it
+    /// already holds, and a restarted coordinator's encode meets the link: it fails naming it,
+    /// and nothing is written through it.
     @Test(arguments: ["output", "png_dir"])
     func aLinkMadeAfterSubmitDoesNotRedirectTheOutput(field: String) throws {
         let directory = TemporaryDirectory()
@@ -84,7 +86,13 @@ extension HostileTests {
         spec.output = "\(cluster.outputRoot)/\(field == "output" ? "later" : "fine")/video.mp4"
         if field == "png_dir" { spec.pngDirectory = "\(cluster.outputRoot)/later" }
         let job = try cluster.client().submit(spec)
+        var isFolder: ObjCBool = false
+        try waitUntil("the encode made its folder", timeout: 30) {
+            FileManager.default.fileExists(atPath: "\(cluster.outputRoot)/later", isDirectory: &isFolder) && isFolder.boolValue
+        }
+        try FileManager.default.moveItem(atPath: "\(cluster.outputRoot)/later", toPath: "\(cluster.outputRoot)/later-moved")
         try FileManager.default.createSymbolicLink(atPath: "\(cluster.outputRoot)/later", withDestinationPath: outside.path)
+        try cluster.restartCoordinatorAfterSIGKILL()
         try cluster.startWorker("w")
         let failed = try cluster.waitFor(job: job) { $0.state == "failed" || $0.state == "done" }
         #expect(failed.state == "failed")

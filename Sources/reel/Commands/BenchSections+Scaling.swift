@@ -22,6 +22,8 @@ extension BenchSections {
         /// Nil when no task needed conditioning (independent mode).
         var conditioningP99Milliseconds: Double?
         var peakMegabytes: Double?
+        /// The job's first tasks, one to every worker at once (not in the dispatch latencies).
+        var jobStartP99Milliseconds: Double?
     }
 
     /// What a child is asked to run.
@@ -56,6 +58,7 @@ extension BenchSections {
         var dispatchP50Milliseconds: Double?
         var dispatchP99Milliseconds: Double?
         var conditioningP99Milliseconds: Double?
+        var jobStartP99Milliseconds: Double?
     }
 
     /// Chunks of 10 steps × 100 ms (1 s each, seams less): short beside a real model's, so
@@ -105,7 +108,7 @@ extension BenchSections {
             efficiencyToLastCommit: ideal / run.toLastCommitSeconds, bound: ideal / max(ideal, critical), sampledCompute: cost.factor,
             coordinatorCPUPercentOfSampler: 100 * run.cpuSeconds / max(run.samplerSeconds, 1e-9), peakMegabytes: run.peakMegabytes,
             dispatchP50Milliseconds: run.dispatchP50Milliseconds, dispatchP99Milliseconds: run.dispatchP99Milliseconds,
-            conditioningP99Milliseconds: run.conditioningP99Milliseconds)
+            conditioningP99Milliseconds: run.conditioningP99Milliseconds, jobStartP99Milliseconds: run.jobStartP99Milliseconds)
         BenchReport.progress(
             String(
                 format: "scaling: %@, %d worker(s), %.0f s of video: %.2f s to the MP4 (ideal %.2f s, tail %.2f s)", mode.rawValue, count, seconds,
@@ -126,6 +129,7 @@ extension BenchSections {
             workers: run.workers, tasks: run.tasks, toLastCommitSeconds: run.wallSeconds, toOutputSeconds: toOutput,
             samplerSeconds: metrics.samplerSeconds, cpuSeconds: metrics.cpuSeconds,
             dispatchP50Milliseconds: milliseconds(metrics.dispatchLatencies, 0.5), dispatchP99Milliseconds: milliseconds(metrics.dispatchLatencies, 0.99),
-            conditioningP99Milliseconds: milliseconds(metrics.conditioningSeconds, 0.99), peakMegabytes: ProcessMemory.megabytes("VmHWM"))
+            conditioningP99Milliseconds: milliseconds(metrics.conditioningSeconds, 0.99), peakMegabytes: ProcessMemory.megabytes("VmHWM"),
+            jobStartP99Milliseconds: milliseconds(metrics.jobStartLatencies, 0.99))
     }
 }
