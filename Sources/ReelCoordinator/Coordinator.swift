@@ -175,6 +175,7 @@ public final class Coordinator {
         let cpuAtStart = CoordinatorMetrics.processCPUSeconds()
         defer {
             metrics.cpuSeconds += CoordinatorMetrics.processCPUSeconds() - cpuAtStart
+            metrics.encodeCPUSeconds = encoder.cpuSeconds
             checkpointer.stop()
             conditioning.stop()
         }

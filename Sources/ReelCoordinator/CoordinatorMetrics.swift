@@ -26,6 +26,9 @@ public struct CoordinatorMetrics: Sendable {
     /// CPU time of the coordinator's whole process while it served, in seconds: its own
     /// thread, the WAL checkpointer, libzmq's I/O thread (and encoding, when on).
     public var cpuSeconds = 0.0
+    /// The part of `cpuSeconds` spent by the encode threads (stitch, decode, frame metrics),
+    /// which run beside the render; ffmpeg's own process is not counted.
+    public var encodeCPUSeconds = 0.0
     /// Seconds from receiving the message that led to a dispatch to sending the task
     /// (building its conditioning beside the loop included).
     public var dispatchLatencies: [Double] = []

@@ -31,6 +31,7 @@ final class EncodeRunner: Sendable {
     private let finished = Mutex<[Finished]>([])
     private let progress = Mutex<[Int64: Int]>([:])
     private let controls = Mutex<[Int64: Control]>([:])
+    private let cpu = Mutex<Double>(0)
     /// The encode thread's (and its ffmpeg's) nice value.
     static let niceness: Int32 = 19
     /// How often a read waiting for its unit looks again.
@@ -71,6 +72,7 @@ final class EncodeRunner: Sendable {
                 }
             }
             controls.withLock { $0[job] = nil }
+            cpu.withLock { $0 += CoordinatorMetrics.threadCPUSeconds() }
             guard let result else { return }
             // The job is done as soon as its video is: scoring it (minutes for a long video) comes after.
             self.finished.withLock { $0.append(Finished(job: job, result: result, consistency: nil)) }
@@ -141,6 +143,10 @@ final class EncodeRunner: Sendable {
         let path = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return path.split(separator: "/").last.flatMap { id_t($0) }
     }
+
+    /// CPU seconds the encode threads that ended used (stitching, decoding, frame metrics, the
+    /// pipe to ffmpeg; ffmpeg's own process is not counted).
+    var cpuSeconds: Double { cpu.withLock { $0 } }
 
     /// Whether any encode is running.
     var isBusy: Bool { controls.withLock { !$0.isEmpty } }

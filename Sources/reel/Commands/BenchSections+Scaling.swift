@@ -17,6 +17,7 @@ extension BenchSections {
         var toOutputSeconds: Double
         var samplerSeconds: Double
         var cpuSeconds: Double
+        var encodeCPUSeconds: Double
         var dispatchP50Milliseconds: Double?
         var dispatchP99Milliseconds: Double?
         /// Nil when no task needed conditioning (independent mode).
@@ -53,7 +54,10 @@ extension BenchSections {
         var bound: Double
         /// Every sampling task's work (keyframes, chunks, seams) over sampling the video once.
         var sampledCompute: Double
+        /// The coordinator process's CPU, its encode threads left out, over the sampler time.
         var coordinatorCPUPercentOfSampler: Double
+        /// The encode threads' CPU over the sampler time.
+        var encodeCPUPercentOfSampler: Double
         var peakMegabytes: Double?
         var dispatchP50Milliseconds: Double?
         var dispatchP99Milliseconds: Double?
@@ -106,7 +110,8 @@ extension BenchSections {
             toLastCommitSeconds: run.toLastCommitSeconds, toOutputSeconds: run.toOutputSeconds,
             tailSeconds: run.toOutputSeconds - run.toLastCommitSeconds, efficiency: ideal / run.toOutputSeconds,
             efficiencyToLastCommit: ideal / run.toLastCommitSeconds, bound: ideal / max(ideal, critical), sampledCompute: cost.factor,
-            coordinatorCPUPercentOfSampler: 100 * run.cpuSeconds / max(run.samplerSeconds, 1e-9), peakMegabytes: run.peakMegabytes,
+            coordinatorCPUPercentOfSampler: 100 * (run.cpuSeconds - run.encodeCPUSeconds) / max(run.samplerSeconds, 1e-9),
+            encodeCPUPercentOfSampler: 100 * run.encodeCPUSeconds / max(run.samplerSeconds, 1e-9), peakMegabytes: run.peakMegabytes,
             dispatchP50Milliseconds: run.dispatchP50Milliseconds, dispatchP99Milliseconds: run.dispatchP99Milliseconds,
             conditioningP99Milliseconds: run.conditioningP99Milliseconds, jobStartP99Milliseconds: run.jobStartP99Milliseconds)
         BenchReport.progress(
@@ -127,7 +132,7 @@ extension BenchSections {
         }
         return FarmResult(
             workers: run.workers, tasks: run.tasks, toLastCommitSeconds: run.wallSeconds, toOutputSeconds: toOutput,
-            samplerSeconds: metrics.samplerSeconds, cpuSeconds: metrics.cpuSeconds,
+            samplerSeconds: metrics.samplerSeconds, cpuSeconds: metrics.cpuSeconds, encodeCPUSeconds: metrics.encodeCPUSeconds,
             dispatchP50Milliseconds: milliseconds(metrics.dispatchLatencies, 0.5), dispatchP99Milliseconds: milliseconds(metrics.dispatchLatencies, 0.99),
             conditioningP99Milliseconds: milliseconds(metrics.conditioningSeconds, 0.99), peakMegabytes: ProcessMemory.megabytes("VmHWM"),
             jobStartP99Milliseconds: milliseconds(metrics.jobStartLatencies, 0.99))
