@@ -96,10 +96,10 @@ final class EncodeRunner: Sendable {
         let outcome =
             plan.decodes.isEmpty
             ? try VideoAssembler.assemble(
-                spec: spec, plan: plan, root: root, progressive: true, load: load, override: seams.frame,
+                spec: spec, plan: plan, root: root, progressive: true, niceness: Self.niceness, load: load, override: seams.frame,
                 observe: { _, rgb in frameMetrics.add(rgb) }, progress: report)
             : try VideoAssembler.assembleDecoded(
-                spec: spec, plan: plan, root: root, progressive: true, load: load, override: seams.frame,
+                spec: spec, plan: plan, root: root, progressive: true, niceness: Self.niceness, load: load, override: seams.frame,
                 pixels: { window in try read(plan.unit(.decode, window.index)!) }, observe: { _, rgb in frameMetrics.add(rgb) },
                 progress: report)
         let frames = frameMetrics.report()

@@ -173,7 +173,7 @@ extension Scheduler {
                 guard better else { continue }
                 out += release(task.id, from: id, reason: "preempted at \(id) by a job of priority \(top)")
                 out.append(.send(id, .revoke(LeaseRef(task: task.id, attempt: task.holders[id]!.attempt))))
-                if let owner = jobs[task.job]?.owner, timings.submitterTaskCap > 0 { owned[owner, default: 1] -= 1 }
+                if let owner = jobs[task.job]?.owner, timings.submitterTaskCap > 0 { owned[owner] = max(0, owned[owner, default: 0] - 1) }
                 if let directive = leaseNext(to: id, now: now, owned: &owned) { out.append(directive) }
             }
         }

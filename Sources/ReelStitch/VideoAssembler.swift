@@ -12,15 +12,15 @@ public enum VideoAssembler {
     }
 
     /// Assembles `plan`'s chunks into the MP4 at `spec.output`, which with the PNGs stays
-    /// inside `root` (see ``FFmpegEncoder``). `progressive`: an encode beside a render, which adds
-    /// the growing fragmented MP4 and runs ffmpeg at nice 19, so the render comes first.
+    /// inside `root` (see ``FFmpegEncoder``; `progressive` adds the growing fragmented MP4, and
+    /// `niceness` is ffmpeg's nice value, for an encode that yields to a render beside it).
     /// Frames stream out in order as `load` and `override` hand back what covers them, so
     /// these may block until it is committed: the encode then runs beside the render.
     public static func assemble(
-        spec: JobSpec, plan: Plan, root: String? = nil, progressive: Bool = false, load: (Chunk) throws -> [Float],
+        spec: JobSpec, plan: Plan, root: String? = nil, progressive: Bool = false, niceness: Int32? = nil, load: (Chunk) throws -> [Float],
         override: (Int) throws -> [Float]? = { _ in nil }, observe: (Int, [UInt8]) -> Void = { _, _ in }, progress: (Int) -> Void = { _ in }
     ) throws -> Outcome {
-        try encode(spec: spec, root: root, progressive: progressive, observe: observe, progress: progress) { frame in
+        try encode(spec: spec, root: root, progressive: progressive, niceness: niceness, observe: observe, progress: progress) { frame in
             try stitch(spec: spec, plan: plan, load: load, override: override, frame: frame)
         }
     }
@@ -28,11 +28,11 @@ public enum VideoAssembler {
     /// Encodes a model backend's video from its decode windows' kept frames (committed by
     /// workers), in order, one window in memory at a time (`pixels` may block, as `load` may).
     public static func assembleDecoded(
-        spec: JobSpec, plan: Plan, root: String? = nil, progressive: Bool = false, load: (Chunk) throws -> [Float],
+        spec: JobSpec, plan: Plan, root: String? = nil, progressive: Bool = false, niceness: Int32? = nil, load: (Chunk) throws -> [Float],
         override: (Int) throws -> [Float]?, pixels: (DecodeWindow) throws -> [Float], observe: (Int, [UInt8]) -> Void = { _, _ in },
         progress: (Int) -> Void = { _ in }
     ) throws -> Outcome {
-        try encode(spec: spec, root: root, progressive: progressive, observe: observe, progress: progress) { frame in
+        try encode(spec: spec, root: root, progressive: progressive, niceness: niceness, observe: observe, progress: progress) { frame in
             try decoded(spec: spec, plan: plan, load: load, override: override, pixels: pixels, frame: frame)
         }
     }
@@ -40,12 +40,12 @@ public enum VideoAssembler {
     /// Streams the frames `produce` hands out into ffmpeg: the MP4 is moved into place when all
     /// went well, and abandoned (no partial file left) when anything failed.
     static func encode(
-        spec: JobSpec, root: String?, progressive: Bool, observe: (Int, [UInt8]) -> Void, progress: (Int) -> Void,
+        spec: JobSpec, root: String?, progressive: Bool, niceness: Int32?, observe: (Int, [UInt8]) -> Void, progress: (Int) -> Void,
         produce: (_ frame: (Int, [UInt8]) throws -> Void) throws -> Outcome
     ) throws -> Outcome {
         let encoder = try FFmpegEncoder(
             output: spec.output, root: root, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory,
-            progressive: progressive, niceness: progressive ? 19 : nil)
+            progressive: progressive, niceness: niceness)
         do {
             let outcome = try withoutActuallyEscaping(observe) { observe in
                 try withoutActuallyEscaping(progress) { progress in
