@@ -71,7 +71,11 @@ extension Coordinator {
             deferredCommits = []
             if !commits.isEmpty {
                 metrics.commitBatches += 1
-                for (commit, outcome) in zip(commits, commitAll(commits)) {
+                let outcomes = commitAll(commits)
+                // Tasks these commits free become dispatchable now: their dispatch latency runs
+                // from here (the group commit is the round trip of the results it holds).
+                metrics.eventTime = now()
+                for (commit, outcome) in zip(commits, outcomes) {
                     execute(scheduler.handle(outcome, now: now()))
                     if case .committed = outcome {
                         metrics.tasksCommitted += 1

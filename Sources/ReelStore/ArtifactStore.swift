@@ -57,25 +57,27 @@ public struct ArtifactStore: Sendable {
         return try read(location.path, offset: location.offset + offset, count: wanted)
     }
 
-    /// Reads `count` bytes at `offset` of the artifact at `relativePath`.
+    /// Reads `count` bytes at `offset` of the artifact at `relativePath` (one `pread`, no
+    /// Foundation buffers: conditioning and the encode read this way per unit and per frame).
     public func read(_ relativePath: String, offset: Int, count: Int) throws -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: "\(root)/\(relativePath)") else {
-            throw ReelError(.artifact, "artifact \(root)/\(relativePath) is missing or unreadable")
-        }
-        defer { try? handle.close() }
-        do {
-            try handle.seek(toOffset: UInt64(offset))
-            let data = try handle.read(upToCount: count) ?? Data()
-            guard data.count == count else {
-                throw ReelError(.artifact, "artifact \(relativePath) is shorter than \(offset + count) bytes")
+        let path = "\(root)/\(relativePath)"
+        let file = open(path, O_RDONLY | O_CLOEXEC)
+        guard file >= 0 else { throw ReelError(.artifact, "artifact \(path) is missing or unreadable") }
+        defer { close(file) }
+        var done = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            while done < count, let base = buffer.baseAddress {
+                let got = pread(file, base + done, count - done, off_t(offset + done))
+                if got < 0 && errno == EINTR { continue }
+                guard got > 0 else { break }
+                done += got
             }
-            return [UInt8](data)
-        } catch let error as ReelError { throw error } catch {
-            throw ReelError(.artifact, "cannot read \(relativePath): \(error.localizedDescription)")
+            initialized = done
         }
+        guard done == count else { throw ReelError(.artifact, "artifact \(relativePath) is shorter than \(offset + count) bytes") }
+        return bytes
     }
 
-    /// Reads the artifact at `relativePath`.
     public func read(_ relativePath: String) throws -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: "\(root)/\(relativePath)") else {
             throw ReelError(.artifact, "artifact \(root)/\(relativePath) is missing or unreadable")
