@@ -13,7 +13,7 @@ struct DeferredCommit {
 }
 
 /// What the coordinator measures about itself: counts, its own CPU time, dispatch latency
-/// (a message received to the task it freed a slot for sent, group commit included) and
+/// (what made a task dispatchable to the task sent) and
 /// round trip (a task sent to its result's ACK sent, durable commit included).
 public struct CoordinatorMetrics: Sendable {
     public var messagesReceived = 0
@@ -29,8 +29,9 @@ public struct CoordinatorMetrics: Sendable {
     /// The part of `cpuSeconds` spent by the encode threads (stitch, decode, frame metrics),
     /// which run beside the render; ffmpeg's own process is not counted.
     public var encodeCPUSeconds = 0.0
-    /// Seconds from receiving the message that led to a dispatch to sending the task
-    /// (building its conditioning beside the loop included).
+    /// Seconds from what made a task dispatchable (the message that freed a worker's slot, or
+    /// the group commit that completed its dependencies) to sending it, building its
+    /// conditioning beside the loop included.
     public var dispatchLatencies: [Double] = []
     /// The same for a job's first tasks, handed to every idle worker at once when it is
     /// submitted: the last of that burst waits for all before it.
