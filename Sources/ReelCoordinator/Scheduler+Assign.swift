@@ -28,10 +28,10 @@ extension Scheduler {
         return worker.hello.memoryMegabytes > floor.megabytes
     }
 
-    /// Fills every worker's running slots with ready tasks (``leaseNext(to:now:owned:)``);
+    /// Fills every worker's running slots with ready tasks (``leaseNext(to:now:levels:owned:)``);
     /// then, while more tasks are ready than there are workers, queues up to `prefetch` more at
     /// each (one round at a time, so queues grow evenly); then takes back queued tasks of a lower
-    /// priority than one that is ready (``preemptQueued(now:owned:)``); then, when `backups`,
+    /// priority than one that is ready (``preemptQueued(now:levels:owned:)``); then, when `backups`,
     /// gives each idle worker a backup of a queued task or a straggler.
     ///
     /// Only workers with room for a lease that offer what a ready task needs are looked at
@@ -40,10 +40,12 @@ extension Scheduler {
         guard !workers.isEmpty else { return [] }
         var out: [SchedulerDirective] = []
         var owned = timings.submitterTaskCap > 0 ? leasesByOwner() : [:]
+        // Jobs' states and priorities do not change while leases are handed out: grouped once.
+        let levels = readyJobsByPriority()
         let ids = Set(pendingOffers.keys.flatMap { workers.open(for: $0) }).sorted()
         for id in ids {
             while let worker = workers[id], worker.leases.count < Int(worker.hello.slots),
-                let directive = leaseNext(to: id, now: now, owned: &owned)
+                let directive = leaseNext(to: id, now: now, levels: levels, owned: &owned)
             {
                 out.append(directive)
             }
@@ -51,10 +53,10 @@ extension Scheduler {
         for depth in 0..<max(0, timings.prefetch) {
             for id in ids where pending.count > workers.count {
                 guard let worker = workers[id], worker.leases.count < Int(worker.hello.slots) + depth + 1 else { continue }
-                if let directive = leaseNext(to: id, now: now, owned: &owned) { out.append(directive) }
+                if let directive = leaseNext(to: id, now: now, levels: levels, owned: &owned) { out.append(directive) }
             }
         }
-        out += preemptQueued(now: now, owned: &owned)
+        out += preemptQueued(now: now, levels: levels, owned: &owned)
         guard backups && timings.stragglerFactor > 0 && !workers.busy.isEmpty else { return out }
         // Each backup candidate goes to the first idle worker (in id order) that may run it.
         var given = Set<WorkerID>()
@@ -83,10 +85,13 @@ extension Scheduler {
     /// submitter holds ``SchedulerTimings/submitterTaskCap`` leases; a worker with a model
     /// loaded keeps to that model's job unless it is too far ahead of the others
     /// (``warmSlackTasks``). Within a job, tasks go in ``DispatchOrder``.
-    mutating func leaseNext(to worker: WorkerID, now: Double, owned: inout [String: Int]) -> SchedulerDirective? {
+    /// `levels` is ``readyJobsByPriority()``.
+    mutating func leaseNext(
+        to worker: WorkerID, now: Double, levels: [(priority: Int, jobs: [Int64])], owned: inout [String: Int]
+    ) -> SchedulerDirective? {
         guard !pending.isEmpty, let entry = workers[worker] else { return nil }
         var budget = Self.scanLimit
-        for (priority, jobIDs) in readyJobsByPriority() {
+        for (priority, jobIDs) in levels {
             var candidates: [(job: Int64, position: Int)] = []
             for job in jobIDs {
                 guard budget > 0, let record = jobs[job] else { break }
@@ -153,7 +158,7 @@ extension Scheduler {
     /// (prefetched) at a worker behind its running one, of a lower priority than a ready task
     /// that worker may run, is taken back (REVOKE) and the ready one queued in its place, so
     /// it starts when the running one ends.
-    mutating func preemptQueued(now: Double, owned: inout [String: Int]) -> [SchedulerDirective] {
+    mutating func preemptQueued(now: Double, levels: [(priority: Int, jobs: [Int64])], owned: inout [String: Int]) -> [SchedulerDirective] {
         guard let top = pending.first.flatMap({ tasks[$0]?.order.priority }),
             jobs.values.contains(where: { $0.state == .running && $0.priority < top })
         else { return [] }
@@ -174,7 +179,7 @@ extension Scheduler {
                 out += release(task.id, from: id, reason: "preempted at \(id) by a job of priority \(top)")
                 out.append(.send(id, .revoke(LeaseRef(task: task.id, attempt: task.holders[id]!.attempt))))
                 if let owner = jobs[task.job]?.owner, timings.submitterTaskCap > 0 { owned[owner] = max(0, owned[owner, default: 0] - 1) }
-                if let directive = leaseNext(to: id, now: now, owned: &owned) { out.append(directive) }
+                if let directive = leaseNext(to: id, now: now, levels: levels, owned: &owned) { out.append(directive) }
             }
         }
         return out
