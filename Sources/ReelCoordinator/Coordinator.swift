@@ -283,7 +283,10 @@ public final class Coordinator {
             reply(routing, status(job, for: caller))
         case .control(let job, let action):
             reply(routing, control(job, action, by: caller))
-        case .task, .ack, .revoke, .disconnect, .submitted, .statusReply, .error:
+        case .disconnect(let reason):
+            guard let id = peers[routing] else { return drop("goodbye from a peer that sent no READY") }
+            execute(scheduler.handle(.workerLeft(id, reason: Self.bounded(reason)), now: time))
+        case .task, .ack, .revoke, .submitted, .statusReply, .error:
             drop("unexpected \(decoded.name) from \(routing.debugDescription)")
         }
     }

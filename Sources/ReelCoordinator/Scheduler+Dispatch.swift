@@ -36,11 +36,11 @@ extension Scheduler {
     }
 
     /// Forgets a worker and takes its leases away; `lost`: they count as lost leases.
-    mutating func dropWorker(_ id: WorkerID, reason: String, lost: Bool = false) -> [SchedulerDirective] {
+    mutating func dropWorker(_ id: WorkerID, reason: String, leaseReason: String? = nil, lost: Bool = false) -> [SchedulerDirective] {
         guard let worker = workers.removeValue(forKey: id) else { return [] }
         var out: [SchedulerDirective] = [.log(reason)]
         for lease in worker.leases.sorted(by: { $0.task < $1.task }) {
-            out += release(lease.task, from: id, reason: "worker \(id) went silent", lost: lost)
+            out += release(lease.task, from: id, reason: leaseReason ?? "worker \(id) went silent", lost: lost)
         }
         return out
     }

@@ -321,6 +321,8 @@ public struct Scheduler: Sendable {
         case .taskFailed(let id, let lease, let reason, let outOfMemory):
             renew(id, now: now)
             out += taskFailed(from: id, lease: lease, reason: reason, outOfMemory: outOfMemory, now: now)
+        case .workerLeft(let id, let reason):
+            out += dropWorker(id, reason: "worker \(id) left: \(reason)", leaseReason: "worker \(id) left")
         case .control(let job, let action):
             out += control(job, action)
         case .spaceAvailable:

@@ -151,6 +151,9 @@ public enum SchedulerEvent: Sendable {
     case dispatchFailed(LeaseRef, reason: String, diskFull: Bool)
     /// `outOfMemory`: the worker ran out of memory on it (then it goes only to workers with more).
     case taskFailed(WorkerID, LeaseRef, reason: String, outOfMemory: Bool = false)
+    /// A worker said goodbye (it was stopped, or is idle and leaving): its leases go back at
+    /// once, with no failure counted, instead of waiting for it to go silent.
+    case workerLeft(WorkerID, reason: String)
     /// A client asked to pause, resume or cancel a job.
     case control(job: Int64, JobControl)
     /// The disk has room again: resume jobs paused for lack of it.

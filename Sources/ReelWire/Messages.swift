@@ -106,6 +106,7 @@ public enum WireMessage: Sendable, Hashable {
     /// Worker → coordinator: the chunk could not be sampled.
     case failed(LeaseRef, reason: String, outOfMemory: Bool = false)
     /// Coordinator → worker: you are not known here; announce yourself again.
+    /// Worker → coordinator: I am leaving (stopped, or idle); take my leases back now.
     case disconnect(reason: String)
     /// Client → coordinator: a job spec as JSON (a validated ``JobSpec``).
     case submit(specJSON: [UInt8])
@@ -141,10 +142,10 @@ public enum WireMessage: Sendable, Hashable {
     }
 
     /// A short name for logs and counters.
-    /// Sent by workers: READY, HEARTBEAT, RESULT, FAILED.
+    /// Sent by workers: READY, HEARTBEAT, RESULT, FAILED, DISCONNECT (a worker leaving).
     public var isFromWorker: Bool {
         switch self {
-        case .ready, .heartbeat, .result, .failed: true
+        case .ready, .heartbeat, .result, .failed, .disconnect: true
         default: false
         }
     }

@@ -24,6 +24,11 @@ public struct WorkerOptions: Sendable {
     public var sidecar: SidecarOptions?
     /// The diffusers backend: model folders this worker offers ("*": whatever path a task names).
     public var models: [String] = ["*"]
+    /// Leave after this long with nothing to do (a batch system's worker releasing its
+    /// allocation when the farm is idle); nil: never.
+    public var exitWhenIdleSeconds: Double?
+    /// When stopped: how long to wait for the coordinator to acknowledge results already sent.
+    public var drainSeconds: Double = 10
 
     public init(
         coordinator: String, name: String, backends: [BackendKind] = [.procedural], heartbeatSeconds: Double = 1,
@@ -102,19 +107,47 @@ public final class WorkerNode {
 
     func now() -> Double { Date().timeIntervalSince1970 }
 
-    /// Works until `shouldStop` returns true.
+    /// Works until `shouldStop` returns true (checked between tasks: the task being sampled is
+    /// finished) or, with ``WorkerOptions/exitWhenIdleSeconds``, until idle that long; then leaves.
     public func run(until shouldStop: () -> Bool) throws {
         logger.info("worker \(options.name) connecting to \(options.coordinator)")
         startSidecar()
         announce()
+        var busyAt = now()
         while !shouldStop() {
             if !queue.isEmpty {
                 runTask(queue.removeFirst(), shouldStop: shouldStop)
+                busyAt = now()
                 continue
+            }
+            if let idle = options.exitWhenIdleSeconds, unacknowledged.isEmpty, now() - busyAt >= idle {
+                leave(because: "idle for \(Int(idle)) s")
+                return
             }
             if try socket.waitReadable(timeoutMilliseconds: Int(options.heartbeatSeconds * 1000 / 2)) { try drain() }
             try keepAlive()
         }
+        leave(because: "stopped")
+    }
+
+    /// Drains and says goodbye: waits (at most ``WorkerOptions/drainSeconds``) for the
+    /// results already sent to be acknowledged, then sends DISCONNECT so the coordinator takes
+    /// back every lease it holds, queued ones included, at once and with no failure counted.
+    private func leave(because reason: String) {
+        let deadline = now() + options.drainSeconds
+        while !unacknowledged.isEmpty && now() < deadline {
+            if (try? socket.waitReadable(timeoutMilliseconds: 50)) == true { try? drain() }
+            if now() - lastSent >= options.heartbeatSeconds { send(heartbeat) }
+        }
+        let returned = queue.count
+        queue.removeAll()
+        // Long enough for the goodbye to leave before the socket closes.
+        try? socket.setOption(ZMQOption.linger, 1000)
+        send(.disconnect(reason: "worker \(options.name) \(reason)"))
+        logger.info(
+            "worker \(options.name) leaving (\(reason)): \(completed) tasks sampled, \(returned) queued handed back, \(unacknowledged.count) results unacknowledged")
+        socket.close()
+        sidecar?.stop()
     }
 
     private func announce() {

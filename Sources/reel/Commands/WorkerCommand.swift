@@ -48,6 +48,12 @@ extension Reel {
         @Option(help: "The coordinator's public key file, when it requires CURVE.")
         var serverKey: String?
 
+        @Option(help: "Leave after this many seconds with no task (releases a batch job's allocation when the farm is idle).")
+        var exitWhenIdle: Double?
+
+        @Option(help: "On SIGTERM: seconds to wait for results already sent to be acknowledged before leaving.")
+        var drainSeconds: Double = 10
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
@@ -64,6 +70,12 @@ extension Reel {
                 throw ValidationError("--sidecar-timeout: must be 1-86400 seconds (got \(sidecarTimeout))")
             }
             guard heartbeat >= 0.05 && heartbeat <= 60 else { throw ValidationError("--heartbeat: must be 0.05-60 seconds (got \(heartbeat))") }
+            if let exitWhenIdle, !(exitWhenIdle >= 1 && exitWhenIdle <= 604_800) {
+                throw ValidationError("--exit-when-idle: must be 1-604800 seconds (got \(exitWhenIdle))")
+            }
+            guard drainSeconds >= 0 && drainSeconds <= 3600 else {
+                throw ValidationError("--drain-seconds: must be 0-3600 seconds (got \(drainSeconds))")
+            }
             if let maxMemoryMb, !(0...(1 << 30)).contains(maxMemoryMb) {
                 throw ValidationError("--max-memory-mb: must be 0-1073741824 (got \(maxMemoryMb))")
             }
@@ -92,6 +104,8 @@ extension Reel {
                 coordinator: connect, name: name, backends: backend.map { [BackendKind(rawValue: $0)!] } ?? [.procedural, .simulated],
                 heartbeatSeconds: heartbeat, coordinatorTimeoutSeconds: max(5, heartbeat * 5), maxMemoryMegabytes: maxMemoryMb,
                 curve: try CurveOptions.clientKeys(curveKey, serverKey))
+            options.exitWhenIdleSeconds = exitWhenIdle
+            options.drainSeconds = drainSeconds
             if backend == BackendKind.diffusers.rawValue {
                 let safeName = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" })
                 options.sidecar = SidecarOptions(

@@ -1,0 +1,71 @@
+import Foundation
+import ReelCore
+import ReelStore
+import Testing
+
+/// Workers that leave on purpose: SIGTERM (Kubernetes' and Slurm's way to stop a pod or a job
+/// step) drains the task being sampled and hands back the rest at once; `--exit-when-idle`
+/// releases a batch allocation when the farm has nothing left to do.
+@Suite(.serialized) struct WorkerLeavingTests {
+    @Test func aWorkerStoppedWithSIGTERMFinishesItsChunkAndHandsBackItsQueueAtOnce() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(in: directory.path, name: "drained", seconds: 5, width: 96, height: 64, seed: 23, chunkFrames: 20, overlap: 4)
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        defer { cluster.stop() }
+        let leaver = try cluster.startWorker("leaver", arguments: ["--log-level", "info"])
+        let job = try cluster.submit(spec, output: "drained.mp4")
+        // One lease being sampled and one queued behind it (prefetch 1).
+        try waitUntil("the leaver holds two leases", timeout: 60) { try cluster.client().status().workers["leaver"] == 2 }
+        let held = try cluster.store().tasks(job: job).filter { $0.state == .leased && $0.worker == "leaver" }.compactMap(\.id)
+        let stoppedAt = Date().timeIntervalSince1970
+        kill(leaver.processIdentifier, SIGTERM)
+        try waitUntil("the leaver exits", timeout: 20) { !leaver.isRunning }
+        let exitedAt = Date().timeIntervalSince1970
+        #expect(leaver.terminationReason == .exit && leaver.terminationStatus == 0)
+        #expect(cluster.log("leaver.log").contains("worker leaver leaving (stopped)"), "\(cluster.log("leaver.log").suffix(600))")
+
+        try cluster.startWorker("survivor")
+        try cluster.waitFor(job: job) { $0.state == "done" }
+        let store = try cluster.store()
+        #expect(try Reference.verify(job: job, in: store, spec: spec, artifacts: "\(cluster.data)/artifacts") == [])
+        let events = try store.events(job: job)
+        // The chunk being sampled when SIGTERM came was finished and committed by the leaver.
+        let finished = held.filter { task in
+            events.contains { $0.taskId == task && $0.kind == "task-committed" && $0.detail.contains("from leaver") && $0.at >= stoppedAt }
+        }
+        #expect(finished.count >= 1, "events: \(events.filter { held.contains($0.taskId ?? -1) }.map { "\($0.kind) \($0.detail)" })")
+        // The queued one came back with the goodbye, well before a silent worker's 3 s timeout.
+        let handedBack = try #require(
+            events.first { held.contains($0.taskId ?? -1) && $0.kind == "task-requeued" && $0.detail == "worker leaver left" },
+            "events: \(events.filter { held.contains($0.taskId ?? -1) }.map { "\($0.kind) \($0.detail)" })")
+        #expect(handedBack.at - exitedAt < 1.5)
+        #expect(!events.contains { $0.detail.contains("leaver went silent") })
+        #expect(cluster.log("coordinator.log").contains("worker leaver left: worker leaver stopped"))
+        measure("worker SIGTERM to exit / to its queued task requeued", String(format: "%.2f s / %.2f s", exitedAt - stoppedAt, handedBack.at - stoppedAt))
+    }
+
+    @Test func aWorkerWithExitWhenIdleLeavesWhenTheFarmHasNothingToDo() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeSpec(in: directory.path, name: "idle", seconds: 2, width: 64, height: 64, seed: 5)
+        let cluster = try TestCluster(data: "\(directory.path)/data")
+        defer { cluster.stop() }
+        let job = try cluster.submit(spec, output: "idle.mp4")
+        let worker = try cluster.startWorker("batch", arguments: ["--exit-when-idle", "2", "--log-level", "info"])
+        try cluster.waitFor(job: job) { $0.state == "done" }
+        let doneAt = Date().timeIntervalSince1970
+        #expect(worker.isRunning, "it stays while there is work")
+        try waitUntil("the idle worker exits", timeout: 15) { !worker.isRunning }
+        #expect(worker.terminationStatus == 0)
+        #expect(cluster.log("batch.log").contains("worker batch leaving (idle for 2 s)"))
+        // It said goodbye: the coordinator forgets it at once, not after its 3 s worker timeout.
+        try waitUntil("the coordinator forgets the worker", timeout: 1.5) { try cluster.client().status().workers["batch"] == nil }
+        measure("job done to idle worker gone (--exit-when-idle 2)", String(format: "%.2f s", Date().timeIntervalSince1970 - doneAt))
+    }
+
+    @Test func exitWhenIdleAndDrainSecondsAreRangeChecked() throws {
+        for (option, value) in [("--exit-when-idle", "0"), ("--exit-when-idle", "nan"), ("--drain-seconds", "-1"), ("--drain-seconds", "1e9")] {
+            let run = try ReelBinary.run(["worker", "--connect", "tcp://127.0.0.1:1", option, value])
+            #expect(run.status != 0 && run.err.contains(option), "\(option) \(value): \(run.err)")
+        }
+    }
+}
