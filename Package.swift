@@ -13,6 +13,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
@@ -28,6 +30,12 @@ let package = Package(
             dependencies: [
                 "ReelCore", "ReelPlan", "ReelWire", "ReelZMQ", "ReelStore", "ReelStitch", "ReelMetrics",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
+        .target(
+            name: "ReelHTTP",
+            dependencies: [
+                "ReelCoordinator", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]),
         .target(
             name: "ReelWorker",
@@ -42,7 +50,7 @@ let package = Package(
             name: "reel",
             dependencies: [
                 "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelStore", "ReelZMQ", "ReelStitch", "ReelCoordinator", "ReelWorker",
-                "ReelClient", "ReelMetrics",
+                "ReelClient", "ReelMetrics", "ReelHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -53,6 +61,7 @@ let package = Package(
         .testTarget(name: "ReelMetricsTests", dependencies: ["ReelMetrics"]),
         .testTarget(name: "ReelWireTests", dependencies: ["ReelCore", "ReelWire"]),
         .testTarget(name: "ReelCoordinatorTests", dependencies: ["ReelCore", "ReelWire", "ReelCoordinator"]),
+        .testTarget(name: "ReelHTTPTests", dependencies: ["ReelHTTP", "ReelCoordinator", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ReelStitchTests", dependencies: ["ReelCore", "ReelPlan", "ReelStitch"]),
         .testTarget(name: "ReelStoreTests", dependencies: ["ReelCore", "ReelPlan", "ReelStore"]),
         .testTarget(

@@ -25,14 +25,18 @@ extension Coordinator {
                         sampleMilliseconds: payload.sampleMilliseconds))
             case .requeue(let task, let reason):
                 logger.info("requeued task \(task): \(reason)")
+                options.prometheus?.requeued(reason: reason)
                 do { try store.requeue(task: task, reason: reason, now: now()) } catch { logger.error("\(error)") }
             case .send(let worker, let message):
-                if case .ack(let lease) = message { metrics.committed(lease, at: now()) }
+                if case .ack(let lease) = message, let roundTrip = metrics.committed(lease, at: now()) {
+                    options.prometheus?.acknowledged(roundTrip: roundTrip)
+                }
                 send(worker, message)
             case .chunksComplete(let job):
                 startEncode(job)
             case .setJobState(let job, let state, let reason):
                 recordJobState(job, state, reason: reason)
+                if state == .failed || state == .cancelled { options.prometheus?.finished(state, frames: 0) }
                 switch state {
                 case .running: startEncode(job)
                 case .cancelled, .failed:
@@ -42,6 +46,7 @@ extension Coordinator {
                 }
             case .finishJob(let job, let checksums):
                 recordJobState(job, .done, reason: nil, checksums: checksums)
+                options.prometheus?.finished(.done, frames: plans[job]?.spec.frameCount ?? 0)
                 forgetConditioning(job: job)
                 logger.info("job \(job) done: \(plans[job]?.spec.output ?? "?")")
                 plans[job] = nil
@@ -80,6 +85,7 @@ extension Coordinator {
                     if case .committed = outcome {
                         metrics.tasksCommitted += 1
                         metrics.samplerSeconds += Double(commit.sampleMilliseconds) / 1000
+                        options.prometheus?.committed(samplerSeconds: Double(commit.sampleMilliseconds) / 1000, bytes: commit.latents.count)
                     } else {
                         metrics.forget(commit.lease)
                     }
@@ -115,6 +121,7 @@ extension Coordinator {
             for dispatch in ready {
                 send(dispatch.worker, .task(dispatch.assignment))
                 metrics.dispatched(dispatch.assignment.lease, at: now(), requestedAt: dispatch.requestedAt, startsJob: dispatch.startsJob)
+                options.prometheus?.dispatched(latency: max(0, now() - dispatch.requestedAt))
             }
         } catch {
             failed += ready.map { ($0.assignment.lease, error as? ReelError ?? ReelError(.store, "\(error)")) }

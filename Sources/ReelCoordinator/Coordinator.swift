@@ -75,6 +75,8 @@ public struct CoordinatorOptions: Sendable {
     public var insecure: Bool
     /// Stitch and encode a job once its tasks are committed (benchmarks of the farm alone turn it off).
     public var encodeOutputs = true
+    /// Where the coordinator records what `/metrics` and `/healthz` serve; nil: nowhere.
+    public var prometheus: PrometheusMetrics?
 
     public init(
         dataDirectory: String, bind: String = "tcp://127.0.0.1:5555", timings: SchedulerTimings = SchedulerTimings(),
@@ -128,6 +130,7 @@ public final class Coordinator {
     /// Job states the store could not record yet (a full disk); retried every tick.
     var unrecordedStates: [Int64: (state: JobState, reason: String?, checksums: OutputChecksums?)] = [:]
     var lastSpaceProbe = 0.0
+    var lastGaugesPublished = -Double.infinity
     /// The endpoint actually bound (a `*` port resolved).
     public let endpoint: String
 
@@ -201,6 +204,7 @@ public final class Coordinator {
                 flush()
             }
             metrics.eventTime = now()
+            publishGauges()
             execute(scheduler.handle(.tick, now: now()))
             collectConditioning()
             collectEncodes()
@@ -215,6 +219,17 @@ public final class Coordinator {
     }
 
     func now() -> Double { Date().timeIntervalSince1970 }
+
+    /// Tells `/healthz` the loop turned, and refreshes the gauges at most once a second (one
+    /// pass over the resident tasks).
+    private func publishGauges() {
+        guard let prometheus = options.prometheus else { return }
+        let time = metrics.eventTime
+        prometheus.loopTurned(at: time)
+        guard time - lastGaugesPublished >= 1 || time < lastGaugesPublished else { return }
+        lastGaugesPublished = time
+        prometheus.publish(scheduler.gauges)
+    }
 
     // MARK: Messages
 
@@ -341,6 +356,7 @@ public final class Coordinator {
 
     func drop(_ reason: String) {
         droppedMessages += 1
+        options.prometheus?.dropped()
         logger.warning("dropped: \(reason)")
     }
 

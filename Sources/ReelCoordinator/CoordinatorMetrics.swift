@@ -59,9 +59,12 @@ public struct CoordinatorMetrics: Sendable {
         if conditioningSeconds.count < Self.maxSamples { conditioningSeconds.append(seconds) }
     }
 
-    mutating func committed(_ lease: LeaseRef, at time: Double) {
-        guard let sent = sentAt.removeValue(forKey: lease) else { return }
+    /// Records the round trip of `lease` and returns it (nil for a lease not sent by this process).
+    @discardableResult
+    mutating func committed(_ lease: LeaseRef, at time: Double) -> Double? {
+        guard let sent = sentAt.removeValue(forKey: lease) else { return nil }
         if roundTrips.count < Self.maxSamples { roundTrips.append(time - sent) }
+        return time - sent
     }
 
     mutating func forget(_ lease: LeaseRef) { sentAt[lease] = nil }

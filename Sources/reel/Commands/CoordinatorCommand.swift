@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReelClient
 import ReelCoordinator
+import ReelHTTP
 
 extension Reel {
     struct Coordinator: ParsableCommand {
@@ -62,6 +63,9 @@ extension Reel {
         @Flag(help: "Allow binding beyond loopback without CURVE (only on a trusted, isolated network).")
         var insecure = false
 
+        @Option(help: "Serve Prometheus metrics and health checks over HTTP on HOST:PORT (/metrics, /healthz, /readyz; read-only, no job data).")
+        var metrics: String?
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
@@ -74,6 +78,7 @@ extension Reel {
             if let outputRoot, !FileManager.default.fileExists(atPath: outputRoot) {
                 throw ValidationError("--output-root: \(outputRoot) does not exist")
             }
+            if let metrics { _ = try HostPort(metrics, option: "--metrics") }
         }
 
         var timings: SchedulerTimings {
@@ -95,12 +100,38 @@ extension Reel {
                 }
                 security = try CurveServerSecurity(secretKey: try KeyFiles.keyPair(curveSecret).secretKey, allowed: allowed)
             }
-            let coordinator = try ReelCoordinator.Coordinator(
-                options: CoordinatorOptions(
-                    dataDirectory: data, bind: bind, timings: timings,
-                    outputRoot: outputRoot ?? FileManager.default.currentDirectoryPath, security: security, insecure: insecure),
-                logger: logger)
+            var options = CoordinatorOptions(
+                dataDirectory: data, bind: bind, timings: timings,
+                outputRoot: outputRoot ?? FileManager.default.currentDirectoryPath, security: security, insecure: insecure)
+            var server: MetricsServer?
+            if let metrics {
+                let address = try HostPort(metrics, option: "--metrics")
+                options.prometheus = PrometheusMetrics()
+                server = try MetricsServer.startBlocking(host: address.host, port: address.port, metrics: options.prometheus!, logger: logger)
+            }
+            defer { server?.stop() }
+            let coordinator = try ReelCoordinator.Coordinator(options: options, logger: logger)
             try coordinator.run { ProcessSetup.shouldStop }
         }
+    }
+}
+
+/// A `HOST:PORT` option (`[::1]:PORT` for IPv6), range-checked.
+struct HostPort {
+    let host: String
+    let port: Int
+
+    init(_ text: String, option: String) throws {
+        guard let colon = text.lastIndex(of: ":") else { throw ValidationError("\(option): expected HOST:PORT, got '\(text)'") }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, host.utf8.count <= 253, !host.contains(where: { $0.isWhitespace || $0 == "/" }) else {
+            throw ValidationError("\(option): '\(host)' is not a host name or address")
+        }
+        guard let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("\(option): the port must be 0-65535 (0: any free port), got '\(text[text.index(after: colon)...])'")
+        }
+        self.host = host
+        self.port = port
     }
 }

@@ -1,0 +1,126 @@
+import Prometheus
+import ReelCore
+import Synchronization
+
+/// The coordinator's metrics in Prometheus' text format (served at `/metrics` by ReelHTTP).
+/// The coordinator's thread records into it (each record is a short lock inside
+/// swift-prometheus); the HTTP server's threads only read it. Names follow Prometheus'
+/// conventions: a `reel_` prefix, base units in the name, `_total` on counters.
+public final class PrometheusMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    /// When the coordinator's loop last turned (Unix seconds, as a bit pattern): `/healthz`.
+    private let loopTurnedAt = Atomic<UInt64>(0)
+
+    let tasksDispatched: Counter
+    let tasksCommitted: Counter
+    let samplerSeconds: Counter
+    let bytesCommitted: Counter
+    let framesEncoded: Counter
+    let droppedMessages: Counter
+    let requeues: [RequeueCause: Counter]
+    let jobsFinished: [JobState: Counter]
+    let dispatchLatency: ValueHistogram
+    let roundTrip: ValueHistogram
+    let jobs: [JobState: Gauge]
+    let tasks: [String: Gauge]
+    let workers: Gauge
+    let busyWorkers: Gauge
+
+    /// Why a task went back to the queue, as a label with few values.
+    enum RequeueCause: String, CaseIterable, Sendable {
+        case silent, left, failed, other
+
+        init(reason: String) {
+            self = reason.hasSuffix(" went silent") ? .silent : reason.hasSuffix(" left") ? .left : reason.contains("failed") ? .failed : .other
+        }
+    }
+
+    public init() {
+        func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "reel", metricName: metric, unitName: unit, helpText: help)
+        }
+        tasksDispatched = registry.makeCounter(descriptor: name("tasks_dispatched", "total", "Tasks sent to workers (leases granted)."))
+        tasksCommitted = registry.makeCounter(descriptor: name("tasks_committed", "total", "Task results committed to the store."))
+        samplerSeconds = registry.makeCounter(
+            descriptor: name("sampler", "seconds_total", "Sampling time the committed results' workers reported."))
+        bytesCommitted = registry.makeCounter(descriptor: name("committed", "bytes_total", "Bytes of committed task results (latents)."))
+        framesEncoded = registry.makeCounter(descriptor: name("frames_encoded", "total", "Video frames of finished jobs encoded."))
+        droppedMessages = registry.makeCounter(
+            descriptor: name("dropped_messages", "total", "Messages dropped as malformed, stale, unexpected or forbidden."))
+        var requeues: [RequeueCause: Counter] = [:]
+        for cause in RequeueCause.allCases {
+            requeues[cause] = registry.makeCounter(
+                descriptor: name("requeues", "total", "Tasks put back in the queue, by cause (silent, left, failed, other)."),
+                labels: [("cause", cause.rawValue)])
+        }
+        self.requeues = requeues
+        var finished: [JobState: Counter] = [:]
+        for state in [JobState.done, .failed, .cancelled] {
+            finished[state] = registry.makeCounter(
+                descriptor: name("jobs_finished", "total", "Jobs that reached done, failed or cancelled."), labels: [("state", state.rawValue)])
+        }
+        jobsFinished = finished
+        let buckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
+        dispatchLatency = registry.makeValueHistogram(
+            descriptor: name("dispatch_latency", "seconds", "From what made a task dispatchable to its lease being sent."), buckets: buckets)
+        roundTrip = registry.makeValueHistogram(
+            descriptor: name("commit_latency", "seconds", "From a task sent to its result committed and acknowledged."), buckets: buckets)
+        var jobs: [JobState: Gauge] = [:]
+        for state in [JobState.running, .paused, .encoding] {
+            jobs[state] = registry.makeGauge(
+                descriptor: name("jobs", "", "Jobs in the coordinator by state (running, paused, encoding)."), labels: [("state", state.rawValue)])
+        }
+        self.jobs = jobs
+        var tasks: [String: Gauge] = [:]
+        for state in ["ready", "leased", "outstanding"] {
+            tasks[state] = registry.makeGauge(
+                descriptor: name(
+                    "tasks", "",
+                    "Tasks of running jobs: ready (waiting for a worker), leased (at a worker), outstanding (all uncommitted; the queue depth to scale workers on)."
+                ), labels: [("state", state)])
+        }
+        self.tasks = tasks
+        workers = registry.makeGauge(descriptor: name("workers", "", "Live workers."))
+        busyWorkers = registry.makeGauge(descriptor: name("workers_busy", "", "Live workers holding at least one task."))
+    }
+
+    // MARK: Recording (the coordinator's thread)
+
+    func loopTurned(at time: Double) { loopTurnedAt.store(time.bitPattern, ordering: .relaxed) }
+    func dispatched(latency: Double) {
+        tasksDispatched.increment()
+        dispatchLatency.record(latency)
+    }
+    func committed(samplerSeconds seconds: Double, bytes: Int) {
+        tasksCommitted.increment()
+        samplerSeconds.increment(by: seconds)
+        bytesCommitted.increment(by: Int64(bytes))
+    }
+    func acknowledged(roundTrip seconds: Double) { roundTrip.record(seconds) }
+    func requeued(reason: String) { requeues[RequeueCause(reason: reason)]!.increment() }
+    func dropped() { droppedMessages.increment() }
+    func finished(_ state: JobState, frames: Int) {
+        jobsFinished[state]?.increment()
+        if state == .done { framesEncoded.increment(by: Int64(frames)) }
+    }
+
+    func publish(_ gauges: FarmGauges) {
+        for (state, gauge) in jobs { gauge.set(Double(gauges.jobs[state] ?? 0)) }
+        tasks["ready"]!.set(Double(gauges.readyTasks))
+        tasks["leased"]!.set(Double(gauges.leasedTasks))
+        tasks["outstanding"]!.set(Double(gauges.outstandingTasks))
+        workers.set(Double(gauges.workers))
+        busyWorkers.set(Double(gauges.busyWorkers))
+    }
+
+    // MARK: Reading (any thread)
+
+    /// Seconds since the coordinator's loop last turned; nil before its first turn.
+    public func loopAge(now: Double) -> Double? {
+        let bits = loopTurnedAt.load(ordering: .relaxed)
+        return bits == 0 ? nil : max(0, now - Double(bitPattern: bits))
+    }
+
+    /// The text exposition of every metric.
+    public func exposition() -> String { registry.emitToString() }
+}

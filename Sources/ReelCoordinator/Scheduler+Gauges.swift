@@ -1,0 +1,34 @@
+import ReelCore
+
+/// How much work the farm holds at one moment, for monitoring and autoscaling.
+public struct FarmGauges: Sendable, Equatable {
+    /// Jobs the scheduler holds, by state (finished jobs leave it).
+    public var jobs: [JobState: Int] = [:]
+    /// Tasks ready to go out now (dependencies committed, job running).
+    public var readyTasks = 0
+    /// Tasks held by workers (queued at them or being sampled).
+    public var leasedTasks = 0
+    /// Uncommitted tasks of running jobs: ready, leased, or waiting for their dependencies.
+    public var outstandingTasks = 0
+    public var workers = 0
+    /// Workers holding at least one lease.
+    public var busyWorkers = 0
+
+    public init() {}
+}
+
+extension Scheduler {
+    /// The farm's gauges: one pass over the resident tasks and the workers.
+    public var gauges: FarmGauges {
+        var gauges = FarmGauges()
+        for job in jobs.values {
+            gauges.jobs[job.state, default: 0] += 1
+            if job.state == .running { gauges.outstandingTasks += job.remaining }
+        }
+        gauges.readyTasks = pending.count
+        gauges.leasedTasks = tasks.values.reduce(0) { $0 + ($1.phase == .leased ? 1 : 0) }
+        gauges.workers = workers.count
+        gauges.busyWorkers = workers.all.values.reduce(0) { $0 + ($1.leases.isEmpty ? 0 : 1) }
+        return gauges
+    }
+}
