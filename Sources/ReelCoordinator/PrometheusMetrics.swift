@@ -31,7 +31,9 @@ public final class PrometheusMetrics: Sendable {
         case silent, left, failed, other
 
         init(reason: String) {
-            self = reason.hasSuffix(" went silent") ? .silent : reason.hasSuffix(" left") ? .left : reason.contains("failed") ? .failed : .other
+            self =
+                reason.hasSuffix(" went silent")
+                ? .silent : reason.hasSuffix(" left") ? .left : reason.contains("failed") ? .failed : .other
         }
     }
 
@@ -57,18 +59,21 @@ public final class PrometheusMetrics: Sendable {
         var finished: [JobState: Counter] = [:]
         for state in [JobState.done, .failed, .cancelled] {
             finished[state] = registry.makeCounter(
-                descriptor: name("jobs_finished", "total", "Jobs that reached done, failed or cancelled."), labels: [("state", state.rawValue)])
+                descriptor: name("jobs_finished", "total", "Jobs that reached done, failed or cancelled."),
+                labels: [("state", state.rawValue)])
         }
         jobsFinished = finished
         let buckets = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
         dispatchLatency = registry.makeValueHistogram(
-            descriptor: name("dispatch_latency", "seconds", "From what made a task dispatchable to its lease being sent."), buckets: buckets)
+            descriptor: name("dispatch_latency", "seconds", "From what made a task dispatchable to its lease being sent."), buckets: buckets
+        )
         roundTrip = registry.makeValueHistogram(
             descriptor: name("commit_latency", "seconds", "From a task sent to its result committed and acknowledged."), buckets: buckets)
         var jobs: [JobState: Gauge] = [:]
         for state in [JobState.running, .paused, .encoding] {
             jobs[state] = registry.makeGauge(
-                descriptor: name("jobs", "", "Jobs in the coordinator by state (running, paused, encoding)."), labels: [("state", state.rawValue)])
+                descriptor: name("jobs", "", "Jobs in the coordinator by state (running, paused, encoding)."),
+                labels: [("state", state.rawValue)])
         }
         self.jobs = jobs
         var tasks: [String: Gauge] = [:]

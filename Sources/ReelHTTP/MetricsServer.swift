@@ -47,7 +47,9 @@ public final class MetricsServer: Sendable {
         let bound = BoundAddress()
         let app = Application(
             router: router, configuration: .init(address: .hostname(host, port: port), serverName: "reel"),
-            onServerRunning: { channel in bound.resolve(.success(channel.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? "")) },
+            onServerRunning: { channel in
+                bound.resolve(.success(channel.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? ""))
+            },
             logger: logger)
         let serving = Task {
             do { try await app.run() } catch {

@@ -145,7 +145,8 @@ public final class WorkerNode {
         try? socket.setOption(ZMQOption.linger, 1000)
         send(.disconnect(reason: "worker \(options.name) \(reason)"))
         logger.info(
-            "worker \(options.name) leaving (\(reason)): \(completed) tasks sampled, \(returned) queued handed back, \(unacknowledged.count) results unacknowledged")
+            "worker \(options.name) leaving (\(reason)): \(completed) tasks sampled, \(returned) queued handed back, \(unacknowledged.count) results unacknowledged"
+        )
         socket.close()
         sidecar?.stop()
     }
@@ -214,7 +215,8 @@ public final class WorkerNode {
         do {
             try sidecar.start(waiting: { self.keepAliveWhileBusy() })
             logger.info(
-                "model sidecar \(restart ? "restarted" : "started") (pid \(sidecar.processIdentifier ?? -1), \(sidecar.hello?.device ?? "?"), \(sidecar.hello?.versions ?? ""))")
+                "model sidecar \(restart ? "restarted" : "started") (pid \(sidecar.processIdentifier ?? -1), \(sidecar.hello?.device ?? "?"), \(sidecar.hello?.versions ?? ""))"
+            )
         } catch {
             logger.error("model sidecar did not start: \(error) (log: \(sidecar.options.logPath))")
         }
@@ -257,7 +259,8 @@ public final class WorkerNode {
             logger.warning("refusing \(assignment.lease): needs about \(neededMegabytes) MB, this worker allows \(limit) MB")
             send(
                 .failed(
-                    assignment.lease, reason: "chunk needs about \(neededMegabytes) MB, worker \(options.name) allows \(limit) MB", outOfMemory: true))
+                    assignment.lease, reason: "chunk needs about \(neededMegabytes) MB, worker \(options.name) allows \(limit) MB",
+                    outOfMemory: true))
             return
         }
         running = assignment.lease
@@ -282,7 +285,8 @@ public final class WorkerNode {
                 logger.warning("\(assignment.lease) failed: \(error)")
                 send(
                     .failed(
-                        assignment.lease, reason: String("worker \(options.name): \(error)".prefix(4000)), outOfMemory: error.kind == .outOfMemory))
+                        assignment.lease, reason: String("worker \(options.name): \(error)".prefix(4000)),
+                        outOfMemory: error.kind == .outOfMemory))
                 if error.needsRestart { startSidecar() }
                 return
             }

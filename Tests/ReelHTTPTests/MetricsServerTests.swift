@@ -19,7 +19,8 @@ import Testing
 
     @Test func healthFailsOnceTheLoopIsStuckAndReadinessWaitsForItsFirstTurn() async throws {
         let metrics = PrometheusMetrics()
-        let server = try await MetricsServer.start(host: "127.0.0.1", port: 0, metrics: metrics, stuckAfterSeconds: 5, logger: Logger(label: "test"))
+        let server = try await MetricsServer.start(
+            host: "127.0.0.1", port: 0, metrics: metrics, stuckAfterSeconds: 5, logger: Logger(label: "test"))
         defer { server.stop() }
         #expect(try await status("http://\(server.address)/readyz") == 503, "not ready before the loop turns")
         #expect(try await status("http://\(server.address)/healthz") == 200, "alive while starting")

@@ -10,7 +10,8 @@ import Testing
     static let root = "\(Diffusers.repository)/Deploy/kubernetes"
     static let validator = "\(Diffusers.repository)/.venv-ops/bin/kubernetes-validate"
     static var kubectl: String {
-        FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl") ? "/usr/bin/kubectl" : "\(Diffusers.repository)/.venv-ops/bin/kubectl"
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/kubectl")
+            ? "/usr/bin/kubectl" : "\(Diffusers.repository)/.venv-ops/bin/kubectl"
     }
 
     /// The overlay's objects as JSON dictionaries (YAML read by the validator's own PyYAML).
@@ -30,9 +31,11 @@ import Testing
 
     @Test(arguments: overlays)
     func everyOverlayValidatesStrictlyAgainstKubernetesSchemas(overlay: String) throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.validator), "kubernetes-validate is missing: run scripts/install-deps")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.validator), "kubernetes-validate is missing: run scripts/install-deps")
         let check = try Diffusers.run(
-            "/bin/bash", ["-c", "set -o pipefail; \(Self.kubectl) kustomize '\(Self.root)/overlays/\(overlay)' | '\(Self.validator)' --strict -"])
+            "/bin/bash",
+            ["-c", "set -o pipefail; \(Self.kubectl) kustomize '\(Self.root)/overlays/\(overlay)' | '\(Self.validator)' --strict -"])
         #expect(check.status == 0, "\(check.output)")
         #expect(!check.output.contains("ERROR") && !check.output.contains("WARN"), "\(check.output)")
         #expect(check.output.contains("passed for resource statefulset/reel-coordinator"))
@@ -72,7 +75,8 @@ import Testing
         let pod = try #require(((worker["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
         let container = try #require((pod["containers"] as? [[String: Any]])?.first)
         let arguments = try #require(container["args"] as? [String])
-        let drain = try #require(arguments.first { $0.hasPrefix("--drain-seconds=") }.flatMap { Int($0.dropFirst("--drain-seconds=".count)) })
+        let drain = try #require(
+            arguments.first { $0.hasPrefix("--drain-seconds=") }.flatMap { Int($0.dropFirst("--drain-seconds=".count)) })
         let grace = try #require(pod["terminationGracePeriodSeconds"] as? Int)
         #expect(grace > drain + 30, "a chunk's time plus the drain must fit in the grace period")
         #expect(arguments.contains("--connect=tcp://reel-coordinator:5555"))
@@ -80,12 +84,14 @@ import Testing
         _ = try Self.object(objects, kind: "PodDisruptionBudget", name: "reel-worker")
         // The autoscaler's metric is the adapter's name for a series the coordinator exports.
         let autoscaler = try Self.object(objects, kind: "HorizontalPodAutoscaler", name: "reel-worker")
-        let metric = ((((autoscaler["spec"] as? [String: Any])?["metrics"] as? [[String: Any]])?.first?["external"] as? [String: Any])?["metric"]
+        let metric =
+            ((((autoscaler["spec"] as? [String: Any])?["metrics"] as? [[String: Any]])?.first?["external"] as? [String: Any])?["metric"]
             as? [String: Any])?["name"] as? String
         let rules = try String(contentsOfFile: "\(Self.root)/prometheus-adapter-rules.yaml", encoding: .utf8)
         #expect(metric == "reel_tasks_outstanding" && rules.contains("as: \(metric ?? "?")"))
         #expect(rules.contains(#"reel_tasks{state="outstanding"}"#))
-        let exported = try String(contentsOfFile: "\(Diffusers.repository)/Sources/ReelCoordinator/PrometheusMetrics.swift", encoding: .utf8)
+        let exported = try String(
+            contentsOfFile: "\(Diffusers.repository)/Sources/ReelCoordinator/PrometheusMetrics.swift", encoding: .utf8)
         #expect(exported.contains(#""tasks", """#) && exported.contains(#"for state in ["ready", "leased", "outstanding"]"#))
         if overlay == "gpu" {
             let limits = (container["resources"] as? [String: Any])?["limits"] as? [String: Any]

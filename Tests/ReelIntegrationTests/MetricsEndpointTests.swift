@@ -37,7 +37,9 @@ import Testing
     static func address(in cluster: TestCluster) throws -> String {
         var address: String?
         try waitUntil("the coordinator logs its metrics address", timeout: 10) {
-            address = cluster.log("coordinator.log").firstMatch(of: /metrics and health on http:\/\/([0-9.:]+)\/metrics/).map { String($0.1) }
+            address = cluster.log("coordinator.log").firstMatch(of: /metrics and health on http:\/\/([0-9.:]+)\/metrics/).map {
+                String($0.1)
+            }
             return address != nil
         }
         return address!
@@ -99,7 +101,9 @@ import Testing
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         try withUnsafeMutablePointer(to: &address) { pointer in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                guard bind(socket, $0, length) == 0, getsockname(socket, $0, &length) == 0 else { throw ReelError(.network, "no free port") }
+                guard bind(socket, $0, length) == 0, getsockname(socket, $0, &length) == 0 else {
+                    throw ReelError(.network, "no free port")
+                }
             }
         }
         return Int(UInt16(bigEndian: address.sin_port))
@@ -157,7 +161,9 @@ import Testing
         }
         let up = try Self.get("\(api)/api/v1/query?query=up").body
         #expect(up.contains(#""value":["#) && up.contains(#","1"]"#), "the target is up: \(up)")
-        print("MEASURE Prometheus ready in \(String(format: "%.2f", ready)) s; reel_tasks_committed_total = \(Int(value ?? -1)) of \(tasks) tasks")
+        print(
+            "MEASURE Prometheus ready in \(String(format: "%.2f", ready)) s; reel_tasks_committed_total = \(Int(value ?? -1)) of \(tasks) tasks"
+        )
     }
 
     @Test func aQueueDepthGaugeFollowsOutstandingWork() throws {

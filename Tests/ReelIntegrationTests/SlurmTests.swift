@@ -7,10 +7,12 @@ import Testing
 @Suite struct SlurmTests {
     static var shouldRun: Bool { getuid() == 0 && ProcessInfo.processInfo.environment["REEL_SKIP_SLURM"] != "1" }
 
-    @Test(.enabled(if: shouldRun, "needs root (it starts munged and slurmd); as root it fails instead of skipping unless REEL_SKIP_SLURM=1"))
+    @Test(
+        .enabled(if: shouldRun, "needs root (it starts munged and slurmd); as root it fails instead of skipping unless REEL_SKIP_SLURM=1"))
     func workersStartedThroughSbatchRenderAndOneScancelledMidRenderChangesNothing() throws {
         try #require(
-            FileManager.default.isExecutableFile(atPath: "/usr/sbin/slurmctld"), "Slurm is missing: run scripts/install-deps, or set REEL_SKIP_SLURM=1")
+            FileManager.default.isExecutableFile(atPath: "/usr/sbin/slurmctld"),
+            "Slurm is missing: run scripts/install-deps, or set REEL_SKIP_SLURM=1")
         let run = try Diffusers.run("\(Diffusers.repository)/scripts/slurm-smoke", [], environment: ["REEL_BIN": ReelBinary.path])
         let summary = run.output.split(separator: "\n").last.map(String.init) ?? ""
         #expect(run.status == 0 && summary.hasPrefix("slurm-smoke: ok:"), "\(run.output.suffix(3000))")

@@ -6,7 +6,6 @@ import Testing
 @Suite struct SystemdUnitTests {
     static let units = ["reel-coordinator.service", "reel-worker@.service"]
 
-
     /// A unit's text with its ExecStart pointing at the `reel` built here: systemd-analyze
     /// refuses an ExecStart that does not exist, and the tests install nothing under /usr.
     func installedCopy(of unit: String, in directory: String) throws -> String {

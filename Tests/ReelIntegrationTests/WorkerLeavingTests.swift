@@ -41,7 +41,9 @@ import Testing
         #expect(handedBack.at - exitedAt < 1.5)
         #expect(!events.contains { $0.detail.contains("leaver went silent") })
         #expect(cluster.log("coordinator.log").contains("worker leaver left: worker leaver stopped"))
-        measure("worker SIGTERM to exit / to its queued task requeued", String(format: "%.2f s / %.2f s", exitedAt - stoppedAt, handedBack.at - stoppedAt))
+        measure(
+            "worker SIGTERM to exit / to its queued task requeued",
+            String(format: "%.2f s / %.2f s", exitedAt - stoppedAt, handedBack.at - stoppedAt))
     }
 
     @Test func aWorkerWithExitWhenIdleLeavesWhenTheFarmHasNothingToDo() throws {
@@ -63,7 +65,9 @@ import Testing
     }
 
     @Test func exitWhenIdleAndDrainSecondsAreRangeChecked() throws {
-        for (option, value) in [("--exit-when-idle", "0"), ("--exit-when-idle", "nan"), ("--drain-seconds", "-1"), ("--drain-seconds", "1e9")] {
+        for (option, value) in [
+            ("--exit-when-idle", "0"), ("--exit-when-idle", "nan"), ("--drain-seconds", "-1"), ("--drain-seconds", "1e9"),
+        ] {
             let run = try ReelBinary.run(["worker", "--connect", "tcp://127.0.0.1:1", option, value])
             #expect(run.status != 0 && run.err.contains(option), "\(option) \(value): \(run.err)")
         }

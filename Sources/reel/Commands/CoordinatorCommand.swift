@@ -36,22 +36,32 @@ extension Reel {
         @Option(help: "Tasks of each job held in memory; the rest wait in the database and are read in as these finish.")
         var residentTasks: Int = 4096
 
-        @Option(help: "Seconds a worker may hold leases without advancing any (a step, a result) before it loses them; at least 20 times its jobs' median step time.")
+        @Option(
+            help:
+                "Seconds a worker may hold leases without advancing any (a step, a result) before it loses them; at least 20 times its jobs' median step time."
+        )
         var stallTimeout: Double = 120
 
-        @Option(help: "Fraction of tasks (0-1) whose result is verified by recomputing it on a worker of another key (or name) before it is committed; a worker whose result loses the vote is quarantined.")
+        @Option(
+            help:
+                "Fraction of tasks (0-1) whose result is verified by recomputing it on a worker of another key (or name) before it is committed; a worker whose result loses the vote is quarantined."
+        )
         var verifyFraction: Double = 0.02
 
         @Option(help: "Workers kept at once; past it a new one replaces the longest-silent one, or is refused.")
         var maxWorkers: Int = 4096
 
-        @Option(help: "Leases the jobs of one submitter (key name, or 'local') may hold at once, so one submitter cannot take the whole farm; 0: no cap.")
+        @Option(
+            help:
+                "Leases the jobs of one submitter (key name, or 'local') may hold at once, so one submitter cannot take the whole farm; 0: no cap."
+        )
         var maxTasksPerSubmitter: Int = 0
 
         @Option(help: "This coordinator's CURVE key file (from `reel keys`): turns on encryption and authentication.")
         var curveSecret: String?
 
-        @Option(help: "A folder of .pub files (or one) of keys allowed as workers: they take tasks and cannot submit, list or control jobs.")
+        @Option(
+            help: "A folder of .pub files (or one) of keys allowed as workers: they take tasks and cannot submit, list or control jobs.")
         var allowWorker: String?
 
         @Option(help: "A folder of .pub files (or one) of keys allowed as submitters: each sees and controls only the jobs it submitted.")
@@ -63,14 +73,18 @@ extension Reel {
         @Flag(help: "Allow binding beyond loopback without CURVE (only on a trusted, isolated network).")
         var insecure = false
 
-        @Option(help: "Serve Prometheus metrics and health checks over HTTP on HOST:PORT (/metrics, /healthz, /readyz; read-only, no job data).")
+        @Option(
+            help: "Serve Prometheus metrics and health checks over HTTP on HOST:PORT (/metrics, /healthz, /readyz; read-only, no job data)."
+        )
         var metrics: String?
 
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
             let lists = [allowWorker, allowSubmitter, allowAdmin].compactMap { $0 }
-            if curveSecret == nil && !lists.isEmpty { throw ValidationError("--allow-worker, --allow-submitter and --allow-admin need --curve-secret") }
+            if curveSecret == nil && !lists.isEmpty {
+                throw ValidationError("--allow-worker, --allow-submitter and --allow-admin need --curve-secret")
+            }
             if curveSecret != nil && lists.isEmpty {
                 throw ValidationError("--curve-secret needs at least one of --allow-worker, --allow-submitter, --allow-admin")
             }
@@ -107,7 +121,8 @@ extension Reel {
             if let metrics {
                 let address = try HostPort(metrics, option: "--metrics")
                 options.prometheus = PrometheusMetrics()
-                server = try MetricsServer.startBlocking(host: address.host, port: address.port, metrics: options.prometheus!, logger: logger)
+                server = try MetricsServer.startBlocking(
+                    host: address.host, port: address.port, metrics: options.prometheus!, logger: logger)
             }
             defer { server?.stop() }
             let coordinator = try ReelCoordinator.Coordinator(options: options, logger: logger)

@@ -12,7 +12,9 @@ extension Reel {
         var connect: String
 
         @Option(
-            help: "Offer only this backend (\(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")); default: procedural and simulated).")
+            help:
+                "Offer only this backend (\(BackendKind.allCases.map(\.rawValue).joined(separator: ", ")); default: procedural and simulated)."
+        )
         var backend: String?
 
         @Option(help: "Diffusers backend: the Python with reel_sidecar installed (default: $REEL_PYTHON, else .venv-diffusers).")
@@ -30,7 +32,8 @@ extension Reel {
         @Option(help: "Diffusers backend: the sidecar's log file (default: in the temporary directory).")
         var sidecarLog: String?
 
-        @Option(help: "Diffusers backend on a CPU: MB the sidecar may allocate beyond its libraries; past it a task fails as out of memory.")
+        @Option(
+            help: "Diffusers backend on a CPU: MB the sidecar may allocate beyond its libraries; past it a task fails as out of memory.")
         var sidecarMaxMemoryMb: Int?
 
         @Option(help: "Unique worker name (default: host-pid).")
@@ -65,11 +68,15 @@ extension Reel {
             if let name, name.isEmpty || name.utf8.count > 200 || name.hasPrefix("\0") {
                 throw ValidationError("--name: must be 1-200 bytes")
             }
-            guard (1...256).contains(sidecarThreads) else { throw ValidationError("--sidecar-threads: must be 1-256 (got \(sidecarThreads))") }
+            guard (1...256).contains(sidecarThreads) else {
+                throw ValidationError("--sidecar-threads: must be 1-256 (got \(sidecarThreads))")
+            }
             guard sidecarTimeout >= 1 && sidecarTimeout <= 86400 else {
                 throw ValidationError("--sidecar-timeout: must be 1-86400 seconds (got \(sidecarTimeout))")
             }
-            guard heartbeat >= 0.05 && heartbeat <= 60 else { throw ValidationError("--heartbeat: must be 0.05-60 seconds (got \(heartbeat))") }
+            guard heartbeat >= 0.05 && heartbeat <= 60 else {
+                throw ValidationError("--heartbeat: must be 0.05-60 seconds (got \(heartbeat))")
+            }
             if let exitWhenIdle, !(exitWhenIdle >= 1 && exitWhenIdle <= 604_800) {
                 throw ValidationError("--exit-when-idle: must be 1-604800 seconds (got \(exitWhenIdle))")
             }
@@ -90,7 +97,9 @@ extension Reel {
                     throw ValidationError(
                         "--backend diffusers: no Python found: run scripts/install-diffusers, or give --python or REEL_PYTHON")
                 }
-                guard FileManager.default.isExecutableFile(atPath: python) else { throw ValidationError("--python: \(python) is not executable") }
+                guard FileManager.default.isExecutableFile(atPath: python) else {
+                    throw ValidationError("--python: \(python) is not executable")
+                }
                 for model in models where !FileManager.default.fileExists(atPath: model + "/model_index.json") {
                     throw ValidationError("--model: \(model) is not a diffusers model folder (no model_index.json)")
                 }
@@ -112,7 +121,8 @@ extension Reel {
                     python: python ?? SidecarOptions.defaultPython(executable: ProcessSetup.executablePath)!, threads: sidecarThreads,
                     logPath: sidecarLog ?? NSTemporaryDirectory() + "/reel-sidecar-\(safeName).log", requestTimeoutSeconds: sidecarTimeout,
                     maxMemoryMegabytes: sidecarMaxMemoryMb)
-                options.models = models.isEmpty ? ["*"] : models.map { SpecLoader.absolute($0, relativeTo: FileManager.default.currentDirectoryPath) }
+                options.models =
+                    models.isEmpty ? ["*"] : models.map { SpecLoader.absolute($0, relativeTo: FileManager.default.currentDirectoryPath) }
             }
             let node = try WorkerNode(options: options, logger: logger)
             try node.run { ProcessSetup.shouldStop }
