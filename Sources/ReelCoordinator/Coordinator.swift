@@ -260,7 +260,7 @@ public final class Coordinator {
         case .ready(let hello):
             guard let id = bind(routing, hello: hello, user: message.userID, now: time) else { return }
             execute(scheduler.handle(.workerReady(id, hello), now: time))
-        case .heartbeat(let progress):
+        case .heartbeat(let progress, _):
             guard let id = peers[routing] else {
                 reply(routing, .disconnect(reason: "unknown worker: send READY"))
                 return

@@ -113,9 +113,12 @@ extension Scheduler {
 
     mutating func heartbeats(now: Double) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
-        for id in workers.all.filter({ now - $0.value.lastHeartbeatSent >= timings.heartbeatSeconds }).keys.sorted() {
+        let due = workers.all.filter({ now - $0.value.lastHeartbeatSent >= timings.heartbeatSeconds }).keys.sorted()
+        guard !due.isEmpty else { return out }
+        let outstanding = outstandingTasks
+        for id in due {
             workers[id]?.lastHeartbeatSent = now
-            out.append(.send(id, .heartbeat()))
+            out.append(.send(id, .heartbeat(outstanding: outstanding)))
         }
         return out
     }

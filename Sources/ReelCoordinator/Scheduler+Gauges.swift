@@ -18,6 +18,11 @@ public struct FarmGauges: Sendable, Equatable {
 }
 
 extension Scheduler {
+    /// Uncommitted tasks of running jobs (what HEARTBEAT tells workers: the farm has work).
+    var outstandingTasks: UInt32 {
+        UInt32(clamping: jobs.values.reduce(0) { $0 + ($1.state == .running ? $1.remaining : 0) })
+    }
+
     /// The farm's gauges: one pass over the resident tasks and the workers.
     public var gauges: FarmGauges {
         var gauges = FarmGauges()

@@ -383,6 +383,9 @@ public struct Scheduler: Sendable {
         renew(id, now: now)
         if joined { out.append(.log("worker \(id) joined (\(hello.backends.joined(separator: ",")), \(hello.slots) slot(s))")) }
         for task in lost.sorted() { out += release(task, from: id, reason: "worker \(id) does not hold it") }
+        // At once, so a worker that leaves when idle knows from its first second whether the farm has work.
+        workers[id]?.lastHeartbeatSent = now
+        out.append(.send(id, .heartbeat(outstanding: outstandingTasks)))
         return out
     }
 

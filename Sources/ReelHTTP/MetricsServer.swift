@@ -51,7 +51,8 @@ public final class MetricsServer: Sendable {
                 bound.resolve(.success(channel.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? ""))
             },
             logger: logger)
-        let serving = Task {
+        // On threads of its own: a pool busy elsewhere (or blocked) never delays a probe.
+        let serving = Task(executorPreference: ServerExecutor.shared) {
             do { try await app.run() } catch {
                 bound.resolve(.failure(ReelError(.network, "--metrics: cannot listen on \(host):\(port): \(error)")))
                 throw error
@@ -74,7 +75,7 @@ public final class MetricsServer: Sendable {
     ) throws -> MetricsServer {
         let outcome = Mutex<Result<MetricsServer, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
-        Task {
+        Task(executorPreference: ServerExecutor.shared) {
             let result: Result<MetricsServer, any Error>
             do {
                 result = .success(
@@ -114,5 +115,18 @@ private final class BoundAddress: Sendable {
             }
             if let ready { continuation.resume(with: ready.mapError { $0 as any Error }) }
         }
+    }
+}
+
+/// Runs the server's tasks (and, by inheritance, every connection's) on a dispatch queue of
+/// its own instead of Swift's shared cooperative pool, which the process may keep busy.
+private final class ServerExecutor: TaskExecutor {
+    static let shared = ServerExecutor()
+    private let queue = DispatchQueue(label: "reel.http", attributes: .concurrent)
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let executor = asUnownedTaskExecutor()
+        queue.async { job.runSynchronously(on: executor) }
     }
 }

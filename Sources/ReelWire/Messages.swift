@@ -92,9 +92,11 @@ public struct TaskResult: Sendable, Hashable {
 public enum WireMessage: Sendable, Hashable {
     /// Worker → coordinator: capabilities; also the answer to `disconnect`.
     case ready(WorkerHello)
-    /// Either way: liveness. Workers send it from their sampling loop.
-    /// Liveness; from a worker, with how far each task it runs has got (a lease is kept by progress).
-    case heartbeat(progress: [TaskProgress] = [])
+    /// Either way: liveness. Workers send it from their sampling loop, with how far each task
+    /// it runs has got (a lease is kept by progress); the coordinator's carries `outstanding`,
+    /// the uncommitted tasks of running jobs (a worker with `--exit-when-idle` stays while
+    /// the farm has work, even when none of it is for that worker now).
+    case heartbeat(progress: [TaskProgress] = [], outstanding: UInt32 = 0)
     /// Coordinator → worker: run this chunk.
     case task(TaskAssignment)
     /// Worker → coordinator: the chunk's latents.

@@ -5,7 +5,7 @@ import ReelCore
 /// Pure: no sockets here.
 public enum WireCodec {
     public static let magic: [UInt8] = Array("REEL".utf8)
-    public static let version: UInt8 = 5
+    public static let version: UInt8 = 6
     /// Largest latent payload accepted (a 48-frame 1080p chunk in Float16 is about 600 MB; the
     /// sockets' MAXMSGSIZE enforces the same bound before the bytes are even read).
     public static let maxPayload = 1 << 30
@@ -31,12 +31,13 @@ public enum WireCodec {
             for lease in hello.holding { write(lease, &body) }
             body.strings(hello.models)
             body.string(hello.device)
-        case .heartbeat(let progress):
+        case .heartbeat(let progress, let outstanding):
             body.u32(UInt32(progress.count))
             for entry in progress {
                 write(entry.lease, &body)
                 body.u32(entry.step)
             }
+            body.u32(outstanding)
         case .task(let assignment):
             write(assignment.lease, &body)
             body.u32(assignment.leaseMilliseconds)
@@ -116,7 +117,7 @@ public enum WireCodec {
             let progress = try (0..<(try body.count("progress", limit: maxProgress))).map { _ in
                 TaskProgress(lease: try readLease(&body), step: try body.u32("step"))
             }
-            message = .heartbeat(progress: progress)
+            message = .heartbeat(progress: progress, outstanding: try body.u32("outstanding"))
         case 0x03:
             let lease = try readLease(&body)
             let milliseconds = try body.u32("lease_ms")

@@ -24,8 +24,8 @@ public struct WorkerOptions: Sendable {
     public var sidecar: SidecarOptions?
     /// The diffusers backend: model folders this worker offers ("*": whatever path a task names).
     public var models: [String] = ["*"]
-    /// Leave after this long with nothing to do (a batch system's worker releasing its
-    /// allocation when the farm is idle); nil: never.
+    /// Leave once the farm has had no uncommitted work of running jobs, and this worker no
+    /// task, for this long (a batch system's worker releasing its allocation); nil: never.
     public var exitWhenIdleSeconds: Double?
     /// When stopped: how long to wait for the coordinator to acknowledge results already sent.
     public var drainSeconds: Double = 10
@@ -70,6 +70,8 @@ public final class WorkerNode {
     /// Denoising steps the running task has completed (reported in heartbeats).
     var runningStep: UInt32 = 0
     var backoff: Double
+    /// When this worker last had a task, or heard the farm has uncommitted work (``WorkerOptions/exitWhenIdleSeconds``).
+    var busyAt = 0.0
     /// Chunks this worker has sampled (for logs and tests).
     public private(set) var completed = 0
     /// The model sidecar, when this worker runs the diffusers backend.
@@ -113,7 +115,7 @@ public final class WorkerNode {
         logger.info("worker \(options.name) connecting to \(options.coordinator)")
         startSidecar()
         announce()
-        var busyAt = now()
+        busyAt = now()
         while !shouldStop() {
             if !queue.isEmpty {
                 runTask(queue.removeFirst(), shouldStop: shouldStop)
@@ -193,8 +195,9 @@ public final class WorkerNode {
                 // At most once a second: a refusal (a name in use, a full farm) must not become a loop.
                 logger.info("coordinator asks to re-announce: \(reason)")
                 if now() - lastAnnounced >= 1 { announce() } else { announceDue = true }
-            case .heartbeat:
-                break
+            case .heartbeat(_, let outstanding):
+                // The farm has work (maybe none for this worker now): not idle.
+                if outstanding > 0 { busyAt = now() }
             default:
                 logger.warning("dropped an unexpected \(decoded.name) from the coordinator")
             }

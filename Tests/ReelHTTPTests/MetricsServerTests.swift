@@ -10,25 +10,60 @@ import Testing
 #endif
 
 /// The monitoring endpoint's own logic, over real HTTP on loopback: health follows the
-/// coordinator's loop, and requeues are labelled by cause.
-@Suite struct MetricsServerTests {
-    func status(_ url: String) async throws -> Int {
-        let (_, response) = try await URLSession.shared.data(from: URL(string: url)!)
-        return (response as? HTTPURLResponse)?.statusCode ?? 0
+/// coordinator's loop, requeues are labelled by cause, and the server answers even while
+/// Swift's shared thread pool is blocked.
+@Suite(.serialized) struct MetricsServerTests {
+    /// GET's status code, waiting on URLSession's own queue (never on Swift's shared pool).
+    func status(_ url: String, timeout: Double = 10) throws -> Int {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var outcome: Result<Int, any Error> = .failure(URLError(.timedOut))
+        var request = URLRequest(url: URL(string: url)!)
+        request.timeoutInterval = timeout
+        URLSession.shared.dataTask(with: request) { _, response, error in
+            outcome = error.map { .failure($0) } ?? .success((response as? HTTPURLResponse)?.statusCode ?? 0)
+            done.signal()
+        }.resume()
+        done.wait()
+        return try outcome.get()
     }
 
-    @Test func healthFailsOnceTheLoopIsStuckAndReadinessWaitsForItsFirstTurn() async throws {
+    func start(_ metrics: PrometheusMetrics, port: Int = 0, stuckAfterSeconds: Double = 30) throws -> MetricsServer {
+        try MetricsServer.startBlocking(
+            host: "127.0.0.1", port: port, metrics: metrics, stuckAfterSeconds: stuckAfterSeconds, logger: Logger(label: "test"))
+    }
+
+    @Test func healthFailsOnceTheLoopIsStuckAndReadinessWaitsForItsFirstTurn() throws {
         let metrics = PrometheusMetrics()
-        let server = try await MetricsServer.start(
-            host: "127.0.0.1", port: 0, metrics: metrics, stuckAfterSeconds: 5, logger: Logger(label: "test"))
+        let server = try start(metrics, stuckAfterSeconds: 5)
         defer { server.stop() }
-        #expect(try await status("http://\(server.address)/readyz") == 503, "not ready before the loop turns")
-        #expect(try await status("http://\(server.address)/healthz") == 200, "alive while starting")
+        #expect(try status("http://\(server.address)/readyz") == 503, "not ready before the loop turns")
+        #expect(try status("http://\(server.address)/healthz") == 200, "alive while starting")
         metrics.loopTurned(at: Date().timeIntervalSince1970)
-        #expect(try await status("http://\(server.address)/readyz") == 200)
-        #expect(try await status("http://\(server.address)/healthz") == 200)
+        #expect(try status("http://\(server.address)/readyz") == 200)
+        #expect(try status("http://\(server.address)/healthz") == 200)
         metrics.loopTurned(at: Date().timeIntervalSince1970 - 6)
-        #expect(try await status("http://\(server.address)/healthz") == 503, "a loop stuck past 5 s fails the liveness probe")
+        #expect(try status("http://\(server.address)/healthz") == 503, "a loop stuck past 5 s fails the liveness probe")
+    }
+
+    @Test func probesAreAnsweredWhileSwiftsSharedPoolIsBlocked() throws {
+        let metrics = PrometheusMetrics()
+        let server = try start(metrics)
+        defer { server.stop() }
+        metrics.loopTurned(at: Date().timeIntervalSince1970)
+        // Every thread of the cooperative pool (one per core) sleeps for 4 s, and one more task waits.
+        let blocked = DispatchGroup()
+        for _ in 0..<(ProcessInfo.processInfo.activeProcessorCount + 1) {
+            blocked.enter()
+            Task.detached {
+                usleep(4_000_000)  // blocks the thread, as a synchronous test does
+                blocked.leave()
+            }
+        }
+        Thread.sleep(forTimeInterval: 0.2)
+        let started = Date()
+        #expect(try status("http://\(server.address)/healthz", timeout: 3) == 200)
+        #expect(Date().timeIntervalSince(started) < 3)
+        blocked.wait()
     }
 
     @Test func requeuesAreLabelledByCause() {
@@ -43,13 +78,13 @@ import Testing
         #expect(metrics.exposition().contains(#"reel_requeues_total{cause="left"} 2"#))
     }
 
-    @Test func aPortInUseIsAClearError() async throws {
+    @Test func aPortInUseIsAClearError() throws {
         let metrics = PrometheusMetrics()
-        let first = try await MetricsServer.start(host: "127.0.0.1", port: 0, metrics: metrics, logger: Logger(label: "test"))
+        let first = try start(metrics)
         defer { first.stop() }
         let port = Int(first.address.split(separator: ":").last!)!
-        await #expect {
-            _ = try await MetricsServer.start(host: "127.0.0.1", port: port, metrics: metrics, logger: Logger(label: "test"))
+        #expect {
+            _ = try start(metrics, port: port)
         } throws: { "\($0)".contains("cannot listen on 127.0.0.1:\(port)") }
     }
 }

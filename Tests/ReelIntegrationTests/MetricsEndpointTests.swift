@@ -45,12 +45,21 @@ import Testing
         return address!
     }
 
-    @Test func metricsCountARenderAndHealthFollowsTheLoop() throws {
+    /// A coordinator serving metrics on a free loopback port, a small spec for it, and the
+    /// metrics address (`host:port`).
+    static func meteredCluster(_ name: String, seed: Int) throws -> (
+        directory: TemporaryDirectory, spec: String, cluster: TestCluster, address: String
+    ) {
         let directory = TemporaryDirectory()
-        let spec = writeSpec(in: directory.path, name: "metered", seconds: 4, width: 64, height: 64, seed: 9)
+        let spec = writeSpec(in: directory.path, name: name, seconds: 4, width: 64, height: 64, seed: seed)
         let cluster = try TestCluster(data: "\(directory.path)/data", coordinatorArguments: ["--metrics", "127.0.0.1:0"])
+        return (directory, spec, cluster, try address(in: cluster))
+    }
+
+    @Test func metricsCountARenderAndHealthFollowsTheLoop() throws {
+        let (directory, spec, cluster, address) = try Self.meteredCluster("metered", seed: 9)
         defer { cluster.stop() }
-        let base = "http://\(try Self.address(in: cluster))"
+        let base = "http://\(address)"
         // Ready once the store is open and the endpoint bound: the loop has turned.
         try waitUntil("the coordinator is ready", timeout: 10) { try Self.get("\(base)/readyz").status == 200 }
         let health = try Self.get("\(base)/healthz")
@@ -111,11 +120,8 @@ import Testing
 
     @Test func aRealPrometheusScrapesTheCommittedTaskCount() throws {
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus"), "prometheus is missing: run scripts/install-deps")
-        let directory = TemporaryDirectory()
-        let spec = writeSpec(in: directory.path, name: "scraped", seconds: 4, width: 64, height: 64, seed: 13)
-        let cluster = try TestCluster(data: "\(directory.path)/data", coordinatorArguments: ["--metrics", "127.0.0.1:0"])
+        let (directory, spec, cluster, target) = try Self.meteredCluster("scraped", seed: 13)
         defer { cluster.stop() }
-        let target = try Self.address(in: cluster)
         let config = """
             global:
               scrape_interval: 1s
@@ -167,11 +173,9 @@ import Testing
     }
 
     @Test func aQueueDepthGaugeFollowsOutstandingWork() throws {
-        let directory = TemporaryDirectory()
-        let spec = writeSpec(in: directory.path, name: "queued", seconds: 4, width: 64, height: 64, seed: 11)
-        let cluster = try TestCluster(data: "\(directory.path)/data", coordinatorArguments: ["--metrics", "127.0.0.1:0"])
-        defer { cluster.stop() }
-        let base = "http://\(try Self.address(in: cluster))"
+        let (directory, spec, cluster, address) = try Self.meteredCluster("queued", seed: 11)
+        defer { withExtendedLifetime(directory) { cluster.stop() } }
+        let base = "http://\(address)"
         let job = try cluster.submit(spec, output: "queued.mp4")
         let tasks = try cluster.store().tasks(job: job).count
         // No worker yet: every task is outstanding, what an autoscaler scales workers on.

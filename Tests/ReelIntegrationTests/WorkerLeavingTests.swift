@@ -46,22 +46,40 @@ import Testing
             String(format: "%.2f s / %.2f s", exitedAt - stoppedAt, handedBack.at - stoppedAt))
     }
 
-    @Test func aWorkerWithExitWhenIdleLeavesWhenTheFarmHasNothingToDo() throws {
+    @Test func aWorkerWithExitWhenIdleStaysWhileTheFarmHasWorkAndLeavesWhenItHasNone() throws {
         let directory = TemporaryDirectory()
-        let spec = writeSpec(in: directory.path, name: "idle", seconds: 2, width: 64, height: 64, seed: 5)
+        // Simulated-backend tasks that the batch worker (procedural only) cannot take.
+        let spec = writeSpec(
+            in: directory.path, name: "idle", seconds: 4, width: 64, height: 64, seed: 5, extra: "backend = \"simulated\"\nstep_ms = 120")
         let cluster = try TestCluster(data: "\(directory.path)/data")
         defer { cluster.stop() }
         let job = try cluster.submit(spec, output: "idle.mp4")
-        let worker = try cluster.startWorker("batch", arguments: ["--exit-when-idle", "2", "--log-level", "info"])
-        try cluster.waitFor(job: job) { $0.state == "done" }
-        let doneAt = Date().timeIntervalSince1970
-        #expect(worker.isRunning, "it stays while there is work")
-        try waitUntil("the idle worker exits", timeout: 15) { !worker.isRunning }
-        #expect(worker.terminationStatus == 0)
+        let batch = try cluster.startWorker(
+            "batch", arguments: ["--backend", "procedural", "--exit-when-idle", "2", "--log-level", "info"])
+        try cluster.startWorker("simulator", arguments: ["--backend", "simulated"])
+        // When it exits, watched every 20 ms from the start.
+        var exitedAt: Double?
+        let deadline = Date().addingTimeInterval(120)
+        while try exitedAt == nil || cluster.client().status(job: job).jobs[0].state != "done" {
+            if exitedAt == nil && !batch.isRunning { exitedAt = Date().timeIntervalSince1970 }
+            guard Date() < deadline else { throw ReelError(.network, "timed out: job done and the idle worker gone") }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        let exit = try #require(exitedAt)
+        #expect(batch.terminationStatus == 0)
         #expect(cluster.log("batch.log").contains("worker batch leaving (idle for 2 s)"))
+        // It had no task all along, yet stayed while the farm had work: past its 2 s idle
+        // window, until 2 s after the last heartbeat that said so (sent at most 1 s before
+        // the last commit).
+        let events = try cluster.store().events(job: job)
+        let submitted = try #require(events.first { $0.kind == "job-submitted" }).at
+        let lastCommit = try #require(events.last { $0.kind == "task-committed" }).at
+        #expect(lastCommit - submitted > 3, "the job kept the farm busy longer than the idle window")
+        #expect(exit >= lastCommit + 1, "left \(exit - lastCommit) s after the last commit")
+        #expect(cluster.log("batch.log").contains("leaving (idle for 2 s): 0 tasks sampled"), "it never had a task")
         // It said goodbye: the coordinator forgets it at once, not after its 3 s worker timeout.
         try waitUntil("the coordinator forgets the worker", timeout: 1.5) { try cluster.client().status().workers["batch"] == nil }
-        measure("job done to idle worker gone (--exit-when-idle 2)", String(format: "%.2f s", Date().timeIntervalSince1970 - doneAt))
+        measure("last commit to idle worker gone (--exit-when-idle 2)", String(format: "%.2f s", exit - lastCommit))
     }
 
     @Test func exitWhenIdleAndDrainSecondsAreRangeChecked() throws {

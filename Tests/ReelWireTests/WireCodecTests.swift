@@ -37,7 +37,7 @@ import Testing
             WorkerHello(
                 name: "gpu-1", backends: ["diffusers"], slots: 1, memoryMegabytes: 80000, tags: [], models: ["/models/wan", "*"],
                 device: "cuda NVIDIA H200")),
-        .heartbeat(), .heartbeat(progress: [TaskProgress(lease: LeaseRef(task: 7, attempt: 2), step: 5)]),
+        .heartbeat(), .heartbeat(progress: [TaskProgress(lease: LeaseRef(task: 7, attempt: 2), step: 5)]), .heartbeat(outstanding: 4096),
         .task(TaskAssignment(lease: lease, leaseMilliseconds: 30000, work: work)),
         .task(TaskAssignment(lease: lease, leaseMilliseconds: 30000, work: modelWork)),
         .task(TaskAssignment(lease: lease, leaseMilliseconds: 30000, work: decodeWork)),
@@ -58,7 +58,7 @@ import Testing
     @Test(arguments: all)
     func everyMessageRoundTrips(message: WireMessage) throws {
         let frames = WireCodec.encode(message)
-        #expect(frames[0] == Array("REEL".utf8) + [5, message.command])
+        #expect(frames[0] == Array("REEL".utf8) + [6, message.command])
         #expect(try WireCodec.decode(frames) == message)
     }
 

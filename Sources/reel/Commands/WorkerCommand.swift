@@ -51,7 +51,10 @@ extension Reel {
         @Option(help: "The coordinator's public key file, when it requires CURVE.")
         var serverKey: String?
 
-        @Option(help: "Leave after this many seconds with no task (releases a batch job's allocation when the farm is idle).")
+        @Option(
+            help:
+                "Leave once the farm has had no uncommitted work (and this worker no task) for this many seconds: a batch job releasing its allocation."
+        )
         var exitWhenIdle: Double?
 
         @Option(help: "On SIGTERM: seconds to wait for results already sent to be acknowledged before leaving.")
