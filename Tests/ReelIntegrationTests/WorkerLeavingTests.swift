@@ -14,9 +14,12 @@ import Testing
         defer { cluster.stop() }
         let leaver = try cluster.startWorker("leaver", arguments: ["--log-level", "info"])
         let job = try cluster.submit(spec, output: "drained.mp4")
-        // One lease being sampled and one queued behind it (prefetch 1).
-        try waitUntil("the leaver holds two leases", timeout: 60) { try cluster.client().status().workers["leaver"] == 2 }
-        let held = try cluster.store().tasks(job: job).filter { $0.state == .leased && $0.worker == "leaver" }.compactMap(\.id)
+        // One lease being sampled and one queued behind it (prefetch 1), as the store records them.
+        var held: [Int64] = []
+        try waitUntil("the leaver holds two leases", timeout: 120) {
+            held = try cluster.store().tasks(job: job).filter { $0.state == .leased && $0.worker == "leaver" }.compactMap(\.id)
+            return held.count == 2
+        }
         let stoppedAt = Date().timeIntervalSince1970
         kill(leaver.processIdentifier, SIGTERM)
         try waitUntil("the leaver exits", timeout: 20) { !leaver.isRunning }
