@@ -26,7 +26,9 @@ public final class PrometheusMetrics: Sendable {
     let workers: Gauge
     let busyWorkers: Gauge
 
-    /// Why a task went back to the queue, as a label with few values.
+    /// Why a task went back to the queue, as a label with few values, read from the
+    /// scheduler's requeue reasons ("worker W went silent", "worker W left", "worker W failed
+    /// it: ...", or another).
     enum RequeueCause: String, CaseIterable, Sendable {
         case silent, left, failed, other
 
