@@ -16,12 +16,11 @@ import Testing
 
     /// The overlay's objects as JSON dictionaries (YAML read by the validator's own PyYAML).
     static func objects(_ overlay: String) throws -> [[String: Any]] {
-        let rendered = try Diffusers.run(kubectl, ["kustomize", "\(root)/overlays/\(overlay)"])
-        try #require(rendered.status == 0, "kubectl kustomize \(overlay): \(rendered.output)")
         let python = "\(Diffusers.repository)/.venv-ops/bin/python"
         let script = "import json, sys, yaml; print(json.dumps(list(yaml.safe_load_all(sys.stdin))))"
-        let json = try Diffusers.run("/bin/sh", ["-c", "\(kubectl) kustomize '\(root)/overlays/\(overlay)' | '\(python)' -c '\(script)'"])
-        try #require(json.status == 0, "\(json.output)")
+        let json = try Diffusers.run(
+            "/bin/bash", ["-c", "set -o pipefail; \(kubectl) kustomize '\(root)/overlays/\(overlay)' | '\(python)' -c '\(script)'"])
+        try #require(json.status == 0, "kubectl kustomize \(overlay), read as YAML: \(json.output)")
         return try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [[String: Any]])
     }
 
