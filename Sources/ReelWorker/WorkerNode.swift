@@ -269,6 +269,7 @@ public final class WorkerNode {
         running = assignment.lease
         runningStep = 0
         defer { running = nil }
+        logger.debug("sampling \(assignment.lease) (\(assignment.work.region))")
         let stepped = {
             self.runningStep &+= 1
             // The first steps are reported at once: they restart the coordinator's stall clock.

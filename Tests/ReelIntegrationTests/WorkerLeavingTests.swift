@@ -12,13 +12,16 @@ import Testing
         let spec = writeSpec(in: directory.path, name: "drained", seconds: 5, width: 96, height: 64, seed: 23, chunkFrames: 20, overlap: 4)
         let cluster = try TestCluster(data: "\(directory.path)/data")
         defer { cluster.stop() }
-        let leaver = try cluster.startWorker("leaver", arguments: ["--log-level", "info"])
+        let leaver = try cluster.startWorker("leaver", arguments: ["--log-level", "debug"])
         let job = try cluster.submit(spec, output: "drained.mp4")
-        // One lease being sampled and one queued behind it (prefetch 1), as the store records them.
+        // One lease being sampled and one queued behind it (prefetch 1), as the store records
+        // them, and the leaver's own word that it has begun one of them (a recorded lease may
+        // still be on its way).
         var held: [Int64] = []
-        try waitUntil("the leaver holds two leases", timeout: 120) {
+        try waitUntil("the leaver holds two leases and samples one", timeout: 120) {
             held = try cluster.store().tasks(job: job).filter { $0.state == .leased && $0.worker == "leaver" }.compactMap(\.id)
-            return held.count == 2
+            let log = cluster.log("leaver.log")
+            return held.count == 2 && held.contains { log.contains("sampling task \($0) attempt 1 ") }
         }
         let stoppedAt = Date().timeIntervalSince1970
         kill(leaver.processIdentifier, SIGTERM)
