@@ -35,7 +35,11 @@ let package = Package(
         .target(
             name: "ReelHTTP",
             dependencies: [
-                "ReelCoordinator", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
+                "ReelCoordinator", "ReelStore", "ReelStitch", "ReelClient", "ReelPlan", "ReelWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"), .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "TOMLKit", package: "TOMLKit"),
             ]),
         .target(
             name: "ReelWorker",
@@ -61,7 +65,7 @@ let package = Package(
         .testTarget(name: "ReelMetricsTests", dependencies: ["ReelMetrics"]),
         .testTarget(name: "ReelWireTests", dependencies: ["ReelCore", "ReelWire"]),
         .testTarget(name: "ReelCoordinatorTests", dependencies: ["ReelCore", "ReelWire", "ReelCoordinator"]),
-        .testTarget(name: "ReelHTTPTests", dependencies: ["ReelHTTP", "ReelCoordinator", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "ReelHTTPTests", dependencies: ["ReelHTTP", "ReelCoordinator", "ReelCore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ReelStitchTests", dependencies: ["ReelCore", "ReelPlan", "ReelStitch"]),
         .testTarget(name: "ReelStoreTests", dependencies: ["ReelCore", "ReelPlan", "ReelStore"]),
         .testTarget(

@@ -19,6 +19,7 @@ extension Coordinator {
                         startsJob: startingJob))
             case .commit(let worker, let lease, let job, let chunk):
                 guard let payload, payload.lease == lease else { continue }
+                workerTallies[worker]?.tasksDone += 1
                 deferredCommits.append(
                     DeferredCommit(
                         worker: worker, lease: lease, job: job, chunk: chunk, latents: payload.latents, checksum: payload.checksum,

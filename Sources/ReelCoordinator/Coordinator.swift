@@ -77,6 +77,8 @@ public struct CoordinatorOptions: Sendable {
     public var encodeOutputs = true
     /// Where the coordinator records what `/metrics` and `/healthz` serve; nil: nowhere.
     public var prometheus: PrometheusMetrics?
+    /// Where operators on other threads (the HTTP API) post requests and read live state; nil: none.
+    public var operatorChannel: OperatorChannel?
 
     public init(
         dataDirectory: String, bind: String = "tcp://127.0.0.1:5555", timings: SchedulerTimings = SchedulerTimings(),
@@ -131,6 +133,9 @@ public final class Coordinator {
     var unrecordedStates: [Int64: (state: JobState, reason: String?, checksums: OutputChecksums?)] = [:]
     var lastSpaceProbe = 0.0
     var lastGaugesPublished = -Double.infinity
+    var lastSnapshotPublished = -Double.infinity
+    /// What each live worker has done, for the operator's view.
+    var workerTallies: [WorkerID: WorkerTally] = [:]
     /// The endpoint actually bound (a `*` port resolved).
     public let endpoint: String
 
@@ -205,6 +210,7 @@ public final class Coordinator {
             }
             metrics.eventTime = now()
             publishGauges()
+            serveOperators()
             execute(scheduler.handle(.tick, now: now()))
             collectConditioning()
             collectEncodes()
@@ -259,6 +265,7 @@ public final class Coordinator {
         switch decoded {
         case .ready(let hello):
             guard let id = bind(routing, hello: hello, user: message.userID, now: time) else { return }
+            if workerTallies[id] == nil { workerTallies[id] = WorkerTally(joinedAt: time) }
             execute(scheduler.handle(.workerReady(id, hello), now: time))
         case .heartbeat(let progress, _):
             guard let id = peers[routing] else {
@@ -276,11 +283,13 @@ public final class Coordinator {
             let expected = Planner.work(entry.spec, entry.plan, unit: unit).resultCount * 2
             guard result.latents.count == expected else {
                 drop("result for \(result.lease) from \(id) holds \(result.latents.count) bytes, the task needs \(expected)")
+                workerTallies[id]?.failures += 1
                 execute(scheduler.handle(.taskFailed(id, result.lease, reason: "result of the wrong size"), now: time))
                 return
             }
             guard Checksum.payload(result.latents) == result.checksum else {
                 drop("result for \(result.lease) from \(id) fails its checksum")
+                workerTallies[id]?.failures += 1
                 execute(scheduler.handle(.taskFailed(id, result.lease, reason: "corrupt result"), now: time))
                 return
             }
@@ -291,6 +300,7 @@ public final class Coordinator {
         case .failed(let lease, let reason, let outOfMemory):
             guard let id = peers[routing] else { return drop("failure report for \(lease) from a peer that sent no READY") }
             let reason = Self.bounded(reason)
+            workerTallies[id]?.failures += 1
             execute(scheduler.handle(.taskFailed(id, lease, reason: reason, outOfMemory: outOfMemory), now: time))
         case .submit(let json):
             reply(routing, submit(json, by: caller))
@@ -337,6 +347,7 @@ public final class Coordinator {
         for (id, routing) in routes where scheduler.lastSeen(id) == nil {
             routes[id] = nil
             peers[routing] = nil
+            workerTallies[id] = nil
         }
     }
 

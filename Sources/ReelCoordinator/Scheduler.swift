@@ -164,6 +164,9 @@ public struct Scheduler: Sendable {
     /// Live workers and how many leases each holds.
     public var workerLoads: [WorkerID: Int] { workers.all.mapValues { $0.leases.count } }
 
+    /// Every live worker, by id.
+    var liveWorkers: [WorkerID: Worker] { workers.all }
+
     /// (done, total) task counts of a job known to the scheduler.
     public func progress(job: Int64) -> (done: Int, total: Int)? {
         jobs[job].map { ($0.total - $0.remaining, $0.total) }

@@ -12,6 +12,15 @@ public struct SpecProblem: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Every problem found in a spec.
+public struct SpecProblems: Error, Sendable {
+    public let problems: [SpecProblem]
+
+    public init(problems: [SpecProblem]) {
+        self.problems = problems
+    }
+}
+
 /// Parses and validates job specs written in TOML.
 ///
 /// Every problem is collected, so a user fixes a spec in one pass; the thrown
@@ -38,21 +47,50 @@ public enum JobSpecParser {
     /// `readModel` resolves and reads the folder of a diffusers spec's `model`; without it such a
     /// spec is refused (its geometry cannot be known).
     public static func parse(_ text: String, source: String = "spec", readModel: ModelReader? = nil) throws -> JobSpec {
+        switch read(text, readModel: readModel) {
+        case .success(let spec): return spec
+        case .failure(let failure) where failure.problems.first?.field == syntaxField:
+            throw ReelError(.invalidSpec, "\(source): \(failure.problems[0].problem)")
+        case .failure(let failure):
+            let lines = failure.problems.map { "  - \($0)" }.joined(separator: "\n")
+            throw ReelError(.invalidSpec, "\(source) has \(failure.problems.count) problem(s):\n\(lines)")
+        }
+    }
+
+    /// The field a TOML syntax error is reported under.
+    public static let syntaxField = "toml"
+
+    /// Parses `text`: the validated spec, or every problem (a syntax error is one problem, of
+    /// field ``syntaxField``).
+    public static func read(_ text: String, readModel: ModelReader? = nil) -> Result<JobSpec, SpecProblems> {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            throw ReelError(
-                .invalidSpec,
-                "\(source): not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+            return .failure(
+                SpecProblems(problems: [
+                    SpecProblem(
+                        field: syntaxField,
+                        problem:
+                            "not valid TOML at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)")
+                ]))
+        } catch {
+            return .failure(SpecProblems(problems: [SpecProblem(field: syntaxField, problem: "not valid TOML: \(error)")]))
         }
+        return read(table, readModel: readModel)
+    }
+
+    /// Reads a spec's fields from `table` (TOML, or JSON made into a table): the validated
+    /// spec, or every problem.
+    public static func read(_ table: TOMLTable, readModel: ModelReader? = nil) -> Result<JobSpec, SpecProblems> {
         var reader = FieldReader(table: table, readModel: readModel)
         let spec = reader.read()
-        if !reader.problems.isEmpty || spec == nil {
-            let lines = reader.problems.map { "  - \($0)" }.joined(separator: "\n")
-            throw ReelError(.invalidSpec, "\(source) has \(reader.problems.count) problem(s):\n\(lines)")
+        guard reader.problems.isEmpty, let spec else {
+            return .failure(
+                SpecProblems(
+                    problems: reader.problems.isEmpty ? [SpecProblem(field: "spec", problem: "is not a job spec")] : reader.problems))
         }
-        return spec!
+        return .success(spec)
     }
 
     /// Checks a spec built in code (the same rules as for parsed specs).

@@ -15,6 +15,8 @@ public struct ReelError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The peer's role does not allow the request (a worker key listing jobs, a submitter
         /// controlling another's job is answered `not-found` instead, so as not to tell it exists).
         case forbidden = "forbidden"
+        /// Too many requests are waiting; retry later.
+        case busy = "busy"
     }
 
     public let code: Code

@@ -44,28 +44,9 @@ public final class MetricsServer: Sendable {
             return Response(
                 status: ready ? .ok : .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: ready ? "ready\n" : "starting\n")))
         }
-        let bound = BoundAddress()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "reel"),
-            onServerRunning: { channel in
-                bound.resolve(.success(channel.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? ""))
-            },
-            logger: logger)
-        // On threads of its own: a pool busy elsewhere (or blocked) never delays a probe.
-        let serving = Task(executorPreference: ServerExecutor.shared) {
-            do { try await app.run() } catch {
-                bound.resolve(.failure(ReelError(.network, "--metrics: cannot listen on \(host):\(port): \(error)")))
-                throw error
-            }
-        }
-        do {
-            let address = try await bound.value()
-            logger.info("metrics and health on http://\(address)/metrics, /healthz, /readyz")
-            return MetricsServer(serving: serving, address: address)
-        } catch {
-            serving.cancel()
-            throw error
-        }
+        let (serving, address) = try await HTTPListener.start(router, host: host, port: port, option: "--metrics", logger: logger)
+        logger.info("metrics and health on http://\(address)/metrics, /healthz, /readyz")
+        return MetricsServer(serving: serving, address: address)
     }
 
     /// ``start(host:port:metrics:stuckAfterSeconds:logger:)`` for synchronous callers (the
@@ -73,60 +54,11 @@ public final class MetricsServer: Sendable {
     public static func startBlocking(
         host: String, port: Int, metrics: PrometheusMetrics, stuckAfterSeconds: Double = 30, logger: Logger
     ) throws -> MetricsServer {
-        let outcome = Mutex<Result<MetricsServer, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task(executorPreference: ServerExecutor.shared) {
-            let result: Result<MetricsServer, any Error>
-            do {
-                result = .success(
-                    try await start(host: host, port: port, metrics: metrics, stuckAfterSeconds: stuckAfterSeconds, logger: logger))
-            } catch { result = .failure(error) }
-            outcome.withLock { $0 = result }
-            done.signal()
+        try HTTPListener.blocking {
+            try await start(host: host, port: port, metrics: metrics, stuckAfterSeconds: stuckAfterSeconds, logger: logger)
         }
-        done.wait()
-        return try outcome.withLock { $0! }.get()
     }
 
     /// Stops listening (in-flight requests finish).
     public func stop() { serving.cancel() }
-}
-
-/// The bound address (or why there is none), handed once from the server's start-up to
-/// whoever awaits it.
-private final class BoundAddress: Sendable {
-    private let state = Mutex<(result: Result<String, ReelError>?, waiter: CheckedContinuation<String, any Error>?)>((nil, nil))
-
-    func resolve(_ result: Result<String, ReelError>) {
-        let waiter = state.withLock { state -> CheckedContinuation<String, any Error>? in
-            guard state.result == nil else { return nil }
-            state.result = result
-            defer { state.waiter = nil }
-            return state.waiter
-        }
-        waiter?.resume(with: result.mapError { $0 as any Error })
-    }
-
-    func value() async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = state.withLock { state -> Result<String, ReelError>? in
-                if state.result == nil { state.waiter = continuation }
-                return state.result
-            }
-            if let ready { continuation.resume(with: ready.mapError { $0 as any Error }) }
-        }
-    }
-}
-
-/// Runs the server's tasks (and, by inheritance, every connection's) on a dispatch queue of
-/// its own instead of Swift's shared cooperative pool, which the process may keep busy.
-private final class ServerExecutor: TaskExecutor {
-    static let shared = ServerExecutor()
-    private let queue = DispatchQueue(label: "reel.http", attributes: .concurrent)
-
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        let executor = asUnownedTaskExecutor()
-        queue.async { job.runSynchronously(on: executor) }
-    }
 }

@@ -58,6 +58,19 @@ enum Migrations {
             // Who submitted the job: its CURVE key's name, or "local" on loopback.
             try db.alter(table: "job") { t in t.add(column: "owner", .text).notNull().defaults(to: "local") }
         }
+        migrator.registerMigration("0005-api-tokens") { db in
+            // Bearer tokens of the HTTP API: only a SHA-256 of each is kept. A revoked token's
+            // row stays (who had access, and until when); its name may be given again.
+            try db.create(table: "apiToken") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("name", .text).notNull()
+                t.column("role", .text).notNull()
+                t.column("hash", .text).notNull().unique()
+                t.column("createdAt", .double).notNull()
+                t.column("revokedAt", .double)
+            }
+            try db.execute(sql: "CREATE UNIQUE INDEX apiToken_live_name ON apiToken(name) WHERE revokedAt IS NULL")
+        }
         return migrator
     }
 }

@@ -6,7 +6,7 @@ import ReelCore
 /// written by one connection. Every method is one transaction.
 public final class Store: Sendable {
 
-    private let database: DatabaseQueue
+    let database: DatabaseQueue
     public let path: String
 
     /// Opens (creating and migrating) the store at `path` and checks its integrity.
@@ -31,7 +31,7 @@ public final class Store: Sendable {
         }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws -> T {
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try database.write(body) } catch { throw Self.writeFailure(error) }
     }
 
@@ -70,7 +70,7 @@ public final class Store: Sendable {
         }
     }
 
-    private func read<T>(_ body: (Database) throws -> T) throws -> T {
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
         do { return try database.read(body) } catch { throw ReelError(.store, "database read failed: \(error)") }
     }
 
@@ -271,18 +271,12 @@ public final class Store: Sendable {
         }
     }
 
-    public func jobs() throws -> [JobRecord] {
-        try read { db in try JobRecord.order(Column("id")).fetchAll(db) }
-    }
+    public func jobs() throws -> [JobRecord] { try read(StoreQueries.jobs) }
 
-    public func job(_ id: Int64) throws -> JobRecord? {
-        try read { db in try JobRecord.fetchOne(db, key: id) }
-    }
+    public func job(_ id: Int64) throws -> JobRecord? { try read { try StoreQueries.job($0, id) } }
 
     /// A job's tasks, every stage, in id order (the plan's unit order).
-    public func tasks(job: Int64) throws -> [TaskRecord] {
-        try read { db in try TaskRecord.filter(Column("jobId") == job).order(Column("id")).fetchAll(db) }
-    }
+    public func tasks(job: Int64) throws -> [TaskRecord] { try read { try StoreQueries.tasks($0, job: job) } }
 
     /// The first task id of a job and its number of tasks; nil when it has none. A job's
     /// tasks were inserted in one transaction, so their ids are consecutive (checked).
@@ -327,19 +321,10 @@ public final class Store: Sendable {
         }
     }
 
-    public func events(job: Int64) throws -> [EventRecord] {
-        try read { db in try EventRecord.filter(Column("jobId") == job).order(Column("id")).fetchAll(db) }
-    }
+    public func events(job: Int64) throws -> [EventRecord] { try read { try StoreQueries.events($0, job: job) } }
 
     /// Counts of tasks per state for a job.
-    public func taskCounts(job: Int64) throws -> [TaskState: Int] {
-        try read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM task WHERE jobId = ? GROUP BY state", arguments: [job])
-            var counts: [TaskState: Int] = [:]
-            for row in rows { if let state = TaskState(rawValue: row["state"]) { counts[state] = row["n"] } }
-            return counts
-        }
-    }
+    public func taskCounts(job: Int64) throws -> [TaskState: Int] { try read { try StoreQueries.taskCounts($0, job: job) } }
 
     // MARK: Quarantine
 

@@ -9,7 +9,7 @@ struct Reel: ParsableCommand {
         discussion: "Start with `reel render Config/examples/demo.toml`.",
         subcommands: [
             Render.self, Coordinator.self, Worker.self, Submit.self, Status.self, Wait.self, Pause.self, Resume.self, Cancel.self,
-            PlanCommand.self, Keys.self, Score.self, Bench.self,
+            PlanCommand.self, Keys.self, Token.self, OpenAPI.self, Score.self, Bench.self,
         ]
     )
 }

@@ -78,6 +78,8 @@ extension Reel {
         )
         var metrics: String?
 
+        @OptionGroup var api: HTTPOptions
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
@@ -125,7 +127,17 @@ extension Reel {
                     host: address.host, port: address.port, metrics: options.prometheus!, logger: logger)
             }
             defer { server?.stop() }
+            var apiOptions = try api.serverOptions(dataDirectory: data)
+            if apiOptions != nil {
+                options.operatorChannel = OperatorChannel()
+                // The API serves /metrics too: it records into the same place as --metrics.
+                if options.prometheus == nil { options.prometheus = PrometheusMetrics() }
+                apiOptions?.metrics = options.prometheus
+            }
+            // The coordinator makes its store before the API opens it to read.
             let coordinator = try ReelCoordinator.Coordinator(options: options, logger: logger)
+            let apiServer = try apiOptions.map { try APIServer.startBlocking($0, channel: options.operatorChannel!, logger: logger) }
+            defer { apiServer?.stop() }
             try coordinator.run { ProcessSetup.shouldStop }
         }
     }

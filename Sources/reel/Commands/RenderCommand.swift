@@ -20,6 +20,8 @@ extension Reel {
         @Option(help: "Data directory: the SQLite store, chunk artifacts, logs.")
         var data: String = "reel-data"
 
+        @OptionGroup var api: HTTPOptions
+
         /// The output's folder: the coordinator may write nowhere else, so a `png_dir` outside
         /// it is refused (naming the field) rather than widening what the job may write.
         static func outputRoot(of spec: JobSpec) -> String {
@@ -37,7 +39,8 @@ extension Reel {
             let spec = try SpecLoader.load(spec, outputOverride: out)
             let started = Date()
             let cluster = try LocalCluster(
-                data: data, workers: workers, outputRoot: Self.outputRoot(of: spec), workerArguments: LocalCluster.workerArguments(for: spec, data: data))
+                data: data, workers: workers, outputRoot: Self.outputRoot(of: spec), coordinatorArguments: api.arguments,
+                workerArguments: LocalCluster.workerArguments(for: spec, data: data))
             defer { cluster.stop() }
             let client = try CoordinatorClient(endpoint: cluster.endpoint)
             let job = try client.submit(spec)
@@ -85,14 +88,17 @@ final class LocalCluster {
         return { index in ["--backend", "diffusers", "--sidecar-log", "\(data)/logs/sidecar-\(index).log"] }
     }
 
-    init(data: String, workers count: Int, outputRoot: String, workerArguments: (Int) -> [String] = { _ in [] }) throws {
+    init(
+        data: String, workers count: Int, outputRoot: String, coordinatorArguments: [String] = [],
+        workerArguments: (Int) -> [String] = { _ in [] }
+    ) throws {
         let logs = "\(data)/logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: "\(data)/coordinator.endpoint")
         coordinator = try Self.spawn(
             // One local worker has no other to verify it against: verification is off then.
             ["coordinator", "--data", data, "--bind", "tcp://127.0.0.1:*", "--output-root", outputRoot]
-                + (count == 1 ? ["--verify-fraction", "0"] : []), log: "\(logs)/coordinator.log")
+                + (count == 1 ? ["--verify-fraction", "0"] : []) + coordinatorArguments, log: "\(logs)/coordinator.log")
         let deadline = Date().addingTimeInterval(15)
         var found: String?
         while found == nil {
