@@ -37,7 +37,10 @@ extension Coordinator {
                 startEncode(job)
             case .setJobState(let job, let state, let reason):
                 recordJobState(job, state, reason: reason)
-                if state == .failed || state == .cancelled { options.prometheus?.finished(state, frames: 0) }
+                if state == .failed || state == .cancelled {
+                    options.prometheus?.finished(state, frames: 0)
+                    notify(job, state, reason: reason)
+                }
                 switch state {
                 case .running: startEncode(job)
                 case .cancelled, .failed:
@@ -48,13 +51,14 @@ extension Coordinator {
             case .finishJob(let job, let checksums):
                 recordJobState(job, .done, reason: nil, checksums: checksums)
                 options.prometheus?.finished(.done, frames: plans[job]?.spec.frameCount ?? 0)
+                notify(job, .done, reason: nil, checksums: checksums)
                 forgetConditioning(job: job)
                 logger.info("job \(job) done: \(plans[job]?.spec.output ?? "?")")
                 plans[job] = nil
             case .quarantine(let principal, let reason):
                 quarantine(principal, reason: reason)
             case .ignored(let reason):
-                drop(reason)
+                drop(reason, cause: .stale)
             case .prepare(let task, let job, let unit):
                 prepareConditioning(task: task, job: job, unit: unit)
             case .log(let text):
@@ -247,7 +251,7 @@ extension Coordinator {
                     StoredTask(
                         id: entry.firstTask + Int64($0), chunk: $0, work: Planner.work(entry.spec, entry.plan, unit: $0), done: false,
                         attempt: UInt32(clamping: records[$0].attempt),
-                        dependencies: entry.plan.units[$0].dependencies.map { entry.firstTask + Int64($0) })
+                        dependencies: entry.plan.units[$0].dependencies.map { entry.firstTask + Int64($0) }, stage: entry.plan.units[$0].stage)
                 }
                 let waitingTasks = Dictionary(
                     uniqueKeysWithValues: waiting.map { (entry.firstTask + Int64($0.key), $0.value.map { entry.firstTask + Int64($0) }) })

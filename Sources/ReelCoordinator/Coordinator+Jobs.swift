@@ -67,7 +67,7 @@ extension Coordinator {
         return StoredTask(
             id: record.id!, chunk: unit, work: Planner.work(entry.spec, entry.plan, unit: unit), done: record.state == .done,
             attempt: UInt32(record.attempt), leasedTo: record.state == .leased ? record.worker : nil,
-            dependencies: entry.plan.units[unit].dependencies.map { entry.firstTask + Int64($0) })
+            dependencies: entry.plan.units[unit].dependencies.map { entry.firstTask + Int64($0) }, stage: entry.plan.units[unit].stage)
     }
 
     /// Pages in the tasks the scheduler asks for; a page that cannot be read is asked for again later.
@@ -118,6 +118,10 @@ extension Coordinator {
             }
             let problems = JobSpecParser.problems(in: spec)
             guard problems.isEmpty else { throw ReelError(.invalidSpec, problems.map(\.description).joined(separator: "; ")) }
+            if let url = spec.notifyURL {
+                let problem = options.webhooks.map { $0.problem(with: url) } ?? "this coordinator sends no notices (start it with --notify-allow-host)"
+                if let problem { throw ReelError(.invalidSpec, SpecProblem(field: "notify_url", problem: problem).description) }
+            }
             spec.output = try OutputRoot.confine(spec.output, field: "output", root: options.outputRoot)
             spec.pngDirectory = try spec.pngDirectory.map { try OutputRoot.confine($0, field: "png_dir", root: options.outputRoot) }
             let plan = Planner.plan(spec)
@@ -230,7 +234,7 @@ extension Coordinator {
         for finished in encoder.takeFinished() {
             guard let result = finished.result else {
                 if let report = finished.consistency, let json = try? JSONCoding.encoder.encode(report) {
-                    do { try store.recordConsistency(job: finished.job, json: String(decoding: json, as: UTF8.self)) } catch {
+                    do { try store.recordConsistency(job: finished.job, json: String(decoding: json, as: UTF8.self), now: now()) } catch {
                         logger.error("cannot record the consistency of job \(finished.job): \(error)")
                     }
                 }

@@ -77,6 +77,8 @@ public struct CoordinatorOptions: Sendable {
     public var encodeOutputs = true
     /// Where the coordinator records what `/metrics` and `/healthz` serve; nil: nowhere.
     public var prometheus: PrometheusMetrics?
+    /// Job notices over HTTP (webhooks); nil: none are sent, and a spec naming `notify_url` is refused.
+    public var webhooks: WebhookSettings?
     /// Where operators on other threads (the HTTP API) post requests and read live state; nil: none.
     public var operatorChannel: OperatorChannel?
 
@@ -116,6 +118,7 @@ public final class Coordinator {
     var plans: [Int64: LoadedJob] = [:]
     let encoder = EncodeRunner()
     let conditioning = ConditioningPool()
+    let webhooks: WebhookSender?
     /// Conditioning being built or built ahead, by task (``Coordinator/prepareConditioning(task:job:unit:)``).
     var conditionings: [Int64: ConditioningEntry] = [:]
     var conditioningSerial = 0
@@ -156,6 +159,7 @@ public final class Coordinator {
         segments = SegmentWriter(store: artifacts)
         checkpointer = try WALCheckpointer(store: store)
         scheduler = Scheduler(timings: options.timings)
+        webhooks = options.webhooks.map { WebhookSender(settings: $0) }
         // The ZAP handler must be bound before the server socket binds.
         let context = self.context
         authenticator = try options.security.map { try ZAPAuthenticator(context: context, allowed: $0.allowedClients, logger: logger) }
@@ -214,6 +218,7 @@ public final class Coordinator {
             execute(scheduler.handle(.tick, now: now()))
             collectConditioning()
             collectEncodes()
+            collectWebhooks()
             retryUnrecordedStates()
             pruneRoutes()
             probeSpaceIfPaused()
@@ -241,26 +246,26 @@ public final class Coordinator {
 
     private func handle(_ message: ReceivedMessage) {
         guard message.frames.count >= 2, !message.truncated else {
-            drop("message with \(message.frames.count) frame(s)\(message.truncated ? " (too many)" : "")")
+            drop("message with \(message.frames.count) frame(s)\(message.truncated ? " (too many)" : "")", cause: .malformed)
             return
         }
         let routing = RoutingIdentity.key(message.frames[0])
         let decoded: WireMessage
         do { decoded = try WireCodec.decode(Array(message.frames.dropFirst())) } catch {
-            drop("malformed message from \(routing.debugDescription): \(error)")
+            drop("malformed message from \(routing.debugDescription): \(error)", cause: .malformed)
             return
         }
         let time = now()
-        guard let caller = caller(message.userID) else { return drop("message from \(message.userID ?? "?"), which has no role") }
+        guard let caller = caller(message.userID) else { return drop("message from \(message.userID ?? "?"), which has no role", cause: .forbidden) }
         if decoded.isFromWorker && caller.role != .worker && options.security != nil {
             reply(routing, .disconnect(reason: "key '\(caller.name)' is allowed as \(caller.role.rawValue), not as a worker"))
-            return drop("\(decoded.name) from \(caller.name), a \(caller.role.rawValue) key")
+            return drop("\(decoded.name) from \(caller.name), a \(caller.role.rawValue) key", cause: .forbidden)
         }
         if decoded.isFromClient && caller.role == .worker {
             reply(
                 routing,
                 .error(code: ReelError.Code.forbidden.rawValue, message: "key '\(caller.name)' is a worker key: it cannot submit, list or control jobs"))
-            return drop("\(decoded.name) from \(caller.name), a worker key")
+            return drop("\(decoded.name) from \(caller.name), a worker key", cause: .forbidden)
         }
         switch decoded {
         case .ready(let hello):
@@ -274,7 +279,7 @@ public final class Coordinator {
             }
             execute(scheduler.handle(.heartbeat(id, progress: progress), now: time))
         case .result(let result):
-            guard let id = peers[routing] else { return drop("result for \(result.lease) from a peer that sent no READY") }
+            guard let id = peers[routing] else { return drop("result for \(result.lease) from a peer that sent no READY", cause: .unknownPeer) }
             // Whether it answers a lease this worker holds, and its size, before any work on its bytes.
             guard let (job, unit) = scheduler.leaseHeld(by: id, result.lease), let entry = plans[job] else {
                 execute(scheduler.handle(.resultArrived(id, result.lease), now: time))
@@ -282,13 +287,13 @@ public final class Coordinator {
             }
             let expected = Planner.work(entry.spec, entry.plan, unit: unit).resultCount * 2
             guard result.latents.count == expected else {
-                drop("result for \(result.lease) from \(id) holds \(result.latents.count) bytes, the task needs \(expected)")
+                drop("result for \(result.lease) from \(id) holds \(result.latents.count) bytes, the task needs \(expected)", cause: .badResult)
                 workerTallies[id]?.failures += 1
                 execute(scheduler.handle(.taskFailed(id, result.lease, reason: "result of the wrong size"), now: time))
                 return
             }
             guard Checksum.payload(result.latents) == result.checksum else {
-                drop("result for \(result.lease) from \(id) fails its checksum")
+                drop("result for \(result.lease) from \(id) fails its checksum", cause: .badResult)
                 workerTallies[id]?.failures += 1
                 execute(scheduler.handle(.taskFailed(id, result.lease, reason: "corrupt result"), now: time))
                 return
@@ -298,7 +303,7 @@ public final class Coordinator {
                 scheduler.isVerified(task: result.lease.task) ? SHA256.hash(data: result.latents).map { String(format: "%02x", $0) }.joined() : ""
             execute(scheduler.handle(.resultArrived(id, result.lease, digest: digest), now: time), payload: result)
         case .failed(let lease, let reason, let outOfMemory):
-            guard let id = peers[routing] else { return drop("failure report for \(lease) from a peer that sent no READY") }
+            guard let id = peers[routing] else { return drop("failure report for \(lease) from a peer that sent no READY", cause: .unknownPeer) }
             let reason = Self.bounded(reason)
             workerTallies[id]?.failures += 1
             execute(scheduler.handle(.taskFailed(id, lease, reason: reason, outOfMemory: outOfMemory), now: time))
@@ -309,10 +314,10 @@ public final class Coordinator {
         case .control(let job, let action):
             reply(routing, control(job, action, by: caller))
         case .disconnect(let reason):
-            guard let id = peers[routing] else { return drop("goodbye from a peer that sent no READY") }
+            guard let id = peers[routing] else { return drop("goodbye from a peer that sent no READY", cause: .unknownPeer) }
             execute(scheduler.handle(.workerLeft(id, reason: Self.bounded(reason)), now: time))
         case .task, .ack, .revoke, .submitted, .statusReply, .error:
-            drop("unexpected \(decoded.name) from \(routing.debugDescription)")
+            drop("unexpected \(decoded.name) from \(routing.debugDescription)", cause: .unexpected)
         }
     }
 
@@ -323,14 +328,14 @@ public final class Coordinator {
     private func bind(_ routing: String, hello: WorkerHello, user: String?, now: Double) -> WorkerID? {
         if user == nil && hello.name.contains("/") {
             reply(routing, .disconnect(reason: "a worker name may not contain '/'"))
-            drop("READY with a name containing '/' from \(routing.debugDescription)")
+            drop("READY with a name containing '/' from \(routing.debugDescription)", cause: .refused)
             return nil
         }
         let id = user.map { "\($0)/\(hello.name)" } ?? hello.name
         if let bound = routes[id], bound != routing {
             if let seen = scheduler.lastSeen(id), now - seen <= 2 * options.timings.heartbeatSeconds {
                 reply(routing, .disconnect(reason: "worker name \(id) is in use by another live connection"))
-                drop("READY for \(id) from a second connection while the first is alive")
+                drop("READY for \(id) from a second connection while the first is alive", cause: .refused)
                 return nil
             }
             peers[bound] = nil
@@ -365,9 +370,9 @@ public final class Coordinator {
         return String(decoding: text.utf8.prefix(limit), as: UTF8.self) + "… (cut from \(text.utf8.count) bytes)"
     }
 
-    func drop(_ reason: String) {
+    func drop(_ reason: String, cause: DropCause) {
         droppedMessages += 1
-        options.prometheus?.dropped()
+        options.prometheus?.dropped(cause)
         logger.warning("dropped: \(reason)")
     }
 

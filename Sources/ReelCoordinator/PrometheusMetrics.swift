@@ -2,6 +2,11 @@ import Prometheus
 import ReelCore
 import Synchronization
 
+/// Why the coordinator dropped a message: a label with few values.
+enum DropCause: String, CaseIterable, Sendable {
+    case malformed, forbidden, unknownPeer = "unknown-peer", badResult = "bad-result", stale, unexpected, refused
+}
+
 /// The coordinator's metrics in Prometheus' text format (served at `/metrics` by ReelHTTP).
 /// The coordinator's thread records into it (each record is a short lock inside
 /// swift-prometheus); the HTTP server's threads only read it. Names follow Prometheus'
@@ -16,13 +21,15 @@ public final class PrometheusMetrics: Sendable {
     let samplerSeconds: Counter
     let bytesCommitted: Counter
     let framesEncoded: Counter
-    let droppedMessages: Counter
+    let droppedMessages: [DropCause: Counter]
     let requeues: [RequeueCause: Counter]
     let jobsFinished: [JobState: Counter]
     let dispatchLatency: ValueHistogram
     let roundTrip: ValueHistogram
     let jobs: [JobState: Gauge]
     let tasks: [String: Gauge]
+    /// Ready and leased tasks by stage: `[stage][state]`.
+    let stageTasks: [TaskStage: [String: Gauge]]
     let workers: Gauge
     let busyWorkers: Gauge
 
@@ -49,8 +56,15 @@ public final class PrometheusMetrics: Sendable {
             descriptor: name("sampler", "seconds_total", "Sampling time the committed results' workers reported."))
         bytesCommitted = registry.makeCounter(descriptor: name("committed", "bytes_total", "Bytes of committed task results (latents)."))
         framesEncoded = registry.makeCounter(descriptor: name("frames_encoded", "total", "Video frames of finished jobs encoded."))
-        droppedMessages = registry.makeCounter(
-            descriptor: name("dropped_messages", "total", "Messages dropped as malformed, stale, unexpected or forbidden."))
+        var dropped: [DropCause: Counter] = [:]
+        for cause in DropCause.allCases {
+            dropped[cause] = registry.makeCounter(
+                descriptor: name(
+                    "dropped_messages", "total",
+                    "Messages dropped, by reason: malformed, forbidden (the key's role), unknown-peer (no READY), bad-result (size or checksum), stale (for a lease no longer held), unexpected, refused (a READY refused)."
+                ), labels: [("reason", cause.rawValue)])
+        }
+        droppedMessages = dropped
         var requeues: [RequeueCause: Counter] = [:]
         for cause in RequeueCause.allCases {
             requeues[cause] = registry.makeCounter(
@@ -87,6 +101,16 @@ public final class PrometheusMetrics: Sendable {
                 ), labels: [("state", state)])
         }
         self.tasks = tasks
+        var stageTasks: [TaskStage: [String: Gauge]] = [:]
+        for stage in TaskStage.allCases {
+            for state in ["ready", "leased"] {
+                stageTasks[stage, default: [:]][state] = registry.makeGauge(
+                    descriptor: name(
+                        "stage_tasks", "", "Ready and leased tasks of running jobs by stage (keyframes, chunks, seams, decode)."),
+                    labels: [("stage", stage.rawValue), ("state", state)])
+            }
+        }
+        self.stageTasks = stageTasks
         workers = registry.makeGauge(descriptor: name("workers", "", "Live workers."))
         busyWorkers = registry.makeGauge(descriptor: name("workers_busy", "", "Live workers holding at least one task."))
     }
@@ -105,7 +129,7 @@ public final class PrometheusMetrics: Sendable {
     }
     func acknowledged(roundTrip seconds: Double) { roundTrip.record(seconds) }
     func requeued(reason: String) { requeues[RequeueCause(reason: reason)]!.increment() }
-    func dropped() { droppedMessages.increment() }
+    func dropped(_ cause: DropCause) { droppedMessages[cause]!.increment() }
     func finished(_ state: JobState, frames: Int) {
         jobsFinished[state]?.increment()
         if state == .done { framesEncoded.increment(by: Int64(frames)) }
@@ -116,6 +140,10 @@ public final class PrometheusMetrics: Sendable {
         tasks["ready"]!.set(Double(gauges.readyTasks))
         tasks["leased"]!.set(Double(gauges.leasedTasks))
         tasks["outstanding"]!.set(Double(gauges.outstandingTasks))
+        for (stage, states) in stageTasks {
+            states["ready"]!.set(Double(gauges.readyByStage[stage] ?? 0))
+            states["leased"]!.set(Double(gauges.leasedByStage[stage] ?? 0))
+        }
         workers.set(Double(gauges.workers))
         busyWorkers.set(Double(gauges.busyWorkers))
     }

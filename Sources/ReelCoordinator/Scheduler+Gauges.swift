@@ -13,6 +13,9 @@ public struct FarmGauges: Sendable, Equatable {
     public var workers = 0
     /// Workers holding at least one lease.
     public var busyWorkers = 0
+    /// Ready and leased tasks by stage.
+    public var readyByStage: [TaskStage: Int] = [:]
+    public var leasedByStage: [TaskStage: Int] = [:]
 
     public init() {}
 }
@@ -31,7 +34,11 @@ extension Scheduler {
             if job.state == .running { gauges.outstandingTasks += job.remaining }
         }
         gauges.readyTasks = pending.count
-        gauges.leasedTasks = tasks.values.reduce(0) { $0 + ($1.phase == .leased ? 1 : 0) }
+        for id in pending { if let stage = tasks[id]?.stage { gauges.readyByStage[stage, default: 0] += 1 } }
+        for task in tasks.values where task.phase == .leased {
+            gauges.leasedTasks += 1
+            gauges.leasedByStage[task.stage, default: 0] += 1
+        }
         gauges.workers = workers.count
         gauges.busyWorkers = workers.all.values.reduce(0) { $0 + ($1.leases.isEmpty ? 0 : 1) }
         return gauges

@@ -68,6 +68,7 @@ public struct Scheduler: Sendable {
         let job: Int64
         let chunk: Int
         let work: ChunkWork
+        let stage: TaskStage
         var order: DispatchOrder
         var phase: Phase
         /// The latest attempt number given out.
@@ -269,7 +270,8 @@ public struct Scheduler: Sendable {
                 priority: jobs[job]?.priority ?? 0, job: job, start: entry.work.region.frames.lowerBound,
                 cost: entry.work.resultCount * entry.work.steps, chunk: entry.chunk)
             var task = Task(
-                id: entry.id, job: job, chunk: entry.chunk, work: entry.work, order: order, phase: .pending, attempt: entry.attempt)
+                id: entry.id, job: job, chunk: entry.chunk, work: entry.work, stage: entry.stage, order: order, phase: .pending,
+                attempt: entry.attempt)
             task.verify = Self.isVerified(entry.id, fraction: timings.verifyFraction)
             for dependency in entry.dependencies where tasks[dependency] != nil {
                 task.unmetDependencies += 1

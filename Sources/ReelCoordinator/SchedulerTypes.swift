@@ -114,10 +114,14 @@ public struct StoredTask: Sendable {
     /// Tasks (ids) that must be committed before this one may run; always lower ids (a plan
     /// lists a unit after its dependencies).
     public var dependencies: [Int64]
+    /// Its plan unit's stage (for the operator's gauges).
+    public var stage: TaskStage
 
     public init(
-        id: Int64, chunk: Int, work: ChunkWork, done: Bool, attempt: UInt32 = 0, leasedTo: WorkerID? = nil, dependencies: [Int64] = []
+        id: Int64, chunk: Int, work: ChunkWork, done: Bool, attempt: UInt32 = 0, leasedTo: WorkerID? = nil, dependencies: [Int64] = [],
+        stage: TaskStage = .chunks
     ) {
+        self.stage = stage
         self.id = id
         self.chunk = chunk
         self.work = work

@@ -73,6 +73,9 @@ public struct JobSpec: Sendable, Hashable, Codable {
     /// When several jobs share the farm, ready tasks of a higher priority go first (-100 to
     /// 100; nil, stored by older versions, means 0). Equal priorities go first-come first-served.
     public var priority: Int?
+    /// Where to POST a signed notice when the job is done, failed or cancelled (http or https;
+    /// its host must be one the coordinator allows). Nil: the coordinator's default, if any.
+    public var notifyURL: String?
     /// Latent frames per chunk (time window length).
     public var chunkFrames: Int
     /// Minimum latent frames shared by neighbouring time windows.

@@ -31,7 +31,7 @@ public enum JobSpecParser {
         "name", "prompt", "seconds", "fps", "width", "height", "seed", "backend", "steps", "shift",
         "chunk_frames", "overlap", "tile_width", "tile_height", "tile_overlap", "output", "png_dir",
         "consistency", "conditioning", "keyframe_every", "seam_strength", "shots", "step_ms", "priority",
-        "model", "guidance_scale", "negative_prompt", "dtype", "decode_frames", "decode_overlap",
+        "model", "guidance_scale", "negative_prompt", "dtype", "decode_frames", "decode_overlap", "notify_url",
     ]
 
     /// Keys of the diffusers backend's model settings.
@@ -136,6 +136,7 @@ private struct FieldReader {
         let shots = readShots()
         let stepMilliseconds = integer("step_ms", default: 0)
         let priority = integer("priority", default: 0)
+        let notifyURL = optionalString("notify_url")
         let model = readModelSettings(backend: backendName)
 
         var backend: BackendKind?
@@ -166,6 +167,7 @@ private struct FieldReader {
             keyframeEvery: keyframeEvery, seamStrength: seamStrength, shots: shots, model: model)
         spec.stepMilliseconds = stepMilliseconds
         spec.priority = priority == 0 ? nil : priority
+        spec.notifyURL = notifyURL
         problems += SpecRules.check(spec)
         return spec
     }

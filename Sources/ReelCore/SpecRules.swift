@@ -15,6 +15,7 @@ enum SpecRules {
         where text.utf8.count > maxText {
             fail(field, "must be at most \(maxText) bytes (got \(text.utf8.count))")
         }
+        if let url = spec.notifyURL, let problem = WebhookURL.problem(url) { fail("notify_url", problem) }
         if spec.shots.count > maxShots { fail("shots", "must be at most \(maxShots) (got \(spec.shots.count))") }
         for (index, shot) in spec.shots.enumerated() where shot.prompt.utf8.count > maxText {
             fail("shots[\(index)].prompt", "must be at most \(maxText) bytes (got \(shot.prompt.utf8.count))")

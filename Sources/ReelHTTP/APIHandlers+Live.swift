@@ -47,7 +47,7 @@ extension APIHandlers {
                 defer { self.feeds.subtract(1, ordering: .relaxed) }
                 var feed = FeedState(lastEvent: start)
                 try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
-                while !Task.isCancelled {
+                while !Task.isCancelled && !self.closing.load(ordering: .relaxed) {
                     let text = try self.feedUpdate(&feed, for: principal)
                     if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
                     try await Task.sleep(for: .milliseconds(500))
@@ -59,20 +59,30 @@ extension APIHandlers {
     /// What one feed has sent.
     struct FeedState {
         var lastEvent: Int64
+        /// Jobs updated since this are looked at (with the loop's live jobs); starts a minute back.
+        var since = Date().timeIntervalSince1970 - 60
         /// Each job's state, update time and progress as last sent.
         var sent: [Int64: String] = [:]
+        /// Whether the caller may read each job whose events came by.
+        var readable: [Int64: Bool] = [:]
         var lastWorkers = 0.0
         var lastComment = Date().timeIntervalSince1970
     }
 
-    /// The feed's next lines: what changed since it last ran.
+    /// The feed's next lines: what changed since it last ran. It looks only at jobs the loop
+    /// holds and jobs updated since the last look, so a farm's history costs it nothing.
     func feedUpdate(_ feed: inout FeedState, for principal: APIPrincipal) throws -> String {
         var text = ""
         let snapshot = channel.snapshot
         let now = Date().timeIntervalSince1970
-        var readable: [Int64: Bool] = [:]
-        for job in try reader.jobs(after: 0, limit: 10_000, owner: principal.role == .submitter ? principal.name : nil) {
-            readable[job.id!] = true
+        var jobs = try reader.jobs(updatedSince: feed.since - 2, owner: principal.role == .submitter ? principal.name : nil)
+        feed.since = now
+        let listed = Set(jobs.compactMap(\.id))
+        for id in snapshot.jobs.keys.sorted() where !listed.contains(id) {
+            if let job = try reader.job(id), principal.reads(job) { jobs.append(job) }
+        }
+        for job in jobs {
+            feed.readable[job.id!] = true
             let live = snapshot.jobs[job.id!]
             let mark =
                 "\(live?.state.rawValue ?? job.state.rawValue) \(job.updatedAt) \(live?.tasksDone ?? -1) \(live?.framesEncoded ?? -1) \(live?.reason ?? "") \(job.consistencyJSON != nil)"
@@ -82,7 +92,9 @@ extension APIHandlers {
         }
         for event in try reader.events(after: feed.lastEvent, limit: 500) {
             feed.lastEvent = event.id ?? feed.lastEvent
-            guard let job = event.jobId, readable[job] == true else { continue }
+            guard let job = event.jobId else { continue }
+            if feed.readable[job] == nil { feed.readable[job] = try reader.job(job).map(principal.reads) ?? false }
+            guard feed.readable[job] == true else { continue }
             text += "id: \(event.id ?? 0)\nevent: event\ndata: \(Self.line(Self.view(event)))\n\n"
         }
         if principal.role != .submitter && now - feed.lastWorkers >= 2 {

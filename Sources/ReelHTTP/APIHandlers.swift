@@ -21,6 +21,8 @@ final class APIHandlers: Sendable {
     let logger: Logger
     /// Live-feed connections open now (bounded by ``maxFeeds``).
     let feeds = Atomic<Int>(0)
+    /// Set when the server stops: the live feeds end, so a graceful shutdown does not wait on them.
+    let closing = Atomic<Bool>(false)
     static let maxFeeds = 32
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
@@ -37,6 +39,8 @@ final class APIHandlers: Sendable {
         plans = PlanCache()
         previews = PreviewCache(artifactsRoot: "\(options.dataDirectory)/artifacts")
     }
+
+    func close() { closing.store(true, ordering: .relaxed) }
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/healthz") { _, _ in self.health() }

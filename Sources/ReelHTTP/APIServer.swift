@@ -49,13 +49,15 @@ public struct APIServerOptions: Sendable {
 /// changes (submit, pause, resume, cancel) to the loop through the ``OperatorChannel``, where
 /// they run through the same code as a ZeroMQ client's.
 public final class APIServer: Sendable {
-    private let serving: Task<Void, any Error>
+    private let running: HTTPListener.Running
     /// The address actually bound (a port 0 resolved).
-    public let address: String
+    public var address: String { running.address }
+    /// Set when stopping: the live feeds end.
+    private let closing: APIHandlers?
 
-    private init(serving: Task<Void, any Error>, address: String) {
-        self.serving = serving
-        self.address = address
+    private init(running: HTTPListener.Running, closing: APIHandlers?) {
+        self.running = running
+        self.closing = closing
     }
 
     /// Starts serving; returns once it listens. The coordinator must have created its store.
@@ -65,10 +67,10 @@ public final class APIServer: Sendable {
         let router = Router()
         handlers.register(on: router)
         let tls = options.tlsCertificate.map { HTTPListener.TLSFiles(certificate: $0, key: options.tlsKey!) }
-        let (serving, address) = try await HTTPListener.start(
+        let running = try await HTTPListener.start(
             router, host: options.host, port: options.port, tls: tls, option: "--http", logger: logger)
-        logger.info("operator API and dashboard on \(tls == nil ? "http" : "https")://\(address)/ (tokens: `reel token create`)")
-        return APIServer(serving: serving, address: address)
+        logger.info("operator API and dashboard on \(tls == nil ? "http" : "https")://\(running.address)/ (tokens: `reel token create`)")
+        return APIServer(running: running, closing: handlers)
     }
 
     /// ``start(_:channel:logger:)`` for synchronous callers (the command line's main thread).
@@ -77,7 +79,10 @@ public final class APIServer: Sendable {
     }
 
     /// Stops listening (in-flight requests finish).
-    public func stop() { serving.cancel() }
+    public func stop() {
+        closing?.close()
+        running.stop()
+    }
 }
 
 extension APIServer {

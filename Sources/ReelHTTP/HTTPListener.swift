@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import ReelCore
+import ServiceLifecycle
 import Synchronization
 
 /// Starting a Hummingbird server the way every Reel listener runs: on a task executor of its
@@ -17,11 +18,35 @@ enum HTTPListener {
         let key: String
     }
 
-    /// Starts serving `responder` on `host:port` (port 0: any free port); returns the serving
-    /// task and the address bound. `option` names the command-line option in errors.
+    /// A running server: where it listens, and how to stop it.
+    final class Running: Sendable {
+        let address: String
+        private let serving: Task<Void, any Error>
+        private let group: ServiceGroup
+
+        init(address: String, serving: Task<Void, any Error>, group: ServiceGroup) {
+            self.address = address
+            self.serving = serving
+            self.group = group
+        }
+
+        /// Stops accepting connections and lets requests in flight finish (an endless
+        /// response watches its own stop flag); gives up on them after `graceSeconds`.
+        func stop(graceSeconds: Double = 2) {
+            let group = self.group, serving = self.serving
+            Task(executorPreference: ServerExecutor.shared) { await group.triggerGracefulShutdown() }
+            Task(executorPreference: ServerExecutor.shared) {
+                try? await Task.sleep(for: .seconds(graceSeconds))
+                serving.cancel()
+            }
+        }
+    }
+
+    /// Starts serving `responder` on `host:port` (port 0: any free port); returns once it
+    /// listens. `option` names the command-line option in errors.
     static func start<Responder: HTTPResponderBuilder>(
         _ responder: Responder, host: String, port: Int, tls: TLSFiles? = nil, option: String, logger: Logger
-    ) async throws -> (serving: Task<Void, any Error>, address: String)
+    ) async throws -> Running
     where Responder.Responder.Context: InitializableFromSource<ApplicationRequestContextSource> {
         var server = HTTPServerBuilder.http1()
         if let tls {
@@ -41,14 +66,15 @@ enum HTTPListener {
                 bound.resolve(.success(channel.localAddress.map { "\($0.ipAddress ?? host):\($0.port ?? port)" } ?? ""))
             },
             logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         let serving = Task(executorPreference: ServerExecutor.shared) {
-            do { try await app.run() } catch {
+            do { try await group.run() } catch {
                 bound.resolve(.failure(ReelError(.network, "\(option): cannot listen on \(host):\(port): \(error)")))
                 throw error
             }
         }
         do {
-            return (serving, try await bound.value())
+            return Running(address: try await bound.value(), serving: serving, group: group)
         } catch {
             serving.cancel()
             throw error

@@ -14,13 +14,12 @@ import Synchronization
 /// loop. It serves no job data and takes no commands: like any exporter it may listen
 /// beyond loopback (the operator API, with tokens, is a separate listener).
 public final class MetricsServer: Sendable {
-    private let serving: Task<Void, any Error>
+    private let running: HTTPListener.Running
     /// The address actually bound (a port 0 resolved).
-    public let address: String
+    public var address: String { running.address }
 
-    private init(serving: Task<Void, any Error>, address: String) {
-        self.serving = serving
-        self.address = address
+    private init(running: HTTPListener.Running) {
+        self.running = running
     }
 
     /// Starts serving on `host:port` (port 0: any free port); returns once it listens.
@@ -44,9 +43,9 @@ public final class MetricsServer: Sendable {
             return Response(
                 status: ready ? .ok : .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: ready ? "ready\n" : "starting\n")))
         }
-        let (serving, address) = try await HTTPListener.start(router, host: host, port: port, option: "--metrics", logger: logger)
-        logger.info("metrics and health on http://\(address)/metrics, /healthz, /readyz")
-        return MetricsServer(serving: serving, address: address)
+        let running = try await HTTPListener.start(router, host: host, port: port, option: "--metrics", logger: logger)
+        logger.info("metrics and health on http://\(running.address)/metrics, /healthz, /readyz")
+        return MetricsServer(running: running)
     }
 
     /// ``start(host:port:metrics:stuckAfterSeconds:logger:)`` for synchronous callers (the
@@ -60,5 +59,5 @@ public final class MetricsServer: Sendable {
     }
 
     /// Stops listening (in-flight requests finish).
-    public func stop() { serving.cancel() }
+    public func stop() { running.stop() }
 }

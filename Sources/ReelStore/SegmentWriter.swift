@@ -1,7 +1,7 @@
 import Foundation
-import Synchronization
 import Glibc
 import ReelCore
+import Synchronization
 
 /// Where an artifact's bytes are: a range of a segment file (`PATH@OFFSET:LENGTH`, relative to
 /// the artifact store), or a whole file (`PATH`, as stores before segments wrote them).

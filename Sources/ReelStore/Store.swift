@@ -106,7 +106,8 @@ public final class Store: Sendable {
 
     private func insertTasks(_ db: Database, job: Int64, plan: Plan, first: Int64, units: [Int], now: Double) throws {
         let insert = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO task (id, jobId, stage, chunkIndex, state, attempt, updatedAt) VALUES (?, ?, ?, ?, 'pending', 0, ?)")
+            sql: "INSERT OR IGNORE INTO task (id, jobId, stage, chunkIndex, state, attempt, updatedAt) VALUES (?, ?, ?, ?, 'pending', 0, ?)"
+        )
         for unit in units {
             let entry = plan.units[unit]
             try insert.execute(arguments: [first + Int64(unit), job, entry.stage.rawValue, entry.index, now])
@@ -225,8 +226,10 @@ public final class Store: Sendable {
     }
 
     /// Records a finished job's consistency report (JSON).
-    public func recordConsistency(job: Int64, json: String) throws {
-        try write { db in try db.execute(sql: "UPDATE job SET consistencyJSON = ? WHERE id = ?", arguments: [json, job]) }
+    public func recordConsistency(job: Int64, json: String, now: Double) throws {
+        try write { db in
+            try db.execute(sql: "UPDATE job SET consistencyJSON = ?, updatedAt = ? WHERE id = ?", arguments: [json, now, job])
+        }
     }
 
     /// How many times a task of `job` was leased again after it had been committed (must be 0).
@@ -298,8 +301,9 @@ public final class Store: Sendable {
     public func openTasks(job: Int64, after: Int64, through: Int64 = .max, limit: Int) throws -> [TaskRecord] {
         try read { db in
             try TaskRecord.filter(
-                Column("jobId") == job && Column("id") > after && Column("id") <= through && Column("state") != TaskState.done.rawValue)
-                .order(Column("id")).limit(limit).fetchAll(db)
+                Column("jobId") == job && Column("id") > after && Column("id") <= through && Column("state") != TaskState.done.rawValue
+            )
+            .order(Column("id")).limit(limit).fetchAll(db)
         }
     }
 
@@ -326,12 +330,18 @@ public final class Store: Sendable {
     /// Counts of tasks per state for a job.
     public func taskCounts(job: Int64) throws -> [TaskState: Int] { try read { try StoreQueries.taskCounts($0, job: job) } }
 
+    /// Records an event of a job (not of one of its tasks): a webhook's delivery, say.
+    public func recordJobEvent(job: Int64, kind: String, detail: String, now: Double) throws {
+        try writeLazily { db in try EventRecord(id: nil, jobId: job, taskId: nil, at: now, kind: kind, detail: detail).insert(db) }
+    }
+
     // MARK: Quarantine
 
     /// Records that `principal` was quarantined, and why (an event of no job).
     public func recordQuarantine(_ principal: String, reason: String, now: Double) throws {
         try write { db in
-            try EventRecord(id: nil, jobId: nil, taskId: nil, at: now, kind: "worker-quarantined", detail: "\(principal): \(reason)").insert(db)
+            try EventRecord(id: nil, jobId: nil, taskId: nil, at: now, kind: "worker-quarantined", detail: "\(principal): \(reason)")
+                .insert(db)
         }
     }
 
@@ -340,7 +350,8 @@ public final class Store: Sendable {
         try read { db in
             try TaskRecord.filter(
                 Column("jobId") == job && Column("state") == TaskState.done.rawValue
-                    && (Column("worker") == principal || Column("worker").like(principal.replacingOccurrences(of: "%", with: "\\%") + "/%", escape: "\\"))
+                    && (Column("worker") == principal
+                        || Column("worker").like(principal.replacingOccurrences(of: "%", with: "\\%") + "/%", escape: "\\"))
             ).order(Column("id")).fetchAll(db)
         }
     }
@@ -350,7 +361,8 @@ public final class Store: Sendable {
         try write { db in
             for task in ids {
                 try db.execute(
-                    sql: "UPDATE task SET state = 'pending', worker = NULL, checksum = NULL, artifact = NULL, updatedAt = ? WHERE id = ? AND state = 'done'",
+                    sql:
+                        "UPDATE task SET state = 'pending', worker = NULL, checksum = NULL, artifact = NULL, updatedAt = ? WHERE id = ? AND state = 'done'",
                     arguments: [now, task])
                 try recordEvent(task: task, at: now, kind: "task-reopened", detail: reason, db)
             }

@@ -57,6 +57,15 @@ public final class StoreReader: Sendable {
         }
     }
 
+    /// The jobs updated at or after `time` (of `owner` only, when given), in id order.
+    public func jobs(updatedSince time: Double, owner: String? = nil) throws -> [JobRecord] {
+        try read { db in
+            var request = JobRecord.filter(Column("updatedAt") >= time)
+            if let owner { request = request.filter(Column("owner") == owner) }
+            return try request.order(Column("id")).fetchAll(db)
+        }
+    }
+
     /// A job's tasks of one stage, in id order.
     public func tasks(job: Int64, stage: String) throws -> [TaskRecord] {
         try read { db in try TaskRecord.filter(Column("jobId") == job && Column("stage") == stage).order(Column("id")).fetchAll(db) }

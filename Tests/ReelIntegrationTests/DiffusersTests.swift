@@ -72,7 +72,9 @@ struct DiffusersTests {
         #expect(tasks.filter { $0.stage == TaskStage.decode.rawValue }.count == plan.decodes.count, "decode ran as leased tasks")
         #expect(Set(tasks.compactMap(\.worker)).count == 2, "both workers took tasks")
         if mode == "autoregressive" {
-            #expect(plan.units.filter { $0.stage == .chunks }.dropFirst().allSatisfy { !$0.dependencies.isEmpty }, "chunks wait for their predecessor")
+            #expect(
+                plan.units.filter { $0.stage == .chunks }.dropFirst().allSatisfy { !$0.dependencies.isEmpty },
+                "chunks wait for their predecessor")
         }
         if mode == "rolling" { #expect(tasks.contains { $0.stage == TaskStage.seams.rawValue }) }
     }
@@ -84,11 +86,15 @@ struct DiffusersTests {
         var outputs: [(latents: String?, frames: String?, bytes: Data)] = []
         for workers in [1, 2] {
             let result = try ReelBinary.run(
-                ["render", spec, "--workers", "\(workers)", "--data", "\(directory.path)/data-\(workers)", "--out", "\(directory.path)/\(workers).mp4"],
+                [
+                    "render", spec, "--workers", "\(workers)", "--data", "\(directory.path)/data-\(workers)", "--out",
+                    "\(directory.path)/\(workers).mp4",
+                ],
                 timeout: 600)
             try #require(result.status == 0, "render with \(workers) worker(s) failed: \(result.err)")
             let job = try #require(try Store(path: "\(directory.path)/data-\(workers)/reel.sqlite").job(1))
-            outputs.append((job.latentChecksum, job.frameChecksum, try Data(contentsOf: URL(fileURLWithPath: "\(directory.path)/\(workers).mp4"))))
+            outputs.append(
+                (job.latentChecksum, job.frameChecksum, try Data(contentsOf: URL(fileURLWithPath: "\(directory.path)/\(workers).mp4"))))
         }
         #expect(outputs[0].latents != nil && outputs[0].latents == outputs[1].latents)
         #expect(outputs[0].frames != nil && outputs[0].frames == outputs[1].frames)
@@ -109,7 +115,8 @@ struct DiffusersTests {
         try cluster.startWorker("w", arguments: ["--backend", "diffusers"] + workerArguments)
         let job = try cluster.submit(spec, output: "\(name).mp4")
         try cluster.waitFor(job: job) { $0.chunksDone >= 1 }
-        let started = try #require(cluster.log("w.log").firstMatch(of: /model sidecar started \(pid (\d+)/), "the worker logs its sidecar's pid")
+        let started = try #require(
+            cluster.log("w.log").firstMatch(of: /model sidecar started \(pid (\d+)/), "the worker logs its sidecar's pid")
         #expect(kill(pid_t(started.1)!, signal) == 0)
         let done = try cluster.waitFor(job: job, timeout: 300) { $0.state == "done" }
         return (reference, done, job, cluster)
@@ -227,6 +234,29 @@ struct DiffusersTests {
         let good = try ReelBinary.run(["plan", writeModelSpec(in: directory.path, name: "good", model: wan, consistency: "rolling")])
         #expect(good.out.contains("latent frames: 17, decoding to 65 frames, trimmed to 64"), "\(good.out)")
         #expect(good.out.contains("latent grid: 17 x 16 x 8 x 8"))
+    }
+
+    /// A model job's chunk previews in the operator API are its committed latents projected to
+    /// RGB (Wan's 16 channels by Wan's factors): small images at the latent grid's size.
+    @Test func aModelJobsPreviewsAreItsLatentsProjectedToRGB() throws {
+        let directory = TemporaryDirectory()
+        let spec = writeModelSpec(in: directory.path, name: "previewed", model: try Diffusers.model("wan"), consistency: "independent")
+        let (cluster, base) = try OperatorAPITests.servedCluster(directory)
+        defer { cluster.stop() }
+        let token = try OperatorAPITests.token(cluster, role: "viewer", name: "watcher")
+        let job = try cluster.submit(spec, output: "previewed.mp4")
+        try cluster.startWorker("model-1", arguments: ["--backend", "diffusers"])
+        try cluster.waitFor(job: job, timeout: 300) { $0.state == "done" }
+        let preview = try HTTP.request("\(base)/v1/jobs/\(job)/chunks/0/preview.png", token: token)
+        #expect(preview.status == 200 && preview.header("Content-Type") == "image/png")
+        let file = "\(directory.path)/preview.png"
+        try preview.body.write(to: URL(fileURLWithPath: file))
+        let probed = try probe(file)
+        // 64 x 64 pixels are 8 x 8 latents (the VAE's 8x).
+        #expect(probed["width"] == "8" && probed["height"] == "8", "\(probed)")
+        let pixels = try Diffusers.run("/bin/sh", ["-c", "ffmpeg -v error -i \(file) -f rawvideo -pix_fmt rgb24 - | od -An -tu1 -v"])
+        let values = pixels.output.split(whereSeparator: \.isWhitespace).compactMap { UInt8($0) }
+        #expect(values.count == 8 * 8 * 3 && Set(values).count > 8, "a picture, not a flat colour: \(Set(values).count) values")
     }
 
     /// A job no live worker can run waits, says why, and runs once a capable worker joins.

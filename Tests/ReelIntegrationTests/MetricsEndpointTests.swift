@@ -1,6 +1,8 @@
 import Foundation
 import ReelCore
 import ReelStore
+import ReelWire
+import ReelZMQ
 import Testing
 
 #if canImport(FoundationNetworking)
@@ -186,6 +188,23 @@ import Testing
         #expect(Self.sample(text, #"reel_jobs{state="running"}"#) == 1)
         #expect(Self.sample(text, #"reel_tasks{state="ready"}"#).map { $0 >= 1 } == true)
         #expect(Self.sample(text, "reel_workers") == 0)
+        // Ready tasks by stage add up to the ready tasks: a rolling job starts with its keyframe.
+        let byStage = ["keyframes", "chunks", "seams", "decode"].compactMap {
+            Self.sample(text, #"reel_stage_tasks{stage="\#($0)",state="ready"}"#)
+        }
+        #expect(byStage.count == 4 && byStage.reduce(0, +) == Self.sample(text, #"reel_tasks{state="ready"}"#), "\(byStage)")
+        #expect(Self.sample(text, #"reel_stage_tasks{stage="keyframes",state="ready"}"#) == 1)
+        // Dropped messages are counted by reason: a garbled one and a result from a peer that sent no READY.
+        let context = ZMQContext()
+        let peer = try RawPeer(context, endpoint: cluster.endpoint)
+        _ = try peer.socket.send([[0xff, 0x00]], dontWait: false)
+        try peer.send(.result(TaskResult(lease: LeaseRef(task: 1, attempt: 1), checksum: 0, sampleMilliseconds: 1, latents: [])))
+        try waitUntil("the drops are counted by reason", timeout: 5) {
+            let metrics = try Self.get("\(base)/metrics").body
+            return Self.sample(metrics, #"reel_dropped_messages_total{reason="malformed"}"#) == 1
+                && Self.sample(metrics, #"reel_dropped_messages_total{reason="unknown-peer"}"#) == 1
+        }
+        peer.socket.close()
         try cluster.startWorker("late")
         try cluster.waitFor(job: job) { $0.state == "done" }
         try waitUntil("the queue drains", timeout: 5) {

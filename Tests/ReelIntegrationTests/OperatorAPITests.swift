@@ -122,6 +122,14 @@ import Testing
         let preview = try HTTP.request("\(base)/v1/jobs/\(job)/chunks/0/preview.png", token: alice)
         #expect(preview.status == 200 && preview.body.prefix(4) == Data([0x89, 0x50, 0x4e, 0x47]))
 
+        // The API's listener serves the Prometheus metrics too.
+        let metrics = try HTTP.request("\(base)/metrics")
+        let committed = metrics.text.split(separator: "\n").first { $0.hasPrefix("reel_tasks_committed_total ") }
+        #expect(metrics.status == 200 && metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
+        #expect(
+            committed.flatMap { Double($0.split(separator: " ")[1]) } == Double(try cluster.store().tasks(job: job).count),
+            "\(committed ?? "none")")
+
         // A revoked token is refused at once.
         #expect(try ReelBinary.run(["token", "revoke", "alice", "--data", cluster.data]).status == 0)
         #expect(try HTTP.request("\(base)/v1/jobs/\(job)", token: alice).status == 401)
@@ -193,6 +201,51 @@ import Testing
                 == 200)
     }
 
+    /// Runs curl with `arguments`: what it wrote to stdout.
+    static func curl(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Reads `seconds` of the live feed: the text it got.
+    static func feed(_ base: String, token: String, lastEventID: Int64? = nil, seconds: Int = 3) throws -> String {
+        try curl(
+            ["-sN", "--max-time", "\(seconds)", "-H", "Authorization: Bearer \(token)", "\(base)/v1/events"]
+                + (lastEventID.map { ["-H", "Last-Event-ID: \($0)"] } ?? []))
+    }
+
+    @Test func theLiveFeedResumesAfterLastEventIDAndShowsOnlyWhatTheTokenMayRead() throws {
+        let directory = TemporaryDirectory()
+        let (cluster, base) = try Self.servedCluster(directory)
+        defer { cluster.stop() }
+        let frank = try Self.token(cluster, role: "submitter", name: "frank")
+        let grace = try Self.token(cluster, role: "submitter", name: "grace")
+        let franks = try Self.submit(base, token: frank, name: "franks", seconds: 6)
+        let graces = try Self.submit(base, token: grace, name: "graces", seconds: 6)
+        // From the first event on: frank's job's events and views, none of grace's.
+        let resumed = try Self.feed(base, token: frank, lastEventID: 0)
+        let ids = resumed.matches(of: /id: ([0-9]+)\nevent: event\ndata: (.*)\n/).map { (Int($0.1)!, String($0.2)) }
+        #expect(!ids.isEmpty && ids.allSatisfy { $0.1.contains("\"job\":\(franks)") }, "\(resumed.prefix(1500))")
+        #expect(ids.map(\.0) == ids.map(\.0).sorted())
+        let views = resumed.matches(of: /event: job\ndata: (.*)\n/).compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.1.utf8)) as? [String: Any])?["id"] as? Int
+        }
+        #expect(views.contains(Int(franks)) && !views.contains(Int(graces)), "\(views)")
+        #expect(!resumed.contains("event: workers"), "a submitter does not see the workers")
+        // From the last one seen: nothing older comes again.
+        let last = try #require(ids.last?.0)
+        let later = try Self.feed(base, token: frank, lastEventID: Int64(last), seconds: 2)
+        let again = later.matches(of: /id: ([0-9]+)\n/).map { Int($0.1)! }
+        #expect(again.allSatisfy { $0 > last }, "\(again)")
+    }
+
     @Test func theAPIListensBeyondLoopbackOnlyOverTLS() throws {
         let refused = try ReelBinary.run(["coordinator", "--data", TemporaryDirectory().path, "--http", "0.0.0.0:0"])
         #expect(refused.status != 0 && refused.err.contains("beyond loopback"), "\(refused.err)")
@@ -220,15 +273,7 @@ import Testing
             return port != nil
         }
         let curl = { (url: String) throws -> String in
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            process.arguments = ["-s", "--max-time", "5", "--cacert", "\(directory.path)/cert.pem", "-w", " %{http_code}", url]
-            let out = Pipe()
-            process.standardOutput = out
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+            try Self.curl(["-s", "--max-time", "5", "--cacert", "\(directory.path)/cert.pem", "-w", " %{http_code}", url])
         }
         try waitUntil("the API answers over HTTPS once the loop turns", timeout: 10) {
             try curl("https://localhost:\(port!)/healthz").hasSuffix("{\"status\":\"ok\"} 200")

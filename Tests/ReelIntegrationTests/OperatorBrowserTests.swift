@@ -81,7 +81,7 @@ import Testing
         let browsed = try Self.run(
             "\(Self.tools)/python",
             [
-                "\(Diffusers.repository)/Tests/ReelDashboardTests/check_dashboard.py", "--base", base, "--token", viewer, "--job", "\(job)",
+                "\(Diffusers.repository)/Tests/ReelOperatorTools/check_dashboard.py", "--base", base, "--token", viewer, "--job", "\(job)",
                 "--screenshots", screenshots,
             ], timeout: 400)
         #expect(browsed.status == 0, "\(browsed.output.suffix(3000))")

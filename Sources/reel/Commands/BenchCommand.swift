@@ -16,7 +16,10 @@ extension Reel {
                 its own virtualenv; leave it out with --no-dask.
                 """)
 
-        @Option(help: "Sections to run, comma-separated: scaling, tail, coordinator, size, stitch, procedural, diffusers (default: all but diffusers).")
+        @Option(
+            help:
+                "Sections to run, comma-separated: scaling, tail, coordinator, size, stitch, procedural, diffusers (default: all but diffusers)."
+        )
         var only: String = "scaling,tail,coordinator,size,stitch,procedural"
 
         @Option(help: "diffusers section: the sidecar's Python (default: $REEL_PYTHON, else .venv-diffusers).")
@@ -31,7 +34,8 @@ extension Reel {
         @Option(help: "Most workers in the scaling section.")
         var maxWorkers: Int = 256
 
-        @Option(help: "Worker counts of the scaling section, comma-separated (default: 1,4,16,64,256 up to --max-workers; --quick: 1,4,16).")
+        @Option(
+            help: "Worker counts of the scaling section, comma-separated (default: 1,4,16,64,256 up to --max-workers; --quick: 1,4,16).")
         var workers: String?
 
         @Flag(help: "Smaller sizes, for a check that the suite runs (minutes, not a measurement).")
@@ -95,7 +99,8 @@ extension Reel {
             if wanted.contains("procedural") { report.procedural = suite.procedural() }
             if wanted.contains("diffusers") {
                 guard let python = python ?? SidecarOptions.defaultPython(executable: ProcessSetup.executablePath) else {
-                    throw ValidationError("the diffusers section needs the sidecar's Python: run scripts/install-diffusers or give --python")
+                    throw ValidationError(
+                        "the diffusers section needs the sidecar's Python: run scripts/install-diffusers or give --python")
                 }
                 let models = Dictionary(
                     model.map { pair in (String(pair.prefix { $0 != "=" }), String(pair.drop { $0 != "=" }.dropFirst())) },

@@ -2,7 +2,10 @@ import Foundation
 import Logging
 import ReelCoordinator
 import ReelCore
+import ReelHTTP
 import ReelPlan
+import ReelStore
+import Synchronization
 
 /// One timed render on a farm of local processes: a coordinator in this process (so its own
 /// counters and CPU time can be read) and `workers` real `reel worker` processes on
@@ -22,7 +25,9 @@ struct BenchFarm {
 
     let scratch: String
 
-    func run(_ spec: JobSpec, workers count: Int, timings: SchedulerTimings, encode: Bool = false) throws -> Run {
+    /// `watched`: the operator API serves beside the coordinator with the dashboard's live
+    /// feed open (a `curl` reading `/v1/events`) and `/metrics` scraped every second.
+    func run(_ spec: JobSpec, workers count: Int, timings: SchedulerTimings, encode: Bool = false, watched: Bool = false) throws -> Run {
         // Data folders stay until the whole suite ends: deleting thousands of files just before
         // the next run would slow its file creation (ext4 skips recently deleted inodes).
         let data = "\(scratch)/farm-\(count)-\(UUID().uuidString.prefix(8))"
@@ -30,7 +35,13 @@ struct BenchFarm {
         logger.logLevel = .error
         var options = CoordinatorOptions(dataDirectory: data, bind: "tcp://127.0.0.1:*", timings: timings, outputRoot: scratch)
         options.encodeOutputs = encode
+        if watched {
+            options.prometheus = PrometheusMetrics()
+            options.operatorChannel = OperatorChannel()
+        }
         let coordinator = try ReelCoordinator.Coordinator(options: options, logger: logger)
+        let watchers = try watched ? Watchers(data: data, options: options, logger: logger) : nil
+        defer { watchers?.stop() }
         var processes: [Process] = []
         defer {
             for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
@@ -93,5 +104,47 @@ struct BenchFarm {
         return Run(
             workers: count, tasks: Planner.plan(spec).units.count, wallSeconds: finishedAt!.timeIntervalSince(submittedAt),
             toOutputSeconds: outputAt?.timeIntervalSince(submittedAt), metrics: coordinator.metrics)
+    }
+}
+
+/// What watches a benchmark farm: the API server, a live-feed client and a metrics scraper.
+private final class Watchers {
+    let server: APIServer
+    let feed = Process()
+    let scraper: Thread
+    let counts = Counts()
+
+    final class Counts: Sendable {
+        let scrapes = Atomic<Int>(0)
+        let stopping = Atomic<Bool>(false)
+    }
+
+    init(data: String, options: CoordinatorOptions, logger: Logger) throws {
+        let token = APIToken.generate()
+        try Store(path: "\(data)/reel.sqlite").createToken(
+            name: "bench", role: APIRole.viewer.rawValue, hash: APIToken.hash(token), now: Date().timeIntervalSince1970)
+        var serverOptions = APIServerOptions(host: "127.0.0.1", port: 0, dataDirectory: data)
+        serverOptions.metrics = options.prometheus
+        server = try APIServer.startBlocking(serverOptions, channel: options.operatorChannel!, logger: logger)
+        let base = "http://\(server.address)"
+        feed.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        feed.arguments = ["-sN", "-H", "Authorization: Bearer \(token)", "\(base)/v1/events", "-o", "/dev/null"]
+        try feed.run()
+        let counts = self.counts
+        scraper = Thread {
+            while !counts.stopping.load(ordering: .relaxed) {
+                if (try? Data(contentsOf: URL(string: "\(base)/metrics")!))?.isEmpty == false { counts.scrapes.add(1, ordering: .relaxed) }
+                Thread.sleep(forTimeInterval: 1)
+            }
+        }
+        scraper.start()
+    }
+
+    func stop() {
+        counts.stopping.store(true, ordering: .relaxed)
+        kill(feed.processIdentifier, SIGKILL)
+        feed.waitUntilExit()
+        server.stop()
+        BenchReport.progress("watched: \(counts.scrapes.load(ordering: .relaxed)) scrapes of /metrics, live feed open throughout")
     }
 }

@@ -60,8 +60,10 @@ struct BenchReport: Codable {
         if let diffusers {
             out += table(
                 "Diffusers backend on tiny models, this CPU (sidecar, 1 torch thread)",
-                ["family", "chunk", "steps", "cold start s", "load s", "task s", "model s", "stitch s", "farm overhead", "pipeline s",
-                 "decode frames/s"],
+                [
+                    "family", "chunk", "steps", "cold start s", "load s", "task s", "model s", "stitch s", "farm overhead", "pipeline s",
+                    "decode frames/s",
+                ],
                 diffusers.map {
                     [
                         $0.family, $0.chunk, "\($0.steps)", number($0.coldStartSeconds), number($0.loadSeconds), number($0.taskSeconds, 3),
@@ -110,8 +112,15 @@ struct BenchReport: Codable {
                         number($0.dispatchP50Milliseconds, 3), number($0.dispatchP99Milliseconds, 3),
                     ]
                 })
-            if coordinator.count > 1 {
-                let reel = coordinator[0], peer = coordinator[1]
+            if let watched = coordinator.first(where: { $0.system == "reel, watched" }), let ratio = watched.pairedThroughputRatio {
+                out += String(
+                    format:
+                        "watched (API serving, the dashboard's live feed open, /metrics scraped every second): %.1f%% of the unwatched throughput (median over pairs of runs side by side; rows: medians)\n\n",
+                    100 * ratio)
+            }
+            if let reel = coordinator.first(where: { $0.system == "reel" }),
+                let peer = coordinator.first(where: { $0.system.hasPrefix("dask") })
+            {
                 out += String(
                     format: "throughput %.1fx the peer's; round-trip p99 %.2f of the peer's\n\n", reel.tasksPerSecond / peer.tasksPerSecond,
                     reel.roundTripP99Milliseconds / peer.roundTripP99Milliseconds)
@@ -119,7 +128,8 @@ struct BenchReport: Codable {
         }
         let header = [
             "mode", "workers", "tasks", "video s", "compute", "ideal s", "crit. path s", "to last commit s", "to MP4 s", "tail s",
-            "eff. to MP4", "eff. to commit", "bound", "coord CPU %", "encode CPU %", "peak MB", "dispatch p50 / p99 ms", "conditioning p99 ms", "job start p99 ms",
+            "eff. to MP4", "eff. to commit", "bound", "coord CPU %", "encode CPU %", "peak MB", "dispatch p50 / p99 ms",
+            "conditioning p99 ms", "job start p99 ms",
         ]
         func rows(_ list: [BenchSections.ScalingRow]) -> [[String]] {
             list.map {
@@ -129,7 +139,8 @@ struct BenchReport: Codable {
                     number($0.tailSeconds), number(100 * $0.efficiency, 1) + "%", number(100 * $0.efficiencyToLastCommit, 1) + "%",
                     number(100 * $0.bound, 1) + "%", number($0.coordinatorCPUPercentOfSampler, 3), number($0.encodeCPUPercentOfSampler, 3),
                     number($0.peakMegabytes, 0),
-                    number($0.dispatchP50Milliseconds, 2) + " / " + number($0.dispatchP99Milliseconds, 2), number($0.conditioningP99Milliseconds, 2),
+                    number($0.dispatchP50Milliseconds, 2) + " / " + number($0.dispatchP99Milliseconds, 2),
+                    number($0.conditioningP99Milliseconds, 2),
                     number($0.jobStartP99Milliseconds, 1),
                 ]
             }
@@ -137,7 +148,8 @@ struct BenchReport: Codable {
         let setting =
             "simulated backend, 32x32 at 24 fps, 16-frame chunks overlapping by 4, \(BenchSections.scalingSteps) steps x \(BenchSections.scalingStepMilliseconds) ms; ideal = sampler time / workers; bound = ideal / max(ideal, critical path)"
         if let scaling {
-            out += table("Scaling to the finished MP4 (\(setting); independent and rolling videos grow with the workers)", header, rows(scaling))
+            out += table(
+                "Scaling to the finished MP4 (\(setting); independent and rolling videos grow with the workers)", header, rows(scaling))
         }
         if let tail {
             out += table("Tail after the last commit against video length (\(setting))", header, rows(tail))

@@ -23,6 +23,20 @@ extension BenchSections {
         var dispatchP50Milliseconds: Double?
         var dispatchP99Milliseconds: Double?
         var groupCommits: Int?
+        /// Watched runs: the median over pairs of runs of watched / unwatched throughput.
+        var pairedThroughputRatio: Double? = nil
+    }
+
+    /// A throughput row (no round trips: those are measured one task at a time).
+    private func row(_ system: String, _ run: BenchFarm.Run) -> CoordinatorRow {
+        CoordinatorRow(
+            system: system, tasks: run.tasks, resultKiB: 11 * 32 * 32 * 3 * 2 / 1024, durable: true,
+            tasksPerSecond: Double(run.tasks) / run.wallSeconds, millisecondsPerTask: 1000 * run.wallSeconds / Double(run.tasks),
+            coordinatorCPUMillisecondsPerTask: 1000 * run.metrics.cpuSeconds / Double(run.tasks), roundTripP50Milliseconds: .nan,
+            roundTripP99Milliseconds: .nan,
+            dispatchP50Milliseconds: 1000 * (CoordinatorMetrics.quantile(run.metrics.dispatchLatencies, 0.5) ?? .nan),
+            dispatchP99Milliseconds: 1000 * (CoordinatorMetrics.quantile(run.metrics.dispatchLatencies, 0.99) ?? .nan),
+            groupCommits: run.metrics.commitBatches)
     }
 
     func coordinatorCost(daskPeer: String?) throws -> [CoordinatorRow] {
@@ -31,23 +45,38 @@ extension BenchSections {
         func spec(_ count: Int) -> JobSpec {
             simulatedSpec("bench-coordinator", seconds: Double(11 * count) / 24, chunk: 11, overlap: 0, steps: 1, stepMilliseconds: 0)
         }
-        let resultKiB = 11 * 32 * 32 * 3 * 2 / 1024
         // Like the peer, which has every task queued at once: a deep prefetch keeps both workers fed.
         let throughput = try farm.run(spec(tasks), workers: 2, timings: SchedulerTimings(prefetch: 16))
         BenchReport.progress("coordinator: \(tasks) tasks in \(String(format: "%.2f", throughput.wallSeconds)) s")
+        // The operator's view side by side: long enough for a scrape a second and the live feed
+        // to matter, pairs of runs in alternating order, the median of each kept (this machine is shared).
+        let watchTasks = quick ? 3000 : 10000, pairs = quick ? 1 : 5
+        var unwatchedRuns: [BenchFarm.Run] = [], watchedRuns: [BenchFarm.Run] = []
+        for pair in 0..<pairs {
+            for watched in pair % 2 == 0 ? [false, true] : [true, false] {
+                let run = try farm.run(spec(watchTasks), workers: 2, timings: SchedulerTimings(prefetch: 16), watched: watched)
+                if watched { watchedRuns.append(run) } else { unwatchedRuns.append(run) }
+            }
+        }
+        let median = { (runs: [BenchFarm.Run]) in runs.sorted { $0.wallSeconds < $1.wallSeconds }[runs.count / 2] }
+        let unwatched = median(unwatchedRuns), watched = median(watchedRuns)
+        BenchReport.progress(
+            "coordinator: \(watchTasks) tasks, \(pairs) runs each: unwatched \(unwatchedRuns.map { String(format: "%.2f", $0.wallSeconds) }.joined(separator: ", ")) s; watched \(watchedRuns.map { String(format: "%.2f", $0.wallSeconds) }.joined(separator: ", ")) s"
+        )
+        // Each pair's ratio: the machine's pace drifts between pairs more than within one.
+        let ratios = zip(unwatchedRuns, watchedRuns).map { $0.wallSeconds / $1.wallSeconds }.sorted()
+        var watchedRow = row("reel, watched", watched)
+        watchedRow.pairedThroughputRatio = ratios[ratios.count / 2]
+        BenchReport.progress(
+            "coordinator: watched / unwatched throughput per pair: \(ratios.map { String(format: "%.3f", $0) }.joined(separator: ", "))")
         let latency = try farm.run(spec(sequential), workers: 1, timings: SchedulerTimings(prefetch: 0))
         BenchReport.progress("coordinator: \(sequential) sequential round trips")
+        var reel = row("reel", throughput)
+        reel.roundTripP50Milliseconds = 1000 * (CoordinatorMetrics.quantile(latency.metrics.roundTrips, 0.5) ?? .nan)
+        reel.roundTripP99Milliseconds = 1000 * (CoordinatorMetrics.quantile(latency.metrics.roundTrips, 0.99) ?? .nan)
         var rows = [
-            CoordinatorRow(
-                system: "reel", tasks: throughput.tasks, resultKiB: resultKiB, durable: true,
-                tasksPerSecond: Double(throughput.tasks) / throughput.wallSeconds,
-                millisecondsPerTask: 1000 * throughput.wallSeconds / Double(throughput.tasks),
-                coordinatorCPUMillisecondsPerTask: 1000 * throughput.metrics.cpuSeconds / Double(throughput.tasks),
-                roundTripP50Milliseconds: 1000 * (CoordinatorMetrics.quantile(latency.metrics.roundTrips, 0.5) ?? .nan),
-                roundTripP99Milliseconds: 1000 * (CoordinatorMetrics.quantile(latency.metrics.roundTrips, 0.99) ?? .nan),
-                dispatchP50Milliseconds: 1000 * (CoordinatorMetrics.quantile(throughput.metrics.dispatchLatencies, 0.5) ?? .nan),
-                dispatchP99Milliseconds: 1000 * (CoordinatorMetrics.quantile(throughput.metrics.dispatchLatencies, 0.99) ?? .nan),
-                groupCommits: throughput.metrics.commitBatches)
+            reel,
+            row("reel, unwatched", unwatched), watchedRow,
         ]
         if let daskPeer {
             do {

@@ -68,7 +68,8 @@ extension BenchSections {
             let pipeline = try pipelineSeconds(python: python, folder: folder, work: work, pixelFrames: pixelFrames, pixels: pixels)
             rows.append(
                 DiffusersRow(
-                    family: family, chunk: "\(work.frameCount)x\(work.grid.channels)x\(work.region.rows.count)x\(work.region.columns.count)",
+                    family: family,
+                    chunk: "\(work.frameCount)x\(work.grid.channels)x\(work.region.rows.count)x\(work.region.columns.count)",
                     steps: steps, coldStartSeconds: cold, loadSeconds: load, taskSeconds: wall / Double(runs),
                     modelSeconds: model / Double(runs), stitchSeconds: stitch,
                     overheadFraction: (wall - model + stitch * Double(runs)) / model, pipelineSeconds: pipeline,
@@ -112,9 +113,10 @@ extension BenchSections {
         spec.overlap = 4
         spec.chunkFrames = 21
         let plan = Planner.plan(spec)
-        let latents = Dictionary(uniqueKeysWithValues: plan.chunks.map { chunk in
-            (chunk.index, NoiseField(seed: 1).fill(chunk.region, channels: plan.grid.channels))
-        })
+        let latents = Dictionary(
+            uniqueKeysWithValues: plan.chunks.map { chunk in
+                (chunk.index, NoiseField(seed: 1).fill(chunk.region, channels: plan.grid.channels))
+            })
         let started = Date()
         try Stitcher(plan: plan).stitch(load: { latents[$0.index]! }, emit: { _, _ in })
         return Date().timeIntervalSince(started) / Double(plan.chunks.count)

@@ -106,7 +106,8 @@ extension BenchSections {
         let ideal = run.samplerSeconds / Double(count)
         let critical = Double(cost.criticalPathSteps * Self.scalingStepMilliseconds) / 1000
         let row = ScalingRow(
-            mode: mode.rawValue, workers: count, tasks: run.tasks, videoSeconds: seconds, idealSeconds: ideal, criticalPathSeconds: critical,
+            mode: mode.rawValue, workers: count, tasks: run.tasks, videoSeconds: seconds, idealSeconds: ideal,
+            criticalPathSeconds: critical,
             toLastCommitSeconds: run.toLastCommitSeconds, toOutputSeconds: run.toOutputSeconds,
             tailSeconds: run.toOutputSeconds - run.toLastCommitSeconds, efficiency: ideal / run.toOutputSeconds,
             efficiencyToLastCommit: ideal / run.toLastCommitSeconds, bound: ideal / max(ideal, critical), sampledCompute: cost.factor,
@@ -116,7 +117,8 @@ extension BenchSections {
             conditioningP99Milliseconds: run.conditioningP99Milliseconds, jobStartP99Milliseconds: run.jobStartP99Milliseconds)
         BenchReport.progress(
             String(
-                format: "scaling: %@, %d worker(s), %.0f s of video: %.2f s to the MP4 (ideal %.2f s, tail %.2f s)", mode.rawValue, count, seconds,
+                format: "scaling: %@, %d worker(s), %.0f s of video: %.2f s to the MP4 (ideal %.2f s, tail %.2f s)", mode.rawValue, count,
+                seconds,
                 run.toOutputSeconds, ideal, row.tailSeconds))
         return row
     }
@@ -133,7 +135,8 @@ extension BenchSections {
         return FarmResult(
             workers: run.workers, tasks: run.tasks, toLastCommitSeconds: run.wallSeconds, toOutputSeconds: toOutput,
             samplerSeconds: metrics.samplerSeconds, cpuSeconds: metrics.cpuSeconds, encodeCPUSeconds: metrics.encodeCPUSeconds,
-            dispatchP50Milliseconds: milliseconds(metrics.dispatchLatencies, 0.5), dispatchP99Milliseconds: milliseconds(metrics.dispatchLatencies, 0.99),
+            dispatchP50Milliseconds: milliseconds(metrics.dispatchLatencies, 0.5),
+            dispatchP99Milliseconds: milliseconds(metrics.dispatchLatencies, 0.99),
             conditioningP99Milliseconds: milliseconds(metrics.conditioningSeconds, 0.99), peakMegabytes: ProcessMemory.megabytes("VmHWM"),
             jobStartP99Milliseconds: milliseconds(metrics.jobStartLatencies, 0.99))
     }

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import ReelClient
 import ReelCoordinator
+import ReelCore
 import ReelHTTP
+import ReelStore
 
 extension Reel {
     struct Coordinator: ParsableCommand {
@@ -80,6 +82,17 @@ extension Reel {
 
         @OptionGroup var api: HTTPOptions
 
+        @Option(help: "POST a signed notice here when a job is done, failed or cancelled, unless its spec names notify_url.")
+        var notifyURL: String?
+
+        @Option(help: "A host a spec's notify_url may name (repeat for several); the --notify-url host is always allowed.")
+        var notifyAllowHost: [String] = []
+
+        @Option(
+            help:
+                "File holding the notices' HMAC-SHA256 key (X-Reel-Signature); default: DATA/webhook.secret, made on first use.")
+        var notifySecret: String?
+
         @OptionGroup var logging: LoggingOptions
 
         func validate() throws {
@@ -95,6 +108,14 @@ extension Reel {
                 throw ValidationError("--output-root: \(outputRoot) does not exist")
             }
             if let metrics { _ = try HostPort(metrics, option: "--metrics") }
+            if let notifyURL, let problem = WebhookURL.problem(notifyURL) { throw ValidationError("--notify-url \(problem)") }
+            for host in notifyAllowHost
+            where host.isEmpty || host.utf8.count > 253 || host.contains(where: { $0.isWhitespace || $0 == "/" }) {
+                throw ValidationError("--notify-allow-host: '\(host.prefix(80))' is not a host name or address")
+            }
+            if notifySecret != nil && notifyURL == nil && notifyAllowHost.isEmpty {
+                throw ValidationError("--notify-secret needs --notify-url or --notify-allow-host")
+            }
         }
 
         var timings: SchedulerTimings {
@@ -119,6 +140,11 @@ extension Reel {
             var options = CoordinatorOptions(
                 dataDirectory: data, bind: bind, timings: timings,
                 outputRoot: outputRoot ?? FileManager.default.currentDirectoryPath, security: security, insecure: insecure)
+            if notifyURL != nil || !notifyAllowHost.isEmpty {
+                try ArtifactStore.makeDirectory(data)
+                let secret = try WebhookSettings.secret(at: notifySecret ?? "\(data)/webhook.secret", create: notifySecret == nil)
+                options.webhooks = WebhookSettings(defaultURL: notifyURL, allowedHosts: Set(notifyAllowHost), secret: secret)
+            }
             var server: MetricsServer?
             if let metrics {
                 let address = try HostPort(metrics, option: "--metrics")

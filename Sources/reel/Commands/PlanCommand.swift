@@ -20,7 +20,9 @@ extension Reel {
                     "model: \(model.path) (\(geometry.pipeline), family \(geometry.family)): VAE \(geometry.temporalCompression)x in time, \(geometry.spatialCompression)x in space, patch \(geometry.patchFrames)x\(geometry.patchHeight)x\(geometry.patchWidth)"
                 )
                 let decoded = geometry.pixelFrames(forLatentFrames: plan.grid.frames)
-                print("latent frames: \(plan.grid.frames), decoding to \(decoded) frames\(decoded > spec.frameCount ? ", trimmed to \(spec.frameCount)" : "")")
+                print(
+                    "latent frames: \(plan.grid.frames), decoding to \(decoded) frames\(decoded > spec.frameCount ? ", trimmed to \(spec.frameCount)" : "")"
+                )
             }
             print("latent grid: \(plan.grid.frames) x \(plan.grid.channels) x \(plan.grid.height) x \(plan.grid.width)")
             print("time windows: \(plan.windows.count) of \(spec.chunkFrames) frames, overlap >= \(spec.overlap)")
@@ -32,7 +34,9 @@ extension Reel {
             if !plan.decodes.isEmpty {
                 let model = spec.model!
                 let sides = model.geometry.decoderCausal ? "before each (a causal decoder)" : "on each side"
-                print("decode windows: \(plan.decodes.count) of up to \(model.decodeFrames) latent frames, \(model.decodeOverlap) warm-up latent frames \(sides)")
+                print(
+                    "decode windows: \(plan.decodes.count) of up to \(model.decodeFrames) latent frames, \(model.decodeOverlap) warm-up latent frames \(sides)"
+                )
             }
             print("tasks: \(plan.units.count)")
             print(String(format: "redundant compute: %.3fx from chunk overlap", plan.redundancy))

@@ -89,7 +89,9 @@ extension Reel {
                     seamRanges.count))
             print(String(format: "flicker          %.5f (motion-compensated; mean frame difference %.5f)", frames.flicker, frames.motion))
             print(String(format: "drift            %.4f", frames.drift))
-            if let overlap { print(String(format: "overlap disagreement before blending  %.4f (latents; no oracle for a real model)", overlap)) }
+            if let overlap {
+                print(String(format: "overlap disagreement before blending  %.4f (latents; no oracle for a real model)", overlap))
+            }
             if let report {
                 print(String(format: "overlap disagreement before blending  %.4f", report.overlapDisagreement))
                 print(
