@@ -34,9 +34,8 @@ extension APIHandlers {
     /// (`event: workers`), and a comment every 15 s to keep proxies from closing it.
     func liveFeed(_ request: Request) throws -> Response {
         let principal = try principal(request)
-        let opened = feeds.add(1, ordering: .relaxed).newValue
-        guard opened <= Self.maxFeeds else {
-            feeds.subtract(1, ordering: .relaxed)
+        // Counted while the stream runs (so nothing that fails before it can leak a place).
+        guard feeds.load(ordering: .relaxed) < Self.maxFeeds else {
             throw APIRefusal(status: .serviceUnavailable, code: "busy", message: "\(Self.maxFeeds) live feeds are open; retry later")
         }
         let resumeAfter = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int64($0) }
@@ -44,6 +43,7 @@ extension APIHandlers {
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
             body: ResponseBody { writer in
+                self.feeds.add(1, ordering: .relaxed)
                 defer { self.feeds.subtract(1, ordering: .relaxed) }
                 var feed = FeedState(lastEvent: start)
                 try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))

@@ -80,6 +80,20 @@ import Testing
         }
         let cancelled = try String(contentsOfFile: "\(received)/request-1.json", encoding: .utf8)
         #expect(cancelled.contains("job.cancelled"), "\(cancelled)")
+
+        // A redirect is a failed attempt, not followed: nothing lands where it pointed.
+        let third = try cluster.submit(
+            writeSpec(in: directory.path, name: "moved", seconds: 30, seed: 23, extra: "notify_url = \"http://127.0.0.1:\(port)/moved\""),
+            output: "moved.mp4")
+        _ = try cluster.client().control(job: third, .cancel)
+        try waitUntil("the redirect is recorded as a failed attempt", timeout: 20) {
+            try store.events(job: third).contains { $0.kind == "webhook-failed" && $0.detail.contains("HTTP 302") }
+        }
+        Thread.sleep(forTimeInterval: 1.5)
+        let landed = try FileManager.default.contentsOfDirectory(atPath: received).filter {
+            (try? String(contentsOfFile: "\(received)/\($0)", encoding: .utf8))?.contains("\"/landed\"") == true
+        }
+        #expect(landed.isEmpty, "the notice followed the redirect: \(landed)")
     }
 
     @Test func aNotifyURLOnAHostTheCoordinatorDoesNotAllowIsRefusedByField() throws {

@@ -1,6 +1,6 @@
 """A webhook receiver for Reel's integration tests: answers every POST with 200 and writes
 each request's headers and body to the folder given (request-N.json), so the test can check
-the notice and its signature."""
+the notice and its signature; a POST to /moved... is answered with a redirect to /landed."""
 
 from __future__ import annotations
 
@@ -15,8 +15,26 @@ def serve(port: int, folder: Path) -> None:
     class Receiver(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802 (the name http.server calls)
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            if self.path.startswith("/moved"):
+                # A redirect elsewhere, which a notice must not follow.
+                self.send_response(302)
+                self.send_header("Location", "/landed")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.record(body)
+
+        def do_GET(self) -> None:  # noqa: N802 (a followed redirect may arrive as a GET)
+            self.record(b"")
+
+        def record(self, body: bytes) -> None:
             count = len(list(folder.glob("request-*.json")))
-            record = {"path": self.path, "headers": dict(self.headers.items()), "body": body.decode("utf-8", "replace")}
+            record = {
+                "method": self.command,
+                "path": self.path,
+                "headers": dict(self.headers.items()),
+                "body": body.decode("utf-8", "replace"),
+            }
             (folder / f"request-{count}.json").write_text(json.dumps(record))
             self.send_response(200)
             self.send_header("Content-Length", "0")
