@@ -15,7 +15,10 @@ extension APIHandlers {
             throw APIRefusal.forbidden("token '\(principal.name)' is a viewer: it cannot submit")
         }
         var request = request
-        let body = try await request.collectBody(upTo: SpecBody.maxBytes)
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: SpecBody.maxBytes) } catch is NIOTooManyBytesError {
+            throw APIRefusal(status: .contentTooLarge, code: "too-large", message: "the body is over \(SpecBody.maxBytes) bytes")
+        }
         let spec: JobSpec
         switch SpecBody.read(Array(buffer: body), contentType: request.headers[.contentType], base: options.workingDirectory) {
         case .success(let read): spec = read

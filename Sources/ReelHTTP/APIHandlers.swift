@@ -88,9 +88,6 @@ final class APIHandlers: Sendable {
             var response = Self.json(error, status: refusal.status)
             if refusal.status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer realm=\"reel\"" }
             return response
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            return Self.json(
-                ErrorBody(error: "too-large", message: "the body is over \(SpecBody.maxBytes) bytes"), status: .contentTooLarge)
         } catch {
             logger.error("API request failed: \(error)")
             return Self.json(ErrorBody(error: "internal", message: "\(error)"), status: .internalServerError)

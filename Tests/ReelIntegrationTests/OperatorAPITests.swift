@@ -172,6 +172,10 @@ import Testing
         #expect(
             try HTTP.request("\(base)/v1/jobs", method: "POST", token: submitter, headers: ["Content-Type": "text/xml"], body: body).status
                 == 400)
+        let huge = try HTTP.request(
+            "\(base)/v1/jobs", method: "POST", token: submitter, headers: ["Content-Type": "application/toml"],
+            body: Data(repeating: UInt8(ascii: "#"), count: 300 * 1024))
+        #expect(huge.status == 413 && huge.json["error"] as? String == "too-large", "\(huge.status) \(huge.text.prefix(200))")
         #expect(try cluster.store().jobs().isEmpty, "nothing was submitted")
     }
 
