@@ -206,17 +206,7 @@ import Testing
     }
 
     /// Runs curl with `arguments`: what it wrote to stdout.
-    static func curl(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = arguments
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
+    static func curl(_ arguments: [String]) throws -> String { try runProgram("/usr/bin/curl", arguments, timeout: 30).out }
 
     /// Reads `seconds` of the live feed: the text it got.
     static func feed(_ base: String, token: String, lastEventID: Int64? = nil, seconds: Int = 3) throws -> String {

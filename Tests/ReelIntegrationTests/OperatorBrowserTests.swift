@@ -11,20 +11,8 @@ import Testing
     /// Runs a program to completion; (status, stdout and stderr together).
     static func run(_ program: String, _ arguments: [String], timeout: Double = 600) throws -> (status: Int32, output: String) {
         try #require(FileManager.default.isExecutableFile(atPath: program), "\(program) is missing: run scripts/install-deps")
-        let scratch = TemporaryDirectory()
-        let log = "\(scratch.path)/output"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.standardOutput = FileHandle(forWritingAtPath: log)
-        process.standardError = process.standardOutput
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return (process.terminationStatus, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        let run = try runProgram(program, arguments, timeout: timeout)
+        return (run.status, run.out + run.err)
     }
 
     @Test func theDocumentValidatesAndSchemathesisFindsNoServerErrorAndNoResponseOffItsSchema() throws {

@@ -20,25 +20,31 @@ enum ReelBinary {
     /// Runs `reel arguments` to completion (SIGKILL after `timeout`); returns (status, stdout, stderr).
     @discardableResult
     static func run(_ arguments: [String], timeout: Double = 300) throws -> (status: Int32, out: String, err: String) {
-        let scratch = TemporaryDirectory()
-        let outPath = "\(scratch.path)/out", errPath = "\(scratch.path)/err"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
-        process.standardError = FileHandle(forWritingAtPath: errPath)
-        try process.run()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return (
-            process.terminationStatus, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-            (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        )
+        try runProgram(path, arguments, timeout: timeout)
     }
+}
+
+/// Runs `program` to completion (SIGKILL after `timeout`: children of the test runner inherit
+/// its blocked SIGTERM); returns (status, stdout, stderr), read from files so nothing blocks.
+func runProgram(_ program: String, _ arguments: [String], timeout: Double) throws -> (status: Int32, out: String, err: String) {
+    let scratch = TemporaryDirectory()
+    let outPath = "\(scratch.path)/out", errPath = "\(scratch.path)/err"
+    _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: program)
+    process.arguments = arguments
+    process.standardOutput = FileHandle(forWritingAtPath: outPath)
+    process.standardError = FileHandle(forWritingAtPath: errPath)
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    process.waitUntilExit()
+    return (
+        process.terminationStatus, (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
+        (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+    )
 }
 
 /// A temporary directory removed when the test ends.
