@@ -53,6 +53,17 @@ final class ConditioningPool: Sendable {
         signal.signal()
     }
 
+    /// Moves a build asked ahead of time to the urgent queue once a dispatch waits for it (no
+    /// second build); false when it is no longer queued (being built, or built: it lands soon).
+    @discardableResult
+    func promote(task: Int64, serial: Int) -> Bool {
+        queue.withLock { queue in
+            guard let position = queue.ahead.firstIndex(where: { $0.task == task && $0.serial == serial }) else { return false }
+            queue.urgent.append(queue.ahead.remove(at: position))
+            return true
+        }
+    }
+
     /// Requests submitted whose result was not yet taken with ``takeBuilt()``.
     var pending: Int { inFlight.load(ordering: .relaxed) }
 

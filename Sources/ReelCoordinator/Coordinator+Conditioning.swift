@@ -32,11 +32,25 @@ extension Coordinator {
         build(task: task, job: job, unit: unit, artifacts: artifacts, parked: nil)
     }
 
+    /// Keeps the next tasks dispatch will hand out built ahead: once fewer than half the limit
+    /// are prepared, starts the builds of each running job's next ready tasks (a job whose
+    /// tasks were all released at once, as rolling mode's chunks are by the keyframes' commit,
+    /// would otherwise have only its first few prepared).
+    func topUpPrepared() {
+        guard conditionedDispatches, conditionings.count < preparedLimit / 2, !scheduler.pending.isEmpty else { return }
+        conditionedDispatches = false
+        for next in scheduler.upcoming(perJob: preparedLimit) {
+            guard conditionings.count < preparedLimit else { return }
+            prepareConditioning(task: next.task, job: next.job, unit: next.unit)
+        }
+    }
+
     /// Sends `dispatch` now if it needs no conditioning or has it built; else parks it until built.
     func dispatchWhenConditioned(_ dispatch: DeferredDispatch) -> DeferredDispatch? {
         guard let artifacts = jobArtifacts(dispatch.job), ConditioningPool.needsConditioning(unit: dispatch.unit, plan: artifacts.plan)
         else { return dispatch }
         let task = dispatch.assignment.lease.task
+        conditionedDispatches = true
         switch conditionings[task]?.state {
         case .built(let conditioning):
             conditionings[task] = nil
@@ -44,11 +58,9 @@ extension Coordinator {
             ready.assignment.conditioning = conditioning
             return ready
         case .building:
-            // It may still be queued behind other builds ahead of time: ask again, as urgent,
-            // under the same serial (the first of the two to land is taken, the other dropped).
-            let serial = conditionings[task]!.serial
+            // It may still be queued behind other builds ahead of time: it goes first now.
             conditionings[task]?.state = .building(parked: dispatch)
-            conditioning.submit(ConditioningPool.Request(task: task, unit: dispatch.unit, serial: serial, artifacts: artifacts), urgent: true)
+            conditioning.promote(task: task, serial: conditionings[task]!.serial)
         case nil:
             build(task: task, job: dispatch.job, unit: dispatch.unit, artifacts: artifacts, parked: dispatch)
         }

@@ -68,36 +68,42 @@ extension Coordinator {
     }
 
     /// Sends deferred tasks first (their leases recorded in one transaction), so a worker
-    /// whose result just arrived is busy again before that result's commit; then commits
-    /// deferred results as one group (artifacts with one file-system flush, rows in one
-    /// transaction) and tells the scheduler, which may free more tasks and ask for the next
-    /// page of a job's tasks. Repeats until nothing is deferred.
+    /// whose result just arrived is busy again before that result's commit; then, unless a group
+    /// commit is in flight, hands the deferred results to ``SegmentAppender`` as the next group
+    /// (made durable beside this thread, one flush per job); and once a group is durable,
+    /// commits its rows in one transaction and tells the scheduler, which may free more tasks
+    /// and ask for the next page of a job's tasks. Never waits for the disk's flush.
     func flush() {
         collectConditioning()
         loadWantedPages()
-        while !deferredCommits.isEmpty || !deferredDispatches.isEmpty {
+        while true {
             dispatchDeferred()
-            let commits = deferredCommits
-            deferredCommits = []
-            if !commits.isEmpty {
-                metrics.commitBatches += 1
-                let outcomes = commitAll(commits)
-                // Tasks these commits free become dispatchable now: their dispatch latency runs
-                // from here (the group commit is the round trip of the results it holds).
-                metrics.eventTime = now()
-                for (commit, outcome) in zip(commits, outcomes) {
-                    execute(scheduler.handle(outcome, now: now()))
-                    if case .committed = outcome {
-                        metrics.tasksCommitted += 1
-                        metrics.samplerSeconds += Double(commit.sampleMilliseconds) / 1000
-                        options.prometheus?.committed(samplerSeconds: Double(commit.sampleMilliseconds) / 1000, bytes: commit.latents.count)
-                    } else {
-                        metrics.forget(commit.lease)
-                    }
-                }
+            if let written = segments.takeWritten() {
+                finishCommit(written)
+                loadWantedPages()
+                continue
             }
-            loadWantedPages()
+            if !segments.isBusy && !deferredCommits.isEmpty { startCommit() }
+            if deferredDispatches.isEmpty { break }
         }
+        topUpPrepared()
+    }
+
+    /// Waits for the group commit in flight and commits what is deferred (the loop is ending).
+    func finishCommits() {
+        while segments.isBusy || !deferredCommits.isEmpty {
+            if let written = segments.waitWritten() { finishCommit(written) }
+            dispatchDeferred()
+            if !segments.isBusy && !deferredCommits.isEmpty { startCommit() }
+        }
+    }
+
+    /// Sends a job start's tasks at once (the commit that released them ends it), so they are
+    /// not mixed with others that a later outcome of the same group frees.
+    private func dispatchDeferredStart() {
+        guard startingJob else { return }
+        dispatchDeferred()
+        startingJob = false
     }
 
     /// Records the deferred leases in one transaction and sends their tasks.
@@ -137,30 +143,40 @@ extension Coordinator {
         }
     }
 
-    /// Appends the results to their jobs' segments durably, then commits the rows; ACKs go
-    /// out only after both.
-    private func commitAll(_ commits: [DeferredCommit]) -> [SchedulerEvent] {
-        var outcomes = [SchedulerEvent?](repeating: nil, count: commits.count)
-        var items: [(job: Int64, bytes: [UInt8])] = []
-        var itemOwner: [Int] = []
-        for (index, commit) in commits.enumerated() {
+    /// Hands the deferred results of loaded jobs to ``SegmentAppender`` as one group; a result
+    /// of a job no longer loaded fails at once.
+    private func startCommit() {
+        var group = CommitGroup(commits: deferredCommits)
+        deferredCommits = []
+        var items: [SegmentAppender.Item] = []
+        for (index, commit) in group.commits.enumerated() {
             // (Its size was checked when it arrived.)
             guard plans[commit.job] != nil else {
-                outcomes[index] = .commitFailed(commit.lease, reason: "job \(commit.job) is not loaded", diskFull: false)
+                group.outcomes[index] = .commitFailed(commit.lease, reason: "job \(commit.job) is not loaded", diskFull: false)
                 continue
             }
             items.append((commit.job, commit.latents))
-            itemOwner.append(index)
+            group.written.append(index)
         }
+        committing = group
+        metrics.commitBatches += 1
+        segments.start(items)
+    }
+
+    /// Commits the rows of the group whose artifacts are now durable (or failed), then tells
+    /// the scheduler each outcome; ACKs go out only after both.
+    private func finishCommit(_ written: SegmentAppender.Written) {
+        guard var group = committing else { return }
+        committing = nil
         var rows: [Store.Commit] = []
         var rowOwner: [(index: Int, location: ArtifactLocation)] = []
-        for (position, written) in segments.append(items).enumerated() {
-            let index = itemOwner[position]
-            let commit = commits[index]
-            switch written {
+        for (position, result) in written.enumerated() {
+            let index = group.written[position]
+            let commit = group.commits[index]
+            switch result {
             case .failure(let error):
                 logger.error("commit of \(commit.lease) failed: \(error)")
-                outcomes[index] = .commitFailed(commit.lease, reason: error.message, diskFull: error.code == .diskFull)
+                group.outcomes[index] = .commitFailed(commit.lease, reason: error.message, diskFull: error.code == .diskFull)
             case .success(let location):
                 rows.append(
                     Store.Commit(
@@ -171,22 +187,40 @@ extension Coordinator {
         }
         do {
             for (owner, committed) in zip(rowOwner, try store.commitResults(rows, now: now())) {
-                let commit = commits[owner.index]
+                let commit = group.commits[owner.index]
                 if committed {
                     plans[commit.job]?.index[commit.chunk] = owner.location
-                    outcomes[owner.index] = .committed(commit.lease)
+                    group.outcomes[owner.index] = .committed(commit.lease)
                 } else {
-                    outcomes[owner.index] = .commitFailed(commit.lease, reason: "the store no longer holds this lease", diskFull: false)
+                    group.outcomes[owner.index] = .commitFailed(commit.lease, reason: "the store no longer holds this lease", diskFull: false)
                 }
             }
         } catch {
             let error = error as? ReelError ?? ReelError(.store, "\(error)")
             logger.error("commit of \(rows.count) result(s) failed: \(error)")
             for owner in rowOwner {
-                outcomes[owner.index] = .commitFailed(commits[owner.index].lease, reason: error.message, diskFull: error.code == .diskFull)
+                group.outcomes[owner.index] = .commitFailed(
+                    group.commits[owner.index].lease, reason: error.message, diskFull: error.code == .diskFull)
             }
         }
-        return outcomes.map { $0! }
+        // Tasks these commits free become dispatchable now: their dispatch latency runs from
+        // here (the group commit is the round trip of the results it holds).
+        metrics.eventTime = now()
+        for (commit, outcome) in zip(group.commits, group.outcomes) {
+            guard let outcome else { continue }
+            // A committed keyframe task releases every chunk of its shot at once: the tasks it
+            // hands out are that job's start, like its submission's.
+            startingJob = plans[commit.job].map { $0.plan.units[commit.chunk].stage == .keyframes } ?? false
+            execute(scheduler.handle(outcome, now: now()))
+            dispatchDeferredStart()
+            if case .committed = outcome {
+                metrics.tasksCommitted += 1
+                metrics.samplerSeconds += Double(commit.sampleMilliseconds) / 1000
+                options.prometheus?.committed(samplerSeconds: Double(commit.sampleMilliseconds) / 1000, bytes: commit.latents.count)
+            } else {
+                metrics.forget(commit.lease)
+            }
+        }
     }
 
     /// The committed outputs of a loaded job.

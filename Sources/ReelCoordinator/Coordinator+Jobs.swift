@@ -125,7 +125,10 @@ extension Coordinator {
             spec.output = try OutputRoot.confine(spec.output, field: "output", root: options.outputRoot)
             spec.pngDirectory = try spec.pngDirectory.map { try OutputRoot.confine($0, field: "png_dir", root: options.outputRoot) }
             let plan = Planner.plan(spec)
-            let job = try store.insertJob(spec: spec, plan: plan, owner: caller.name, firstUnits: Self.insertBatch, now: now())
+            // Enough rows that the start fills every worker's slots and queue (prefetch hands out
+            // queued tasks only while more are ready than there are workers).
+            let firstUnits = max(Self.insertBatch, scheduler.leaseCapacity + scheduler.workerCount + 1)
+            let job = try store.insertJob(spec: spec, plan: plan, owner: caller.name, firstUnits: firstUnits, now: now())
             try load(job, plan: plan)
             // Dispatch at once rather than at the next tick.
             metrics.eventTime = now()

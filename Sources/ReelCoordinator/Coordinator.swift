@@ -109,7 +109,7 @@ public final class Coordinator {
     let logger: Logger
     let store: Store
     let artifacts: ArtifactStore
-    let segments: SegmentWriter
+    let segments: SegmentAppender
     let checkpointer: WALCheckpointer
     let context = ZMQContext()
     let socket: ZMQSocket
@@ -122,13 +122,19 @@ public final class Coordinator {
     /// Conditioning being built or built ahead, by task (``Coordinator/prepareConditioning(task:job:unit:)``).
     var conditionings: [Int64: ConditioningEntry] = [:]
     var conditioningSerial = 0
-    /// Set while a submitted job's first tasks are handed out.
+    /// Whether a task needing conditioning was dispatched since the last ``topUpPrepared()``.
+    var conditionedDispatches = false
+    /// Set while a job's start is handed out: its first tasks when it is submitted, and the
+    /// chunks its keyframes' commit releases at once in rolling mode. Either is a burst that
+    /// fills every worker's slots and queue together, so its last task waits for all before it.
     var startingJob = false
     var droppedMessages = 0
     /// The routing id each worker id is bound to (by its READY), and back.
     var routes: [WorkerID: String] = [:]
     var peers: [String: WorkerID] = [:]
     var deferredCommits: [DeferredCommit] = []
+    /// The group commit whose results ``segments`` is making durable.
+    var committing: CommitGroup?
     var deferredDispatches: [DeferredDispatch] = []
     /// Counts and timings of this coordinator's work (read after ``run(until:)`` returns).
     public internal(set) var metrics = CoordinatorMetrics()
@@ -156,7 +162,7 @@ public final class Coordinator {
         try ArtifactStore.makeDirectory(options.dataDirectory)
         store = try Store(path: "\(options.dataDirectory)/reel.sqlite")
         artifacts = try ArtifactStore(root: "\(options.dataDirectory)/artifacts")
-        segments = SegmentWriter(store: artifacts)
+        segments = SegmentAppender(store: artifacts)
         checkpointer = try WALCheckpointer(store: store)
         scheduler = Scheduler(timings: options.timings)
         webhooks = options.webhooks.map { WebhookSender(settings: $0) }
@@ -190,11 +196,14 @@ public final class Coordinator {
             metrics.encodeCPUSeconds = encoder.cpuSeconds
             checkpointer.stop()
             conditioning.stop()
+            segments.stop()
         }
         while !shouldStop() {
             // Short waits while conditioning is being built, so it goes out as soon as it is.
             // (And while an encode runs, so a finished one is seen within 20 ms.)
-            let wait = !plans.values.allSatisfy(\.isInserted) ? 0 : conditioning.pending > 0 ? 1 : encoder.isBusy ? 20 : 100
+            // (And while a group commit is written, so its ACKs go out as soon as it is durable.)
+            let wait =
+                !plans.values.allSatisfy(\.isInserted) ? 0 : conditioning.pending > 0 || segments.isBusy ? 1 : encoder.isBusy ? 20 : 100
             let ready = try ZMQSocket.poll(sockets, timeoutMilliseconds: wait)
             metrics.eventTime = now()
             if ready.count > 1, ready[1] { authenticator?.serve() }
@@ -224,6 +233,7 @@ public final class Coordinator {
             probeSpaceIfPaused()
             flush()
         }
+        finishCommits()
         logger.info(
             "coordinator stopping; peak resident memory \(Int(ProcessMemory.megabytes("VmHWM") ?? -1)) MB; \(metrics.tasksCommitted) tasks committed in \(metrics.commitBatches) group commits"
         )

@@ -1,7 +1,7 @@
 import Glibc
 import ReelWire
 
-/// A result waiting for the end of a drain to be committed with the others.
+/// A result waiting to be committed with the others of its group.
 struct DeferredCommit {
     let worker: WorkerID
     let lease: LeaseRef
@@ -10,6 +10,21 @@ struct DeferredCommit {
     let latents: [UInt8]
     let checksum: UInt64
     let sampleMilliseconds: UInt32
+}
+
+/// Results committed together: their artifacts made durable by ``SegmentAppender``, then
+/// their rows in one transaction.
+struct CommitGroup {
+    let commits: [DeferredCommit]
+    /// The commits handed to the appender, by index, in the order it writes them.
+    var written: [Int] = []
+    /// Each commit's outcome, known once its group is durable (or at once, for a job no longer loaded).
+    var outcomes: [SchedulerEvent?]
+
+    init(commits: [DeferredCommit]) {
+        self.commits = commits
+        outcomes = Array(repeating: nil, count: commits.count)
+    }
 }
 
 /// What the coordinator measures about itself: counts, its own CPU time, dispatch latency
@@ -33,8 +48,9 @@ public struct CoordinatorMetrics: Sendable {
     /// the group commit that completed its dependencies) to sending it, building its
     /// conditioning beside the loop included.
     public var dispatchLatencies: [Double] = []
-    /// The same for a job's first tasks, handed to every idle worker at once when it is
-    /// submitted: the last of that burst waits for all before it.
+    /// The same for a job's start, which fills every worker's slots and queue at once: its
+    /// first tasks when it is submitted, and in rolling mode the chunks its keyframes' commit
+    /// releases (every chunk waits on them). The last of such a burst waits for all before it.
     public var jobStartLatencies: [Double] = []
     /// Seconds spent building each task's conditioning on the ``ConditioningPool``'s threads.
     public var conditioningSeconds: [Double] = []

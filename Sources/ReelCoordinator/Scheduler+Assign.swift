@@ -125,6 +125,16 @@ extension Scheduler {
             .sorted { $0.priority > $1.priority }
     }
 
+    /// What dispatch hands out next: each running job's first `perJob` ready tasks in dispatch
+    /// order, highest priority first (the coordinator builds their conditioning ahead).
+    func upcoming(perJob: Int) -> [(task: Int64, job: Int64, unit: Int)] {
+        readyJobsByPriority().flatMap { level in
+            level.jobs.flatMap { job in
+                pendingBlock(priority: level.priority, job: job).prefix(max(0, perJob)).map { (pending[$0], job, tasks[pending[$0]]!.chunk) }
+            }
+        }
+    }
+
     /// The positions in `pending` of a job's ready tasks (contiguous: the order sorts by priority, then job).
     func pendingBlock(priority: Int, job: Int64) -> Range<Int> {
         func lowerBound(_ key: DispatchOrder) -> Int {

@@ -162,6 +162,8 @@ public struct Scheduler: Sendable {
 
     /// Workers currently alive.
     public var workerCount: Int { workers.count }
+    /// Leases the live workers take at once: each one's running slots and its prefetch queue.
+    public var leaseCapacity: Int { workers.all.values.reduce(0) { $0 + Int($1.hello.slots) + max(0, timings.prefetch) } }
     /// Live workers and how many leases each holds.
     public var workerLoads: [WorkerID: Int] { workers.all.mapValues { $0.leases.count } }
 

@@ -138,4 +138,17 @@ import Testing
         }
         #expect(order == [200, 201, 100, 300, 101, 301])
     }
+
+    @Test func upcomingTasksAreEachJobsNextReadyOnesHighestPriorityFirst() {
+        var s = Scheduler(timings: SchedulerTimings(prefetch: 0))
+        s.addJob(1, tasks: tasks(3, base: 100), now: 0)
+        s.addJob(2, priority: 5, tasks: tasks(3, base: 200), now: 0)
+        s.addJob(3, tasks: tasks(2, base: 300), now: 0)
+        #expect(s.upcoming(perJob: 2).map(\.task) == [200, 201, 100, 101, 300, 301])
+        #expect(s.upcoming(perJob: 2).map(\.unit) == [0, 1, 0, 1, 0, 1])
+        // A leased task is no longer upcoming: the next one takes its place.
+        let first = leases(s.handle(.workerReady("a", Self.hello), now: 0))
+        #expect(first.map(\.1.task) == [200])
+        #expect(s.upcoming(perJob: 1).map(\.task) == [201, 100, 300])
+    }
 }
