@@ -104,6 +104,9 @@ extension Coordinator {
         scheduler.state(job: job) ?? (try? store.job(job))?.state
     }
 
+    /// Frames of `job` its running encode has written to ffmpeg (nil when none runs).
+    public func framesEncoded(job: Int64) -> Int? { encoder.framesEncoded(job: job) }
+
     /// Whether every task of `job` is committed (or the job stopped).
     public func tasksFinished(job: Int64) -> Bool {
         guard let state = scheduler.state(job: job) else { return true }

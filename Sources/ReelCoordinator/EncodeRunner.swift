@@ -91,7 +91,9 @@ final class EncodeRunner: Sendable {
         }
         let load = { (chunk: Chunk) throws -> [Float] in try read(plan.unit(.chunks, chunk.index)!) }
         let seams = SeamOverride(plan: plan, read: read)
-        var frameMetrics = FrameMetrics(plan: plan, fps: spec.fps, width: spec.width, height: spec.height)
+        let frameMetrics = FrameMetricsStage(
+            FrameMetrics(plan: plan, fps: spec.fps, width: spec.width, height: spec.height), niceness: Self.niceness)
+        defer { frameMetrics.close() }
         let report = { (frames: Int) in self.progress.withLock { $0[job] = frames } }
         let outcome =
             plan.decodes.isEmpty
@@ -102,7 +104,8 @@ final class EncodeRunner: Sendable {
                 spec: spec, plan: plan, root: root, progressive: true, niceness: Self.niceness, load: load, override: seams.frame,
                 pixels: { window in try read(plan.unit(.decode, window.index)!) }, observe: { _, rgb in frameMetrics.add(rgb) },
                 progress: report)
-        let frames = frameMetrics.report()
+        let (frames, metricsCPU) = frameMetrics.finish()
+        cpu.withLock { $0 += metricsCPU }
         let scoring: (() -> ConsistencyReport?)? =
             spec.backend == .procedural
             ? { try? ConsistencyScorer.score(spec: spec, plan: plan, frames: frames, read: committed.latents) } : nil

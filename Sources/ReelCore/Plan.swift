@@ -159,6 +159,12 @@ public struct Plan: Sendable, Hashable, Codable {
         return covering
     }
 
+    /// The seam whose window holds `frame`, nil when none does. Seams are in time order and
+    /// never overlap, so this is a binary search: the encode asks it for every frame.
+    public func seam(containing frame: Int) -> Int? {
+        Self.overlapping(frame..<(frame + 1), windows: [], seams: seams).seams.first { seams[$0].frames.contains(frame) }
+    }
+
     /// The windows (first, end) and seams (first, end) whose frames meet `frames`: what a decode
     /// window's stitched latents are made of. Both are in time order, so two binary searches each.
     static func overlapping(_ frames: Range<Int>, windows: [Range<Int>], seams: [Seam]) -> DecodeSpans {

@@ -74,15 +74,23 @@ public struct FrameMetrics: Sendable {
         histogramFrames = 0
     }
 
-    /// The metrics of every frame added so far.
+    /// The metrics of every frame added so far, in time linear in the frames and the seams'
+    /// frames (the encode waits for it before its MP4 counts as done).
     public func report() -> Report {
-        // differences[i] is the change from frame i to frame i + 1.
-        let inSeam = { (i: Int) in self.seams.contains { $0.lowerBound <= i + 1 && i + 1 < $0.upperBound } }
-        let valid = differences.indices.filter { !differences[$0].isNaN }
-        let outside = valid.filter { !inSeam($0) }.map { differences[$0] }.sorted()
+        // differences[i] is the change from frame i to frame i + 1: seam s holds those with
+        // i + 1 in s, that is i in s shifted down by one (clamped to what was measured).
+        let measured = differences.indices
+        let indices = { (seam: Range<Int>) -> Range<Int> in
+            let end = max(0, min(measured.upperBound, seam.upperBound - 1))
+            return min(end, max(0, seam.lowerBound - 1))..<end
+        }
+        var inSeam = [Bool](repeating: false, count: differences.count)
+        for seam in seams { for i in indices(seam) { inSeam[i] = true } }
+        let valid = measured.filter { !differences[$0].isNaN }
+        let outside = valid.filter { !inSeam[$0] }.map { differences[$0] }.sorted()
         let median = outside.isEmpty ? 0 : outside[outside.count / 2]
         let ratios = seams.map { seam -> Double in
-            let inside = valid.filter { seam.lowerBound <= $0 + 1 && $0 + 1 < seam.upperBound }.map { differences[$0] }
+            let inside = indices(seam).filter { !differences[$0].isNaN }.map { differences[$0] }
             guard !inside.isEmpty, median > 0 else { return 1 }
             return inside.reduce(0, +) / Double(inside.count) / median
         }

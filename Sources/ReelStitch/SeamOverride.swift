@@ -14,7 +14,7 @@ public final class SeamOverride {
 
     /// The committed seam output for `frame`, or nil outside every seam window.
     public func frame(_ frame: Int) throws -> [Float]? {
-        guard let seam = plan.seams.first(where: { $0.frames.contains(frame) }) else { return nil }
+        guard let seam = plan.seam(containing: frame).map({ plan.seams[$0] }) else { return nil }
         if current?.seam != seam.index { current = (seam.index, try read(plan.unit(.seams, seam.index)!)) }
         let perFrame = plan.grid.voxelsPerFrame, local = frame - seam.frames.lowerBound
         return Array(current!.latents[(local * perFrame)..<((local + 1) * perFrame)])

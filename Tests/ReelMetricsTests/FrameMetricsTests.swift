@@ -28,6 +28,38 @@ import Testing
         #expect(report.drift > 0.05, "drift \(report.drift)")
     }
 
+    /// The seam ratios, computed the direct way (every seam against every frame difference),
+    /// match the report's single pass, for seams that overlap, touch the first frame or run
+    /// past the last.
+    @Test func seamRatiosMatchTheDirectComputation() {
+        var state: UInt32 = 12345
+        func next() -> UInt8 {
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return UInt8(truncatingIfNeeded: state >> 24)
+        }
+        let frames = (0..<40).map { _ in (0..<48).map { _ in next() } }
+        let seams = [0..<3, 5..<9, 8..<12, 30..<34, 38..<45, 60..<70]
+        let cuts: Set<Int> = [20]
+        var metrics = FrameMetrics(seams: seams, cuts: cuts, fps: 2, width: 4, height: 4)
+        for rgb in frames { metrics.add(rgb) }
+        let differences = (1..<frames.count).map { frame -> Double in
+            guard !cuts.contains(frame) else { return .nan }
+            return Double(zip(frames[frame], frames[frame - 1]).reduce(0) { $0 + abs(Int($1.0) - Int($1.1)) }) / 48 / 255
+        }
+        let valid = differences.indices.filter { !differences[$0].isNaN }
+        let inSeam = { (i: Int) in seams.contains { $0.lowerBound <= i + 1 && i + 1 < $0.upperBound } }
+        let outside = valid.filter { !inSeam($0) }.map { differences[$0] }.sorted()
+        let median = outside[outside.count / 2]
+        let ratios = seams.map { seam -> Double in
+            let inside = valid.filter { seam.lowerBound <= $0 + 1 && $0 + 1 < seam.upperBound }.map { differences[$0] }
+            return inside.isEmpty ? 1 : inside.reduce(0, +) / Double(inside.count) / median
+        }
+        let report = metrics.report()
+        #expect(report.seamJumpRatio == ratios.reduce(0, +) / Double(ratios.count))
+        #expect(report.worstSeamJumpRatio == ratios.max())
+        #expect(ratios.last == 1, "a seam past the last frame has nothing to measure")
+    }
+
     @Test func hardCutsAreNotCounted() {
         var metrics = FrameMetrics(seams: [], cuts: [12], fps: 2, width: 4, height: 4)
         for i in 0..<24 { metrics.add(frame(i, jump: i >= 12)) }

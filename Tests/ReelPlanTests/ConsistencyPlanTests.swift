@@ -27,7 +27,9 @@ import Testing
             #expect(plan.unit(.seams, plan.seams.count) == nil && plan.unit(.chunks, -1) == nil)
             for frame in 0..<plan.grid.frames {
                 #expect(plan.windowsCovering(frame: frame) == plan.windows.indices.filter { plan.windows[$0].contains(frame) })
+                #expect(plan.seam(containing: frame) == plan.seams.firstIndex { $0.frames.contains(frame) }, "\(mode) frame \(frame)")
             }
+            if mode == .rolling { #expect(!plan.seams.isEmpty, "the rolling plan has seams to find") }
         }
     }
 

@@ -20,6 +20,8 @@ struct BenchFarm {
         var wallSeconds: Double
         /// Submission to the finished MP4 (nil without `encode`).
         var toOutputSeconds: Double?
+        /// Frames the encode had still to write when the last task committed (nil without `encode`).
+        var encodeBacklogFrames: Int?
         var metrics: CoordinatorMetrics
     }
 
@@ -65,7 +67,7 @@ struct BenchFarm {
         let started = Date()
         var job: Int64?
         var submittedAt = Date()
-        var finishedAt: Date?, outputAt: Date?
+        var finishedAt: Date?, outputAt: Date?, backlog: Int?
         var failure: Error?
         try coordinator.run {
             if ProcessSetup.shouldStop { return true }
@@ -84,7 +86,10 @@ struct BenchFarm {
                 }
                 return false
             }
-            if finishedAt == nil && coordinator.tasksFinished(job: job) { finishedAt = Date() }
+            if finishedAt == nil && coordinator.tasksFinished(job: job) {
+                finishedAt = Date()
+                backlog = encode ? spec.frameCount - (coordinator.framesEncoded(job: job) ?? spec.frameCount) : nil
+            }
             guard finishedAt != nil else { return false }
             guard encode else { return true }
             switch coordinator.state(job: job) {
@@ -103,7 +108,7 @@ struct BenchFarm {
         if encode { try? FileManager.default.removeItem(atPath: spec.output) }
         return Run(
             workers: count, tasks: Planner.plan(spec).units.count, wallSeconds: finishedAt!.timeIntervalSince(submittedAt),
-            toOutputSeconds: outputAt?.timeIntervalSince(submittedAt), metrics: coordinator.metrics)
+            toOutputSeconds: outputAt?.timeIntervalSince(submittedAt), encodeBacklogFrames: backlog, metrics: coordinator.metrics)
     }
 }
 

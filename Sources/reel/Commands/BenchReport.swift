@@ -128,7 +128,7 @@ struct BenchReport: Codable {
         }
         let header = [
             "mode", "workers", "tasks", "video s", "compute", "ideal s", "crit. path s", "to last commit s", "to MP4 s", "tail s",
-            "eff. to MP4", "eff. to commit", "bound", "coord CPU %", "encode CPU %", "peak MB", "dispatch p50 / p99 ms",
+            "backlog frames", "eff. to MP4", "eff. to commit", "bound", "coord CPU %", "encode CPU %", "peak MB", "dispatch p50 / p99 ms",
             "conditioning p99 ms", "job start p99 ms",
         ]
         func rows(_ list: [BenchSections.ScalingRow]) -> [[String]] {
@@ -136,8 +136,8 @@ struct BenchReport: Codable {
                 [
                     $0.mode, "\($0.workers)", "\($0.tasks)", number($0.videoSeconds, 0), number($0.sampledCompute, 3) + "x",
                     number($0.idealSeconds), number($0.criticalPathSeconds), number($0.toLastCommitSeconds), number($0.toOutputSeconds),
-                    number($0.tailSeconds), number(100 * $0.efficiency, 1) + "%", number(100 * $0.efficiencyToLastCommit, 1) + "%",
-                    number(100 * $0.bound, 1) + "%", number($0.coordinatorCPUPercentOfSampler, 3), number($0.encodeCPUPercentOfSampler, 3),
+                    number($0.tailSeconds), $0.encodeBacklogFrames.map { "\($0)" } ?? "-", number(100 * $0.efficiency, 1) + "%",
+                    number(100 * $0.efficiencyToLastCommit, 1) + "%", number(100 * $0.bound, 1) + "%", number($0.coordinatorCPUPercentOfSampler, 3), number($0.encodeCPUPercentOfSampler, 3),
                     number($0.peakMegabytes, 0),
                     number($0.dispatchP50Milliseconds, 2) + " / " + number($0.dispatchP99Milliseconds, 2),
                     number($0.conditioningP99Milliseconds, 2),

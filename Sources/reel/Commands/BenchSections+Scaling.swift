@@ -15,6 +15,7 @@ extension BenchSections {
         var tasks: Int
         var toLastCommitSeconds: Double
         var toOutputSeconds: Double
+        var encodeBacklogFrames: Int?
         var samplerSeconds: Double
         var cpuSeconds: Double
         var encodeCPUSeconds: Double
@@ -46,6 +47,8 @@ extension BenchSections {
         var toOutputSeconds: Double
         /// Last commit to finished MP4.
         var tailSeconds: Double
+        /// Frames the encode had still to write at the last commit: what the tail works off.
+        var encodeBacklogFrames: Int?
         /// Ideal over the time to the finished MP4.
         var efficiency: Double
         /// Ideal over the time to the last commit.
@@ -109,7 +112,7 @@ extension BenchSections {
             mode: mode.rawValue, workers: count, tasks: run.tasks, videoSeconds: seconds, idealSeconds: ideal,
             criticalPathSeconds: critical,
             toLastCommitSeconds: run.toLastCommitSeconds, toOutputSeconds: run.toOutputSeconds,
-            tailSeconds: run.toOutputSeconds - run.toLastCommitSeconds, efficiency: ideal / run.toOutputSeconds,
+            tailSeconds: run.toOutputSeconds - run.toLastCommitSeconds, encodeBacklogFrames: run.encodeBacklogFrames, efficiency: ideal / run.toOutputSeconds,
             efficiencyToLastCommit: ideal / run.toLastCommitSeconds, bound: ideal / max(ideal, critical), sampledCompute: cost.factor,
             coordinatorCPUPercentOfSampler: 100 * (run.cpuSeconds - run.encodeCPUSeconds) / max(run.samplerSeconds, 1e-9),
             encodeCPUPercentOfSampler: 100 * run.encodeCPUSeconds / max(run.samplerSeconds, 1e-9), peakMegabytes: run.peakMegabytes,
@@ -134,6 +137,7 @@ extension BenchSections {
         }
         return FarmResult(
             workers: run.workers, tasks: run.tasks, toLastCommitSeconds: run.wallSeconds, toOutputSeconds: toOutput,
+            encodeBacklogFrames: run.encodeBacklogFrames,
             samplerSeconds: metrics.samplerSeconds, cpuSeconds: metrics.cpuSeconds, encodeCPUSeconds: metrics.encodeCPUSeconds,
             dispatchP50Milliseconds: milliseconds(metrics.dispatchLatencies, 0.5),
             dispatchP99Milliseconds: milliseconds(metrics.dispatchLatencies, 0.99),
