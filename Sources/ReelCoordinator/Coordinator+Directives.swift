@@ -83,7 +83,19 @@ extension Coordinator {
                 loadWantedPages()
                 continue
             }
-            if !segments.isBusy && !deferredCommits.isEmpty { startCommit() }
+            if !segments.isBusy && !deferredCommits.isEmpty {
+                startCommit()
+                // With nothing else to serve (no task to send, no build awaited, no message
+                // waiting), wait for the flush here: a lone result is ACKed as soon as it is
+                // durable, with no hand-back through the poll.
+                if deferredDispatches.isEmpty, conditioning.pending == 0, (try? socket.waitReadable(timeoutMilliseconds: 0)) == false,
+                    let written = segments.waitWritten()
+                {
+                    finishCommit(written)
+                    loadWantedPages()
+                    continue
+                }
+            }
             if deferredDispatches.isEmpty { break }
         }
         topUpPrepared()

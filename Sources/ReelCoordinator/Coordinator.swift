@@ -162,7 +162,7 @@ public final class Coordinator {
         try ArtifactStore.makeDirectory(options.dataDirectory)
         store = try Store(path: "\(options.dataDirectory)/reel.sqlite")
         artifacts = try ArtifactStore(root: "\(options.dataDirectory)/artifacts")
-        segments = SegmentAppender(store: artifacts)
+        segments = try SegmentAppender(store: artifacts)
         checkpointer = try WALCheckpointer(store: store)
         scheduler = Scheduler(timings: options.timings)
         webhooks = options.webhooks.map { WebhookSender(settings: $0) }
@@ -201,12 +201,11 @@ public final class Coordinator {
         while !shouldStop() {
             // Short waits while conditioning is being built, so it goes out as soon as it is.
             // (And while an encode runs, so a finished one is seen within 20 ms.)
-            // (And while a group commit is written, so its ACKs go out as soon as it is durable.)
-            let wait =
-                !plans.values.allSatisfy(\.isInserted) ? 0 : conditioning.pending > 0 || segments.isBusy ? 1 : encoder.isBusy ? 20 : 100
-            let ready = try ZMQSocket.poll(sockets, timeoutMilliseconds: wait)
+            // (A group commit made durable wakes the poll itself: its ACKs go out at once.)
+            let wait = !plans.values.allSatisfy(\.isInserted) ? 0 : conditioning.pending > 0 ? 1 : encoder.isBusy ? 20 : 100
+            let ready = try ZMQSocket.poll(sockets, descriptors: [segments.wakeDescriptor], timeoutMilliseconds: wait)
             metrics.eventTime = now()
-            if ready.count > 1, ready[1] { authenticator?.serve() }
+            if sockets.count > 1, ready[1] { authenticator?.serve() }
             insertBacklog()
             if ready[0] {
                 // Drain what is waiting, bounded (256 messages, 2 ms) so timers still run and

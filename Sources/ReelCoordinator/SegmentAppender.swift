@@ -7,7 +7,8 @@ import Synchronization
 /// jobs' segments and waits out the `fdatasync`, while the coordinator's loop goes on serving
 /// (sending tasks, collecting conditioning, taking in the next group's results). One group
 /// is in flight at a time, so segments grow in commit order; the loop records the rows and
-/// sends the ACKs once ``takeWritten()`` hands the group back (decision 0032).
+/// sends the ACKs once ``takeWritten()`` hands the group back (decision 0032). A written group
+/// makes ``wakeDescriptor`` readable, so the loop's poll wakes at once.
 final class SegmentAppender: Sendable {
     typealias Item = (job: Int64, bytes: [UInt8])
     typealias Written = [Result<ArtifactLocation, ReelError>]
@@ -23,8 +24,22 @@ final class SegmentAppender: Sendable {
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
+    /// The pipe a written group is signalled on: read end, write end (both non-blocking).
+    private let pipe: (read: Int32, write: Int32)
 
-    init(store: ArtifactStore) {
+    /// Readable while a written group waits to be taken: poll it beside the sockets.
+    var wakeDescriptor: Int32 { pipe.read }
+
+    init(store: ArtifactStore) throws {
+        var ends: [Int32] = [-1, -1]
+        guard Glibc.pipe(&ends) == 0 else {
+            throw ReelError(.store, "cannot make the group commit's pipe: \(String(cString: strerror(errno)))")
+        }
+        for end in ends {
+            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+        }
+        pipe = (ends[0], ends[1])
         writer = Mutex(SegmentWriter(store: store))
         let thread = Thread { [self] in serve() }
         thread.name = "reel-group-commit"
@@ -51,6 +66,8 @@ final class SegmentAppender: Sendable {
             guard let written = state.written else { return nil }
             state.written = nil
             state.busy = false
+            var signal: UInt8 = 0
+            _ = read(pipe.read, &signal, 1)
             return written
         }
     }
@@ -81,9 +98,16 @@ final class SegmentAppender: Sendable {
             if let items {
                 let written = writer.withLock { $0.append(items) }
                 state.withLock { $0.written = written }
+                var signal: UInt8 = 1
+                _ = write(pipe.write, &signal, 1)
                 done.signal()
             }
             if stopped { return }
         }
+    }
+
+    deinit {
+        close(pipe.read)
+        close(pipe.write)
     }
 }

@@ -130,10 +130,13 @@ public final class ZMQSocket {
     }
 
     /// Waits up to `timeoutMilliseconds` for any of `sockets` to have a message; returns which do.
-    public static func poll(_ sockets: [ZMQSocket], timeoutMilliseconds: Int) throws -> [Bool] {
+    /// `descriptors`: plain file descriptors (a pipe another thread writes to) waited on too;
+    /// their readiness follows the sockets' in the result.
+    public static func poll(_ sockets: [ZMQSocket], descriptors: [Int32] = [], timeoutMilliseconds: Int) throws -> [Bool] {
         var items = try sockets.map { zmq_pollitem_t(socket: try $0.live(), fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        items += descriptors.map { zmq_pollitem_t(socket: nil, fd: $0, events: Int16(ZMQ_POLLIN), revents: 0) }
         if zmq_poll(&items, Int32(items.count), timeoutMilliseconds) < 0 {
-            if zmq_errno() == EINTR { return sockets.map { _ in false } }
+            if zmq_errno() == EINTR { return items.map { _ in false } }
             throw ZMQError("zmq_poll")
         }
         return items.map { $0.revents & Int16(ZMQ_POLLIN) != 0 }
