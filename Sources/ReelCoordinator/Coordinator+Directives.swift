@@ -85,12 +85,11 @@ extension Coordinator {
             }
             if !segments.isBusy && !deferredCommits.isEmpty {
                 startCommit()
-                // With nothing else to serve (no task to send, no build awaited, no message
-                // waiting), wait for the flush here: a lone result is ACKed as soon as it is
-                // durable, with no hand-back through the poll.
-                if deferredDispatches.isEmpty, conditioning.pending == 0, (try? socket.waitReadable(timeoutMilliseconds: 0)) == false,
-                    let written = segments.waitWritten()
-                {
+                // Serving beside the flush pays only while conditioning is being built: a
+                // dispatch parked on a build (or one built ahead) goes out when it lands, not
+                // after the disk. Otherwise the loop waits for the flush here, as an inline
+                // commit would, and spares the results their hand-back through the poll.
+                if conditioning.pending == 0, let written = segments.waitWritten() {
                     finishCommit(written)
                     loadWantedPages()
                     continue

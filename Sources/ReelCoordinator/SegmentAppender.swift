@@ -97,9 +97,14 @@ final class SegmentAppender: Sendable {
             }
             if let items {
                 let written = writer.withLock { $0.append(items) }
-                state.withLock { $0.written = written }
-                var signal: UInt8 = 1
-                _ = write(pipe.write, &signal, 1)
+                // Published and signalled under the lock that taking it clears both under, so
+                // the pipe holds a byte exactly while a written group waits (else a byte
+                // written after its group was taken would keep the loop's poll spinning).
+                state.withLock { state in
+                    state.written = written
+                    var signal: UInt8 = 1
+                    _ = write(pipe.write, &signal, 1)
+                }
                 done.signal()
             }
             if stopped { return }
