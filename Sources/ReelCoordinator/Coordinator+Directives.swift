@@ -70,9 +70,10 @@ extension Coordinator {
     /// Sends deferred tasks first (their leases recorded in one transaction), so a worker
     /// whose result just arrived is busy again before that result's commit; then, unless a group
     /// commit is in flight, hands the deferred results to ``SegmentAppender`` as the next group
-    /// (made durable beside this thread, one flush per job); and once a group is durable,
-    /// commits its rows in one transaction and tells the scheduler, which may free more tasks
-    /// and ask for the next page of a job's tasks. Never waits for the disk's flush.
+    /// (made durable on its thread, one flush per job); and once a group is durable, commits its
+    /// rows in one transaction and tells the scheduler, which may free more tasks and ask for
+    /// the next page of a job's tasks. Waits for the disk's flush only while no conditioning is
+    /// being built (decision 0032).
     func flush() {
         collectConditioning()
         loadWantedPages()
