@@ -54,13 +54,11 @@ final class ConditioningPool: Sendable {
     }
 
     /// Moves a build asked ahead of time to the urgent queue once a dispatch waits for it (no
-    /// second build); false when it is no longer queued (being built, or built: it lands soon).
-    @discardableResult
-    func promote(task: Int64, serial: Int) -> Bool {
+    /// second build); nothing when it is no longer queued (being built, or built: it lands soon).
+    func promote(task: Int64, serial: Int) {
         queue.withLock { queue in
-            guard let position = queue.ahead.firstIndex(where: { $0.task == task && $0.serial == serial }) else { return false }
+            guard let position = queue.ahead.firstIndex(where: { $0.task == task && $0.serial == serial }) else { return }
             queue.urgent.append(queue.ahead.remove(at: position))
-            return true
         }
     }
 

@@ -168,7 +168,7 @@ extension Coordinator {
                 continue
             }
             items.append((commit.job, commit.latents))
-            group.written.append(index)
+            group.appended.append(index)
         }
         committing = group
         metrics.commitBatches += 1
@@ -183,7 +183,7 @@ extension Coordinator {
         var rows: [Store.Commit] = []
         var rowOwner: [(index: Int, location: ArtifactLocation)] = []
         for (position, result) in written.enumerated() {
-            let index = group.written[position]
+            let index = group.appended[position]
             let commit = group.commits[index]
             switch result {
             case .failure(let error):

@@ -16,8 +16,8 @@ struct DeferredCommit {
 /// their rows in one transaction.
 struct CommitGroup {
     let commits: [DeferredCommit]
-    /// The commits handed to the appender, by index, in the order it writes them.
-    var written: [Int] = []
+    /// The commits handed to the appender, by index, in the order it appends them.
+    var appended: [Int] = []
     /// Each commit's outcome, known once its group is durable (or at once, for a job no longer loaded).
     var outcomes: [SchedulerEvent?]
 
