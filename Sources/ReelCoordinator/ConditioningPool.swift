@@ -7,7 +7,7 @@ import Synchronization
 /// window's latents) from committed outputs on a few threads beside the coordinator's, so
 /// the socket loop never stitches: it asks with ``submit(_:)`` and collects what
 /// ``takeBuilt()`` returns. The threads are a fixed few; what is asked is bounded by the
-/// coordinator (``Coordinator/prepareConditioning(task:job:unit:)``).
+/// coordinator (``Coordinator/prepareAwaiting()``).
 final class ConditioningPool: Sendable {
     /// One task's conditioning to build: `serial` tells a build apart from an older one of the same task.
     struct Request: Sendable {

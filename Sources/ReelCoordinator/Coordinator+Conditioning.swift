@@ -17,31 +17,26 @@ struct ConditioningEntry {
     var state: State
 }
 
-/// Conditioning is built ahead, as soon as a task's last dependency commits, so the task goes
-/// out at once when a worker frees (decision 0026); a task dispatched before its build lands
-/// waits for it, parked, and one never prepared is built at dispatch.
+/// Conditioning is built ahead: a task that needs some is ready for the scheduler only once
+/// it is built (decision 0033), so a free worker takes a task it can start at once. The
+/// coordinator builds the tasks ``Scheduler/awaitingConditioning(perJob:)`` names, a bounded
+/// number at a time, and reports each with ``SchedulerEvent/conditioned(_:)``. A dispatch
+/// without its conditioning at hand (a backup lease, or one forgotten meanwhile) waits,
+/// parked, for a build of its own.
 extension Coordinator {
-    /// Prepared conditionings waiting for their dispatch, at most: two per worker, and at least 64.
+    /// Conditionings being built or built and waiting for their dispatch, at most: two per
+    /// worker (every running slot and queued lease), and at least 64.
     var preparedLimit: Int { max(64, 2 * scheduler.workerCount) }
 
-    /// Starts building `task`'s conditioning ahead of its dispatch, unless enough are waiting.
-    func prepareConditioning(task: Int64, job: Int64, unit: Int) {
-        guard conditionings[task] == nil, conditionings.count < preparedLimit, let artifacts = jobArtifacts(job),
-            ConditioningPool.needsConditioning(unit: unit, plan: artifacts.plan)
-        else { return }
-        build(task: task, job: job, unit: unit, artifacts: artifacts, parked: nil)
-    }
-
-    /// Keeps the next tasks dispatch will hand out built ahead: once fewer than half the limit
-    /// are prepared, starts the builds of each running job's next ready tasks (a job whose
-    /// tasks were all released at once, as rolling mode's chunks are by the keyframes' commit,
-    /// would otherwise have only its first few prepared).
-    func topUpPrepared() {
-        guard conditionedDispatches, conditionings.count < preparedLimit / 2, !scheduler.pending.isEmpty else { return }
-        conditionedDispatches = false
-        for next in scheduler.upcoming(perJob: preparedLimit) {
+    /// Starts building the conditioning of the next tasks awaiting it, up to the limit, once
+    /// an eighth of the limit is free (so the scheduler's list is asked for in batches, not
+    /// on every loop turn).
+    func prepareAwaiting() {
+        guard conditionings.count <= preparedLimit - max(1, preparedLimit / 8) else { return }
+        for next in scheduler.awaitingConditioning(perJob: preparedLimit) where conditionings[next.task] == nil {
             guard conditionings.count < preparedLimit else { return }
-            prepareConditioning(task: next.task, job: next.job, unit: next.unit)
+            guard let artifacts = jobArtifacts(next.job) else { continue }
+            build(task: next.task, job: next.job, unit: next.unit, artifacts: artifacts, parked: nil)
         }
     }
 
@@ -50,10 +45,16 @@ extension Coordinator {
         guard let artifacts = jobArtifacts(dispatch.job), ConditioningPool.needsConditioning(unit: dispatch.unit, plan: artifacts.plan)
         else { return dispatch }
         let task = dispatch.assignment.lease.task
-        conditionedDispatches = true
+        if conditionings[task] == nil, let kept = queuedConditionings.conditioning(task: task) {
+            // A backup of a task queued at another worker: the conditioning it was sent with.
+            var ready = dispatch
+            ready.assignment.conditioning = kept
+            return ready
+        }
         switch conditionings[task]?.state {
         case .built(let conditioning):
             conditionings[task] = nil
+            keepIfQueued(dispatch, conditioning)
             var ready = dispatch
             ready.assignment.conditioning = conditioning
             return ready
@@ -67,6 +68,12 @@ extension Coordinator {
         return nil
     }
 
+    /// Keeps the conditioning of a task sent to wait in a worker's queue (``QueuedConditionings``).
+    private func keepIfQueued(_ dispatch: DeferredDispatch, _ conditioning: Conditioning) {
+        guard scheduler.hasQueuedLeases(dispatch.worker) else { return }
+        queuedConditionings.keep(task: dispatch.assignment.lease.task, job: dispatch.job, worker: dispatch.worker, conditioning)
+    }
+
     private func build(task: Int64, job: Int64, unit: Int, artifacts: JobArtifacts, parked: DeferredDispatch?) {
         conditioningSerial += 1
         conditionings[task] = ConditioningEntry(job: job, serial: conditioningSerial, state: .building(parked: parked))
@@ -75,30 +82,39 @@ extension Coordinator {
     }
 
     /// Takes what the pool built: a parked dispatch goes out if its lease still stands (the
-    /// worker may have gone, or the job stopped, meanwhile); the rest waits for its dispatch.
+    /// worker may have gone, or the job stopped, meanwhile); the rest is reported to the
+    /// scheduler, which leases it when a worker is free.
     func collectConditioning() {
         var ready: [DeferredDispatch] = []
         var failed: [(LeaseRef, ReelError)] = []
+        var conditioned: [Int64] = []
         for built in conditioning.takeBuilt() {
             metrics.conditioned(seconds: built.seconds)
             guard let entry = conditionings[built.task], entry.serial == built.serial, case .building(let parked) = entry.state else { continue }
             switch (built.result, parked) {
             case (.success(let value), nil):
                 conditionings[built.task]?.state = .built(value)
+                conditioned.append(built.task)
             case (.success(let value), var dispatch?):
                 conditionings[built.task] = nil
                 guard scheduler.leaseHeld(by: dispatch.worker, dispatch.assignment.lease) != nil else { continue }
+                keepIfQueued(dispatch, value)
                 dispatch.assignment.conditioning = value
                 ready.append(dispatch)
             case (.failure, nil):
                 // Built again at dispatch, where a failure is the task's.
                 conditionings[built.task] = nil
+                conditioned.append(built.task)
             case (.failure(let error), let dispatch?):
                 conditionings[built.task] = nil
                 if scheduler.leaseHeld(by: dispatch.worker, dispatch.assignment.lease) != nil { failed.append((dispatch.assignment.lease, error)) }
             }
         }
         send(ready, failed: failed)
+        guard !conditioned.isEmpty else { return }
+        // The tasks became dispatchable now: their dispatch latency runs from here.
+        metrics.eventTime = now()
+        execute(scheduler.handle(.conditioned(conditioned), now: metrics.eventTime))
     }
 
     /// Forgets a job's prepared conditionings (it stopped, or some of its committed units were
@@ -109,6 +125,7 @@ extension Coordinator {
             if case .building(let dispatch?) = entry.state { parked.append(dispatch) }
             conditionings[task] = nil
         }
+        queuedConditionings.forget(job: job)
         send(parked.compactMap(dispatchWhenConditioned), failed: [])
     }
 }

@@ -16,10 +16,13 @@ extension Coordinator {
                 deferredDispatches.append(
                     DeferredDispatch(
                         worker: worker, assignment: assignment, job: job, unit: unit, expiresAt: expiresAt, requestedAt: metrics.eventTime,
-                        startsJob: startingJob))
+                        startsJob: startingJob || startingJobs.contains(job)))
             case .commit(let worker, let lease, let job, let chunk):
                 guard let payload, payload.lease == lease else { continue }
                 workerTallies[worker]?.tasksDone += 1
+                queuedConditionings.advanced(worker)
+                // The first result of the tasks a job's start handed out ends the start.
+                if plans[job]?.plan.units[chunk].stage != .keyframes { startingJobs.remove(job) }
                 deferredCommits.append(
                     DeferredCommit(
                         worker: worker, lease: lease, job: job, chunk: chunk, latents: payload.latents, checksum: payload.checksum,
@@ -46,6 +49,7 @@ extension Coordinator {
                 case .cancelled, .failed:
                     encoder.cancel(job: job)
                     forgetConditioning(job: job)
+                    startingJobs.remove(job)
                 default: break
                 }
             case .finishJob(let job, let checksums):
@@ -53,14 +57,13 @@ extension Coordinator {
                 options.prometheus?.finished(.done, frames: plans[job]?.spec.frameCount ?? 0)
                 notify(job, .done, reason: nil, checksums: checksums)
                 forgetConditioning(job: job)
+                startingJobs.remove(job)
                 logger.info("job \(job) done: \(plans[job]?.spec.output ?? "?")")
                 plans[job] = nil
             case .quarantine(let principal, let reason):
                 quarantine(principal, reason: reason)
             case .ignored(let reason):
                 drop(reason, cause: .stale)
-            case .prepare(let task, let job, let unit):
-                prepareConditioning(task: task, job: job, unit: unit)
             case .log(let text):
                 logger.info("\(text)")
             }
@@ -76,6 +79,7 @@ extension Coordinator {
     /// being built (decision 0032).
     func flush() {
         collectConditioning()
+        dispatchDeferred()
         loadWantedPages()
         while true {
             dispatchDeferred()
@@ -98,7 +102,7 @@ extension Coordinator {
             }
             if deferredDispatches.isEmpty { break }
         }
-        topUpPrepared()
+        prepareAwaiting()
     }
 
     /// Waits for the group commit in flight and commits what is deferred (the loop is ending).
@@ -108,14 +112,6 @@ extension Coordinator {
             dispatchDeferred()
             if !segments.isBusy && !deferredCommits.isEmpty { startCommit() }
         }
-    }
-
-    /// Sends a job start's tasks at once (the commit that released them ends it), so they are
-    /// not mixed with others that a later outcome of the same group frees.
-    private func dispatchDeferredStart() {
-        guard startingJob else { return }
-        dispatchDeferred()
-        startingJob = false
     }
 
     /// Records the deferred leases in one transaction and sends their tasks.
@@ -220,11 +216,12 @@ extension Coordinator {
         metrics.eventTime = now()
         for (commit, outcome) in zip(group.commits, group.outcomes) {
             guard let outcome else { continue }
-            // A committed keyframe task releases every chunk of its shot at once: the tasks it
-            // hands out are that job's start, like its submission's.
-            startingJob = plans[commit.job].map { $0.plan.units[commit.chunk].stage == .keyframes } ?? false
+            // A committed keyframe task releases every chunk of its shot at once: the tasks that
+            // fill the workers then are that job's start, like its submission's.
+            if case .committed = outcome, plans[commit.job]?.plan.units[commit.chunk].stage == .keyframes {
+                startingJobs.insert(commit.job)
+            }
             execute(scheduler.handle(outcome, now: now()))
-            dispatchDeferredStart()
             if case .committed = outcome {
                 metrics.tasksCommitted += 1
                 metrics.samplerSeconds += Double(commit.sampleMilliseconds) / 1000

@@ -119,15 +119,16 @@ public final class Coordinator {
     let encoder = EncodeRunner()
     let conditioning = ConditioningPool()
     let webhooks: WebhookSender?
-    /// Conditioning being built or built ahead, by task (``Coordinator/prepareConditioning(task:job:unit:)``).
+    /// Conditioning being built or built ahead, by task (``Coordinator/prepareAwaiting()``).
     var conditionings: [Int64: ConditioningEntry] = [:]
     var conditioningSerial = 0
-    /// Whether a task needing conditioning was dispatched since the last ``topUpPrepared()``.
-    var conditionedDispatches = false
-    /// Set while a job's start is handed out: its first tasks when it is submitted, and the
-    /// chunks its keyframes' commit releases at once in rolling mode. Either is a burst that
-    /// fills every worker's slots and queue together, so its last task waits for all before it.
+    var queuedConditionings = QueuedConditionings()
+    /// Set while a job's first tasks are handed out, when it is submitted: a burst that fills
+    /// every worker's slots and queue together, so its last task waits for all before it.
     var startingJob = false
+    /// Jobs whose keyframes' commit released every chunk at once (rolling mode): the tasks
+    /// that fill the workers are the job's start too, until the first of them returns.
+    var startingJobs: Set<Int64> = []
     var droppedMessages = 0
     /// The routing id each worker id is bound to (by its READY), and back.
     var routes: [WorkerID: String] = [:]

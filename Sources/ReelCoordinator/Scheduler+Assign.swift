@@ -51,7 +51,8 @@ extension Scheduler {
             }
         }
         for depth in 0..<max(0, timings.prefetch) {
-            for id in ids where pending.count > workers.count {
+            // (Tasks awaiting their conditioning are ready work too: it is not the tail.)
+            for id in ids where pending.count + awaiting.count > workers.count {
                 guard let worker = workers[id], worker.leases.count < Int(worker.hello.slots) + depth + 1 else { continue }
                 if let directive = leaseNext(to: id, now: now, levels: levels, owned: &owned) { out.append(directive) }
             }
@@ -125,28 +126,15 @@ extension Scheduler {
             .sorted { $0.priority > $1.priority }
     }
 
-    /// What dispatch hands out next: each running job's first `perJob` ready tasks in dispatch
-    /// order, highest priority first (the coordinator builds their conditioning ahead).
-    func upcoming(perJob: Int) -> [(task: Int64, job: Int64, unit: Int)] {
-        readyJobsByPriority().flatMap { level in
-            level.jobs.flatMap { job in
-                pendingBlock(priority: level.priority, job: job).prefix(max(0, perJob)).map { (pending[$0], job, tasks[pending[$0]]!.chunk) }
-            }
-        }
+    /// The positions in `list` (task ids sorted by ``DispatchOrder``) of a job's tasks at
+    /// `priority` (contiguous: the order sorts by priority, then job).
+    func block(of list: [Int64], priority: Int, job: Int64) -> Range<Int> {
+        let start = position(of: .first(priority: priority, job: job), in: list)
+        return start..<position(of: .first(priority: priority, job: job + 1), in: list)
     }
 
-    /// The positions in `pending` of a job's ready tasks (contiguous: the order sorts by priority, then job).
-    func pendingBlock(priority: Int, job: Int64) -> Range<Int> {
-        func lowerBound(_ key: DispatchOrder) -> Int {
-            var low = 0, high = pending.count
-            while low < high {
-                let middle = (low + high) / 2
-                if tasks[pending[middle]]!.order < key { low = middle + 1 } else { high = middle }
-            }
-            return low
-        }
-        return lowerBound(.first(priority: priority, job: job))..<lowerBound(.first(priority: priority, job: job + 1))
-    }
+    /// The positions in `pending` of a job's ready tasks.
+    func pendingBlock(priority: Int, job: Int64) -> Range<Int> { block(of: pending, priority: priority, job: job) }
 
     /// What the least served running job of `priority` (other than `excluding`) was served; 0 when none runs.
     func leastServed(priority: Int, excluding: Int64? = nil) -> Int {
@@ -199,6 +187,7 @@ extension Scheduler {
         var task = tasks[id]!
         task.attempt += 1
         task.phase = .leased
+        task.conditioned = false
         task.holders[worker] = Holding(attempt: task.attempt, since: now)
         task.leaseExpiresAt = now + timings.leaseSeconds
         tasks[id] = task

@@ -77,21 +77,40 @@ extension Scheduler {
         return [.requeue(task: id, reason: reason)]
     }
 
-    func isDispatchable(_ task: Task) -> Bool {
+    /// Whether `task` may run now: pending, its dependencies committed, its job running.
+    func isReady(_ task: Task) -> Bool {
         task.phase == .pending && task.unmetDependencies == 0 && jobs[task.job]?.state == .running
     }
 
-    /// Puts a ready task into the queue at its place in dispatch order.
+    /// Whether `task` may be leased now: ready, with its conditioning built when it needs some
+    /// (so a free worker is never handed a task that must wait for the pool while another is
+    /// ready to go; decision 0033).
+    func isDispatchable(_ task: Task) -> Bool {
+        isReady(task) && (!task.needsConditioning || task.conditioned)
+    }
+
+    /// Puts a ready task into the queue at its place in dispatch order, or among those
+    /// awaiting their conditioning.
     mutating func insertPending(_ id: Int64) {
-        guard let task = tasks[id], isDispatchable(task), !pendingSet.contains(id) else { return }
-        var low = 0, high = pending.count
-        while low < high {
-            let middle = (low + high) / 2
-            if tasks[pending[middle]]!.order < task.order { low = middle + 1 } else { high = middle }
+        guard let task = tasks[id], isReady(task), !pendingSet.contains(id), !awaitingSet.contains(id) else { return }
+        guard isDispatchable(task) else {
+            awaiting.insert(id, at: position(of: task.order, in: awaiting))
+            awaitingSet.insert(id)
+            return
         }
-        pending.insert(id, at: low)
+        pending.insert(id, at: position(of: task.order, in: pending))
         pendingSet.insert(id)
         pendingOffers[Offer(task.work), default: 0] += 1
+    }
+
+    /// Where `order` goes in `list` (task ids sorted by ``DispatchOrder``): its lower bound.
+    func position(of order: DispatchOrder, in list: [Int64]) -> Int {
+        var low = 0, high = list.count
+        while low < high {
+            let middle = (low + high) / 2
+            if tasks[list[middle]]!.order < order { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     mutating func removePending(at position: Int) -> Int64 {
@@ -106,9 +125,41 @@ extension Scheduler {
     }
 
     mutating func rebuildPending() {
-        pending = tasks.values.filter(isDispatchable).sorted { $0.order < $1.order }.map(\.id)
+        let ready = tasks.values.filter(isReady).sorted { $0.order < $1.order }
+        pending = ready.filter(isDispatchable).map(\.id)
         pendingSet = Set(pending)
         pendingOffers = pending.reduce(into: [:]) { $0[Offer(tasks[$1]!.work), default: 0] += 1 }
+        awaiting = ready.filter { !isDispatchable($0) }.map(\.id)
+        awaitingSet = Set(awaiting)
+    }
+
+    /// The shell holds `id`'s conditioning: the task joins the ready queue.
+    mutating func conditioned(_ id: Int64) {
+        guard let task = tasks[id] else { return }
+        tasks[id]?.conditioned = true
+        if awaitingSet.remove(id) != nil {
+            let index = position(of: task.order, in: awaiting)
+            if index < awaiting.count && awaiting[index] == id { awaiting.remove(at: index) } else { awaiting.removeAll { $0 == id } }
+        }
+        insertPending(id)
+    }
+
+    /// The tasks whose conditioning the shell should build next: each running job's first
+    /// `perJob` awaiting it, in dispatch order, jobs of one priority taking turns (so one
+    /// job's backlog does not hold back another's), highest priority first.
+    public func awaitingConditioning(perJob: Int) -> [(task: Int64, job: Int64, unit: Int)] {
+        guard !awaiting.isEmpty else { return [] }
+        var out: [(task: Int64, job: Int64, unit: Int)] = []
+        for level in readyJobsByPriority() {
+            let blocks = level.jobs.map { block(of: awaiting, priority: level.priority, job: $0).prefix(max(0, perJob)) }
+            for turn in 0..<(blocks.map(\.count).max() ?? 0) {
+                for block in blocks where turn < block.count {
+                    let task = tasks[awaiting[block.lowerBound + turn]]!
+                    out.append((task.id, task.job, task.chunk))
+                }
+            }
+        }
+        return out
     }
 
     mutating func heartbeats(now: Double) -> [SchedulerDirective] {

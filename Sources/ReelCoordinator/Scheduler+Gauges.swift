@@ -4,7 +4,7 @@ import ReelCore
 public struct FarmGauges: Sendable, Equatable {
     /// Jobs the scheduler holds, by state (finished jobs leave it).
     public var jobs: [JobState: Int] = [:]
-    /// Tasks ready to go out now (dependencies committed, job running).
+    /// Tasks ready to go out now (dependencies committed, job running), or once their conditioning is built.
     public var readyTasks = 0
     /// Tasks held by workers (queued at them or being sampled).
     public var leasedTasks = 0
@@ -33,8 +33,8 @@ extension Scheduler {
             gauges.jobs[job.state, default: 0] += 1
             if job.state == .running { gauges.outstandingTasks += job.remaining }
         }
-        gauges.readyTasks = pending.count
-        for id in pending { if let stage = tasks[id]?.stage { gauges.readyByStage[stage, default: 0] += 1 } }
+        gauges.readyTasks = pending.count + awaiting.count
+        for id in pending + awaiting { if let stage = tasks[id]?.stage { gauges.readyByStage[stage, default: 0] += 1 } }
         for task in tasks.values where task.phase == .leased {
             gauges.leasedTasks += 1
             gauges.leasedByStage[task.stage, default: 0] += 1

@@ -56,9 +56,6 @@ extension Scheduler {
         for dependent in dependents[task.id] ?? [] {
             tasks[dependent]?.unmetDependencies -= 1
             insertPending(dependent)
-            if let ready = tasks[dependent], ready.unmetDependencies == 0, ready.phase == .pending {
-                out.append(.prepare(task: dependent, job: ready.job, unit: ready.chunk))
-            }
         }
         // A committed task leaves memory; the store has it.
         tasks[lease.task] = nil

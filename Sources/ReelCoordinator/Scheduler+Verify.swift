@@ -99,8 +99,11 @@ extension Scheduler {
             tasks[id]?.votes = []
             tasks[id]?.unmetDependencies += resident.count
             for input in resident { dependents[input, default: []].append(id) }
-            if let position = pending.firstIndex(of: id) { _ = removePending(at: position) }
         }
+        // Conditioning built from what was reopened is void: the shell forgets the job's, and
+        // builds each again when its task is next ready.
+        for (id, task) in tasks where task.job == job { tasks[id]?.conditioned = false }
+        rebuildPending()
         return out
     }
 }

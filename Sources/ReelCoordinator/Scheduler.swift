@@ -88,6 +88,11 @@ public struct Scheduler: Sendable {
         var avoid: Set<WorkerID> = []
         /// Dependencies not yet committed; the task is ready when this is 0.
         var unmetDependencies = 0
+        /// It runs on conditioning built from its dependencies' committed outputs.
+        var needsConditioning = false
+        /// The shell holds its conditioning, built (``SchedulerEvent/conditioned(_:)``);
+        /// cleared when a lease takes it, so each dispatch has its own.
+        var conditioned = false
         /// Its result is committed only once workers of two principals agree on it.
         var verify = false
         /// Results so far of a verified task: who sent which digest.
@@ -141,9 +146,14 @@ public struct Scheduler: Sendable {
     var jobs: [Int64: Job] = [:]
     /// Tasks that wait for each task (the inverse of dependencies).
     var dependents: [Int64: [Int64]] = [:]
-    /// Ready task ids (pending, job running, dependencies met), sorted by ``DispatchOrder``.
+    /// Ready task ids (pending, job running, dependencies met, conditioning built when it
+    /// needs some), sorted by ``DispatchOrder``.
     var pending: [Int64] = []
     var pendingSet: Set<Int64> = []
+    /// Tasks ready but for their conditioning, sorted by ``DispatchOrder``: the shell builds
+    /// them (``awaitingConditioning(perJob:)``) and says so with ``SchedulerEvent/conditioned(_:)``.
+    var awaiting: [Int64] = []
+    var awaitingSet: Set<Int64> = []
     /// Ready tasks by what they need: dispatch looks only at workers offering one of these.
     var pendingOffers: [Offer: Int] = [:]
     /// When expiry, heartbeats and backups last ran.
@@ -202,6 +212,12 @@ public struct Scheduler: Sendable {
             let state = jobs[task.job]?.state, state != .cancelled, state != .failed
         else { return nil }
         return (task.job, task.chunk)
+    }
+
+    /// Whether `id` holds more leases than it has running slots: its newest wait queued
+    /// behind a running one (and are what an idle worker is given a backup of first).
+    public func hasQueuedLeases(_ id: WorkerID) -> Bool {
+        workers[id].map { $0.leases.count > Int($0.hello.slots) } ?? false
     }
 
     /// Whether `task`'s result is verified by a vote (its digest is needed).
@@ -275,6 +291,7 @@ public struct Scheduler: Sendable {
                 id: entry.id, job: job, chunk: entry.chunk, work: entry.work, stage: entry.stage, order: order, phase: .pending,
                 attempt: entry.attempt)
             task.verify = Self.isVerified(entry.id, fraction: timings.verifyFraction)
+            task.needsConditioning = !entry.dependencies.isEmpty
             for dependency in entry.dependencies where tasks[dependency] != nil {
                 task.unmetDependencies += 1
                 dependents[dependency, default: []].append(entry.id)
@@ -340,6 +357,8 @@ public struct Scheduler: Sendable {
             out += encodeFinished(job, checksums)
         case .encodeFailed(let job, let reason, let diskFull):
             out += encodeFailed(job, reason: reason, diskFull: diskFull)
+        case .conditioned(let built):
+            for task in built { conditioned(task) }
         case .tick:
             break
         }

@@ -166,6 +166,9 @@ public enum SchedulerEvent: Sendable {
     case encodeFinished(job: Int64, OutputChecksums)
     /// The job's video could not be encoded; `diskFull` pauses the job instead of failing it.
     case encodeFailed(job: Int64, reason: String, diskFull: Bool)
+    /// The shell built these tasks' conditioning (or failed to: then it is built again at
+    /// dispatch, where a failure is the task's): they may go out.
+    case conditioned([Int64])
     /// Time passed: expire silent workers and leases, send heartbeats, dispatch.
     case tick
 }
@@ -175,9 +178,6 @@ public enum SchedulerDirective: Sendable, Equatable {
     /// Persist the lease, then send the task (never the other way round). `unit` is the
     /// task's unit in `job`'s plan.
     case dispatch(WorkerID, TaskAssignment, job: Int64, unit: Int, expiresAt: Double)
-    /// The task's last dependency is committed: its conditioning may be built now, ahead of
-    /// its dispatch, so it goes out without waiting for it.
-    case prepare(task: Int64, job: Int64, unit: Int)
     /// Write the artifact and commit the task's row, then report `committed` or `commitFailed`.
     case commit(WorkerID, LeaseRef, job: Int64, chunk: Int)
     /// Persist the task's return to pending, with the reason.

@@ -37,7 +37,7 @@ import Testing
         #expect(leases(s.handle(.workerReady("b", Self.hello), now: 0)).map(\.1.task) == [100])
     }
 
-    @Test func aTaskWaitsForItsDependenciesThenRunsAtOnce() {
+    @Test func aTaskWaitsForItsDependenciesAndItsConditioningThenRunsAtOnce() {
         var s = Scheduler(timings: SchedulerTimings(prefetch: 0))
         var stored = tasks(3)
         stored[2].dependencies = [100, 101]
@@ -46,21 +46,46 @@ import Testing
         let first = leases(s.handle(.workerReady("a", Self.hello), now: 0) + s.handle(.workerReady("b", Self.hello), now: 0))
         #expect(first.map(\.1.task).sorted() == [100, 101], "the longer task is not ready, so it is not first")
         #expect(leases(finish(&s, "a", first[0].1, now: 1)).isEmpty, "one dependency is still running")
-        let next = leases(finish(&s, "b", first[1].1, now: 2))
-        #expect(next.map(\.1.task) == [102])
+        #expect(s.awaitingConditioning(perJob: 8).isEmpty)
+        #expect(leases(finish(&s, "b", first[1].1, now: 2)).isEmpty, "its conditioning is not built yet")
+        #expect(s.awaitingConditioning(perJob: 8).map(\.task) == [102])
+        #expect(s.gauges.readyTasks == 1, "it counts as ready")
+        #expect(leases(s.handle(.conditioned([102]), now: 3)).map(\.1.task) == [102])
+        #expect(s.awaitingConditioning(perJob: 8).isEmpty)
     }
 
-    @Test func aTaskWhoseLastDependencyCommitsIsPreparedOnce() {
+    @Test func aFreeWorkerTakesAReadyTaskOverOneAwaitingItsConditioning() {
         var s = Scheduler(timings: SchedulerTimings(prefetch: 0))
         var stored = tasks(3)
-        stored[2].dependencies = [100, 101]
+        stored[2].dependencies = [100]
+        stored[2].work = Self.work(frames: 16)
+        s.addJob(1, tasks: stored, now: 0)
+        let first = leases(s.handle(.workerReady("a", Self.hello), now: 0))
+        #expect(first.map(\.1.task) == [100])
+        let second = leases(finish(&s, "a", first[0].1, now: 1))
+        #expect(second.map(\.1.task) == [101], "102 goes first in dispatch order, but its conditioning is not built")
+        #expect(s.awaitingConditioning(perJob: 8).map(\.task) == [102])
+        #expect(leases(s.handle(.conditioned([102]), now: 2)).isEmpty, "no worker is free")
+        #expect(s.awaitingConditioning(perJob: 8).isEmpty)
+        let third = leases(finish(&s, "a", second[0].1, now: 3))
+        #expect(third.map(\.1.task) == [102])
+        // Its lease took the conditioning: failed, it waits for a new one before it runs again.
+        _ = s.handle(.workerReady("b", Self.hello), now: 4)
+        #expect(leases(s.handle(.taskFailed("a", third[0].1, reason: "x"), now: 4)).isEmpty)
+        #expect(s.awaitingConditioning(perJob: 8).map(\.task) == [102])
+        #expect(leases(s.handle(.conditioned([102]), now: 9)).map(\.0) == ["b"], "again once built, on the worker that did not fail it")
+    }
+
+    @Test func tasksAwaitingConditioningCountAsPlentifulWorkForPrefetch() {
+        var s = Scheduler(timings: SchedulerTimings(prefetch: 1))
+        var stored = tasks(6)
+        for index in 2..<6 { stored[index].dependencies = [1] }
         s.addJob(1, tasks: stored, now: 0)
         let first = leases(s.handle(.workerReady("a", Self.hello), now: 0) + s.handle(.workerReady("b", Self.hello), now: 0))
-        let prepared = { (directives: [SchedulerDirective]) in
-            directives.filter { if case .prepare = $0 { true } else { false } }
-        }
-        #expect(prepared(finish(&s, "a", first[0].1, now: 1)).isEmpty, "one dependency is still running")
-        #expect(prepared(finish(&s, "b", first[1].1, now: 2)) == [.prepare(task: 102, job: 1, unit: 2)])
+        #expect(first.map(\.1.task).sorted() == [100, 101], "two built tasks for two workers, one each")
+        let queued = leases(s.handle(.conditioned([102]), now: 1))
+        #expect(queued.map(\.1.task) == [102], "four tasks are ready (three awaiting their conditioning): not the tail")
+        #expect(s.workerLoads.values.sorted() == [1, 2])
     }
 
     @Test func prefetchQueuesOneMoreWhileWorkIsPlentifulButNotAtTheTail() {
@@ -139,16 +164,23 @@ import Testing
         #expect(order == [200, 201, 100, 300, 101, 301])
     }
 
-    @Test func upcomingTasksAreEachJobsNextReadyOnesHighestPriorityFirst() {
+    @Test func tasksAwaitingConditioningAreListedByPriorityWithEqualJobsTakingTurns() {
         var s = Scheduler(timings: SchedulerTimings(prefetch: 0))
-        s.addJob(1, tasks: tasks(3, base: 100), now: 0)
-        s.addJob(2, priority: 5, tasks: tasks(3, base: 200), now: 0)
-        s.addJob(3, tasks: tasks(2, base: 300), now: 0)
-        #expect(s.upcoming(perJob: 2).map(\.task) == [200, 201, 100, 101, 300, 301])
-        #expect(s.upcoming(perJob: 2).map(\.unit) == [0, 1, 0, 1, 0, 1])
-        // A leased task is no longer upcoming: the next one takes its place.
-        let first = leases(s.handle(.workerReady("a", Self.hello), now: 0))
-        #expect(first.map(\.1.task) == [200])
-        #expect(s.upcoming(perJob: 1).map(\.task) == [201, 100, 300])
+        func conditioned(_ stored: [StoredTask]) -> [StoredTask] {
+            stored.map {
+                var task = $0
+                task.dependencies = [1]  // committed before: met, but its output is the task's conditioning
+                return task
+            }
+        }
+        s.addJob(1, tasks: conditioned(tasks(3, base: 100)), now: 0)
+        s.addJob(2, priority: 5, tasks: conditioned(tasks(3, base: 200)), now: 0)
+        s.addJob(3, tasks: conditioned(tasks(2, base: 300)), now: 0)
+        #expect(s.awaitingConditioning(perJob: 2).map(\.task) == [200, 201, 100, 300, 101, 301])
+        #expect(s.awaitingConditioning(perJob: 2).map(\.unit) == [0, 1, 0, 0, 1, 1])
+        #expect(leases(s.handle(.workerReady("a", Self.hello), now: 0)).isEmpty, "nothing is built")
+        // A built one goes out at once and is no longer listed; the next one takes its place.
+        #expect(leases(s.handle(.conditioned([100]), now: 1)).map(\.1.task) == [100])
+        #expect(s.awaitingConditioning(perJob: 1).map(\.task) == [200, 101, 300])
     }
 }

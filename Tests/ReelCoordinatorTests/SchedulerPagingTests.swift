@@ -50,6 +50,8 @@ import Testing
                 out += s.addTasks(
                     page, job: 1, through: page.last?.id ?? 1039, allLoaded: page.count < request.count, now: now)
             }
+            // The shell builds the conditioning of every task that waits for it.
+            out += s.handle(.conditioned(s.awaitingConditioning(perJob: window).map(\.task)), now: now)
             mostResident = max(mostResident, s.residentTaskCount)
             running += SchedulerDispatchTests().leases(out)
             now += 1
