@@ -45,16 +45,9 @@ extension Coordinator {
         guard let artifacts = jobArtifacts(dispatch.job), ConditioningPool.needsConditioning(unit: dispatch.unit, plan: artifacts.plan)
         else { return dispatch }
         let task = dispatch.assignment.lease.task
-        if conditionings[task] == nil, let kept = queuedConditionings.conditioning(task: task) {
-            // A backup of a task queued at another worker: the conditioning it was sent with.
-            var ready = dispatch
-            ready.assignment.conditioning = kept
-            return ready
-        }
         switch conditionings[task]?.state {
         case .built(let conditioning):
             conditionings[task] = nil
-            keepIfQueued(dispatch, conditioning)
             var ready = dispatch
             ready.assignment.conditioning = conditioning
             return ready
@@ -66,12 +59,6 @@ extension Coordinator {
             build(task: task, job: dispatch.job, unit: dispatch.unit, artifacts: artifacts, parked: dispatch)
         }
         return nil
-    }
-
-    /// Keeps the conditioning of a task sent to wait in a worker's queue (``QueuedConditionings``).
-    private func keepIfQueued(_ dispatch: DeferredDispatch, _ conditioning: Conditioning) {
-        guard scheduler.hasQueuedLeases(dispatch.worker) else { return }
-        queuedConditionings.keep(task: dispatch.assignment.lease.task, job: dispatch.job, worker: dispatch.worker, conditioning)
     }
 
     private func build(task: Int64, job: Int64, unit: Int, artifacts: JobArtifacts, parked: DeferredDispatch?) {
@@ -98,7 +85,6 @@ extension Coordinator {
             case (.success(let value), var dispatch?):
                 conditionings[built.task] = nil
                 guard scheduler.leaseHeld(by: dispatch.worker, dispatch.assignment.lease) != nil else { continue }
-                keepIfQueued(dispatch, value)
                 dispatch.assignment.conditioning = value
                 ready.append(dispatch)
             case (.failure, nil):
@@ -125,7 +111,6 @@ extension Coordinator {
             if case .building(let dispatch?) = entry.state { parked.append(dispatch) }
             conditionings[task] = nil
         }
-        queuedConditionings.forget(job: job)
         send(parked.compactMap(dispatchWhenConditioned), failed: [])
     }
 }

@@ -20,7 +20,6 @@ extension Coordinator {
             case .commit(let worker, let lease, let job, let chunk):
                 guard let payload, payload.lease == lease else { continue }
                 workerTallies[worker]?.tasksDone += 1
-                queuedConditionings.advanced(worker)
                 // The first result of the tasks a job's start handed out ends the start.
                 if plans[job]?.plan.units[chunk].stage != .keyframes { startingJobs.remove(job) }
                 deferredCommits.append(

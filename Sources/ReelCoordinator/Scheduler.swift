@@ -214,12 +214,6 @@ public struct Scheduler: Sendable {
         return (task.job, task.chunk)
     }
 
-    /// Whether `id` holds more leases than it has running slots: its newest wait queued
-    /// behind a running one (and are what an idle worker is given a backup of first).
-    public func hasQueuedLeases(_ id: WorkerID) -> Bool {
-        workers[id].map { $0.leases.count > Int($0.hello.slots) } ?? false
-    }
-
     /// Whether `task`'s result is verified by a vote (its digest is needed).
     public func isVerified(task: Int64) -> Bool { tasks[task]?.verify ?? false }
 
