@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "ReelZMQTests", dependencies: ["ReelZMQ"]),
         .testTarget(name: "ReelMetricsTests", dependencies: ["ReelMetrics"]),
         .testTarget(name: "ReelWireTests", dependencies: ["ReelCore", "ReelWire"]),
-        .testTarget(name: "ReelCoordinatorTests", dependencies: ["ReelCore", "ReelWire", "ReelCoordinator"]),
+        .testTarget(name: "ReelCoordinatorTests", dependencies: ["ReelCore", "ReelWire", "ReelCoordinator", "ReelPlan", "ReelStore"]),
         .testTarget(name: "ReelHTTPTests", dependencies: ["ReelHTTP", "ReelCoordinator", "ReelCore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ReelStitchTests", dependencies: ["ReelCore", "ReelPlan", "ReelStitch"]),
         .testTarget(name: "ReelStoreTests", dependencies: ["ReelCore", "ReelPlan", "ReelStore"]),

@@ -34,8 +34,12 @@ final class ConditioningPool: Sendable {
     private let signal = DispatchSemaphore(value: 0)
     let threadCount: Int
 
-    init(threads: Int = min(4, max(2, ProcessInfo.processInfo.activeProcessorCount))) {
+    /// Woken when a build lands, so the loop takes it at once.
+    private let waker: LoopWaker?
+
+    init(threads: Int = min(4, max(2, ProcessInfo.processInfo.activeProcessorCount)), waker: LoopWaker? = nil) {
         threadCount = threads
+        self.waker = waker
         for index in 0..<threads {
             let thread = Thread { [self] in serve() }
             thread.name = "reel-conditioning-\(index)"
@@ -102,6 +106,7 @@ final class ConditioningPool: Sendable {
             }
             let entry = Built(task: request.task, serial: request.serial, result: result, seconds: Date().timeIntervalSince(started))
             built.withLock { $0.append(entry) }
+            waker?.wake()
         }
     }
 }

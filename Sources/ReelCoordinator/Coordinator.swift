@@ -116,8 +116,10 @@ public final class Coordinator {
     let authenticator: ZAPAuthenticator?
     var scheduler: Scheduler
     var plans: [Int64: LoadedJob] = [:]
-    let encoder = EncodeRunner()
-    let conditioning = ConditioningPool()
+    /// Wakes the loop's poll when the encode or the conditioning pool hands it something.
+    let waker: LoopWaker
+    let encoder: EncodeRunner
+    let conditioning: ConditioningPool
     let webhooks: WebhookSender?
     /// Conditioning being built or built ahead, by task (``Coordinator/prepareAwaiting()``).
     var conditionings: [Int64: ConditioningEntry] = [:]
@@ -163,6 +165,9 @@ public final class Coordinator {
         store = try Store(path: "\(options.dataDirectory)/reel.sqlite")
         artifacts = try ArtifactStore(root: "\(options.dataDirectory)/artifacts")
         segments = try SegmentAppender(store: artifacts)
+        waker = try LoopWaker()
+        encoder = EncodeRunner(waker: waker)
+        conditioning = ConditioningPool(waker: waker)
         checkpointer = try WALCheckpointer(store: store)
         scheduler = Scheduler(timings: options.timings)
         webhooks = options.webhooks.map { WebhookSender(settings: $0) }
@@ -199,11 +204,11 @@ public final class Coordinator {
             segments.stop()
         }
         while !shouldStop() {
-            // Short waits while conditioning is being built, so it goes out as soon as it is.
-            // (And while an encode runs, so a finished one is seen within 20 ms.)
-            // (A group commit made durable wakes the poll itself: its ACKs go out at once.)
-            let wait = !plans.values.allSatisfy(\.isInserted) ? 0 : conditioning.pending > 0 ? 1 : encoder.isBusy ? 20 : 100
-            let ready = try ZMQSocket.poll(sockets, descriptors: [segments.wakeDescriptor], timeoutMilliseconds: wait)
+            // A group commit made durable, a conditioning built and an encode ended each wake
+            // the poll themselves, so it waits for the next message or timer (100 ms) otherwise.
+            let wait = !plans.values.allSatisfy(\.isInserted) ? 0 : 100
+            let ready = try ZMQSocket.poll(sockets, descriptors: [segments.wakeDescriptor, waker.descriptor], timeoutMilliseconds: wait)
+            if ready[ready.count - 1] { waker.drain() }
             metrics.eventTime = now()
             if sockets.count > 1, ready[1] { authenticator?.serve() }
             insertBacklog()

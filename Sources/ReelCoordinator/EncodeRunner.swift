@@ -36,6 +36,10 @@ final class EncodeRunner: Sendable {
     static let niceness: Int32 = 19
     /// How often a read waiting for its unit looks again.
     static let pollSeconds = 0.005
+    /// Woken when an encode ends (or its scoring does), so the loop sees it at once.
+    private let waker: LoopWaker?
+
+    init(waker: LoopWaker? = nil) { self.waker = waker }
 
     /// Starts assembling a job's video from its outputs as they are committed, unless an
     /// encode of it runs already; its files stay inside `root`.
@@ -76,7 +80,11 @@ final class EncodeRunner: Sendable {
             guard let result else { return }
             // The job is done as soon as its video is: scoring it (minutes for a long video) comes after.
             self.finished.withLock { $0.append(Finished(job: job, result: result, consistency: nil)) }
-            if let report = scoring?() { self.finished.withLock { $0.append(Finished(job: job, result: nil, consistency: report)) } }
+            waker?.wake()
+            if let report = scoring?() {
+                self.finished.withLock { $0.append(Finished(job: job, result: nil, consistency: report)) }
+                waker?.wake()
+            }
         }
         thread.name = "reel-encode-\(job)"
         thread.start()
