@@ -181,7 +181,7 @@ struct DiffusersTests {
     /// scheduler's, tested without processes in SchedulerModelTests.)
     @Test func outOfMemoryFailsTheJobAtOnceAndAResumeOnMoreMemoryFinishes() throws {
         let directory = TemporaryDirectory()
-        // One chunk, so the chunk's own path decides the job.
+        // One chunk (and its decode window), so their own path decides the job.
         let spec = writeModelSpec(
             in: directory.path, name: "oom", model: try Diffusers.model("wan"), consistency: "independent", chunkFrames: 32)
         let cluster = try TestCluster(data: "\(directory.path)/data")
@@ -196,8 +196,11 @@ struct DiffusersTests {
         let reason = last?.reason ?? ""
         #expect(reason.hasPrefix("out of memory: no live worker has more than 16 MB; last on a-small"), "\(reason)")
         #expect(reason.contains("can't allocate memory"), "torch's own allocation failure: \(reason)")
-        let chunk = { try #require(try cluster.store().tasks(job: job).first { $0.stage == TaskStage.chunks.rawValue }) }
-        #expect(try chunk().attempt == 1, "failed at once, not retried on the same memory")
+        // The chunk or, when sampling it fitted under the cap, its decode window ran out of memory
+        // (the cap is over the address space the sidecar had mapped, which varies a little).
+        let unfinished = try cluster.store().tasks(job: job).filter { $0.state != .done }
+        #expect(unfinished.contains { $0.attempt == 1 }, "the task that ran out of memory: \(unfinished)")
+        #expect(unfinished.allSatisfy { $0.attempt <= 1 }, "failed at once, not retried on the same memory: \(unfinished)")
         #expect(cluster.workers["a-small"]?.isRunning == true, "the worker keeps serving")
 
         cluster.workers["a-small"]?.terminate()
@@ -206,8 +209,11 @@ struct DiffusersTests {
         _ = try cluster.client().control(job: job, .resume)
         let done = try cluster.waitFor(job: job, timeout: 300) { $0.state == "done" }
         #expect(done.reason == nil)
-        let row = try chunk()
-        #expect(row.worker == "b-big", "the chunk's row after the resume: \(row)")
+        let after = try cluster.store().tasks(job: job)
+        for task in unfinished {
+            let row = try #require(after.first { $0.id == task.id })
+            #expect(row.worker == "b-big", "a task left when the job failed, after the resume: \(row)")
+        }
     }
 
     /// Spec problems a user meets first, each naming its field.
