@@ -3,7 +3,7 @@ import ReelCore
 
 /// Wakes the coordinator's poll from another thread: a non-blocking pipe whose read end the
 /// loop polls beside its sockets. A thread that hands the loop something (a built
-/// conditioning, a finished encode) appends it, then calls ``wake()``; the loop calls
+/// conditioning, a finished encode, a durable group commit) appends it, then calls ``wake()``; the loop calls
 /// ``drain()`` and then takes what was handed. A wake that lands between the two costs one
 /// more turn at most, and none is lost, so the loop needs no short timeouts to notice them.
 final class LoopWaker: Sendable {
@@ -16,7 +16,7 @@ final class LoopWaker: Sendable {
     init() throws {
         var ends: [Int32] = [-1, -1]
         guard Glibc.pipe(&ends) == 0 else {
-            throw ReelError(.usage, "cannot make the loop's wake pipe: \(String(cString: strerror(errno)))")
+            throw ReelError(.store, "cannot make the loop's wake pipe: \(String(cString: strerror(errno)))")
         }
         for end in ends {
             _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)

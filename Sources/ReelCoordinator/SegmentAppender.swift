@@ -24,22 +24,14 @@ final class SegmentAppender: Sendable {
     private let state = Mutex(State())
     private let wake = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
-    /// The pipe a written group is signalled on: read end, write end (both non-blocking).
-    private let pipe: (read: Int32, write: Int32)
+    /// The pipe a written group is signalled on.
+    private let signal: LoopWaker
 
     /// Readable while a written group waits to be taken: poll it beside the sockets.
-    var wakeDescriptor: Int32 { pipe.read }
+    var wakeDescriptor: Int32 { signal.descriptor }
 
     init(store: ArtifactStore) throws {
-        var ends: [Int32] = [-1, -1]
-        guard Glibc.pipe(&ends) == 0 else {
-            throw ReelError(.store, "cannot make the group commit's pipe: \(String(cString: strerror(errno)))")
-        }
-        for end in ends {
-            _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
-            _ = fcntl(end, F_SETFD, FD_CLOEXEC)
-        }
-        pipe = (ends[0], ends[1])
+        signal = try LoopWaker()
         writer = Mutex(SegmentWriter(store: store))
         let thread = Thread { [self] in serve() }
         thread.name = "reel-group-commit"
@@ -66,8 +58,7 @@ final class SegmentAppender: Sendable {
             guard let written = state.written else { return nil }
             state.written = nil
             state.busy = false
-            var signal: UInt8 = 0
-            _ = read(pipe.read, &signal, 1)
+            signal.drain()
             return written
         }
     }
@@ -102,17 +93,11 @@ final class SegmentAppender: Sendable {
                 // written after its group was taken would keep the loop's poll spinning).
                 state.withLock { state in
                     state.written = written
-                    var signal: UInt8 = 1
-                    _ = write(pipe.write, &signal, 1)
+                    signal.wake()
                 }
                 done.signal()
             }
             if stopped { return }
         }
-    }
-
-    deinit {
-        close(pipe.read)
-        close(pipe.write)
     }
 }
