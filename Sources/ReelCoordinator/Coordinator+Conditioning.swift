@@ -24,18 +24,24 @@ struct ConditioningEntry {
 /// without its conditioning at hand (a backup lease, or one forgotten meanwhile) waits,
 /// parked, for a build of its own.
 extension Coordinator {
-    /// Conditionings being built or built and waiting for their dispatch, at most: two per
-    /// worker (every running slot and queued lease), and at least 64.
+    /// Conditionings of one job being built or built and waiting for their dispatch, at most:
+    /// two per worker (every running slot and queued lease), and at least 64. The limit is
+    /// each job's, so a job whose built tasks no worker takes (none can run them) never holds
+    /// back another's builds.
     var preparedLimit: Int { max(64, 2 * scheduler.workerCount) }
 
-    /// Starts building the conditioning of the next tasks awaiting it, up to the limit, once
-    /// an eighth of the limit is free (so the scheduler's list is asked for in batches, not
-    /// on every loop turn).
+    /// Starts building the conditioning of the next tasks awaiting it: for each job whose
+    /// prepared conditionings are an eighth or more below the limit (so the scheduler's list is
+    /// asked for in batches, not on every loop turn), up to the limit.
     func prepareAwaiting() {
-        guard conditionings.count <= preparedLimit - max(1, preparedLimit / 8) else { return }
-        for next in scheduler.awaitingConditioning(perJob: preparedLimit) where conditionings[next.task] == nil {
-            guard conditionings.count < preparedLimit else { return }
-            guard let artifacts = jobArtifacts(next.job) else { continue }
+        guard scheduler.hasTasksAwaitingConditioning else { return }
+        var held: [Int64: Int] = [:]
+        for entry in conditionings.values { held[entry.job, default: 0] += 1 }
+        let limit = preparedLimit
+        let full = Set(held.filter { $0.value > limit - max(1, limit / 8) }.keys)
+        for next in scheduler.awaitingConditioning(perJob: limit, skipping: full) where conditionings[next.task] == nil {
+            guard held[next.job, default: 0] < limit, let artifacts = jobArtifacts(next.job) else { continue }
+            held[next.job, default: 0] += 1
             build(task: next.task, job: next.job, unit: next.unit, artifacts: artifacts, parked: nil)
         }
     }

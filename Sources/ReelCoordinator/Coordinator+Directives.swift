@@ -49,6 +49,9 @@ extension Coordinator {
                     encoder.cancel(job: job)
                     forgetConditioning(job: job)
                     startingJobs.remove(job)
+                case .paused:
+                    // Its tasks are not leased while it is paused: built again when it resumes.
+                    forgetConditioning(job: job)
                 default: break
                 }
             case .finishJob(let job, let checksums):

@@ -145,13 +145,16 @@ extension Scheduler {
     }
 
     /// The tasks whose conditioning the shell should build next: each running job's first
-    /// `perJob` awaiting it, in dispatch order, jobs of one priority taking turns (so one
-    /// job's backlog does not hold back another's), highest priority first.
-    public func awaitingConditioning(perJob: Int) -> [(task: Int64, job: Int64, unit: Int)] {
+    /// `perJob` awaiting it (none of the jobs in `skipping`), in dispatch order, jobs of one
+    /// priority taking turns (so one job's backlog does not hold back another's), highest
+    /// priority first.
+    public func awaitingConditioning(perJob: Int, skipping: Set<Int64> = []) -> [(task: Int64, job: Int64, unit: Int)] {
         guard !awaiting.isEmpty else { return [] }
         var out: [(task: Int64, job: Int64, unit: Int)] = []
         for level in readyJobsByPriority() {
-            let blocks = level.jobs.map { block(of: awaiting, priority: level.priority, job: $0).prefix(max(0, perJob)) }
+            let blocks = level.jobs.filter { !skipping.contains($0) }.map {
+                block(of: awaiting, priority: level.priority, job: $0).prefix(max(0, perJob))
+            }
             for turn in 0..<(blocks.map(\.count).max() ?? 0) {
                 for block in blocks where turn < block.count {
                     let task = tasks[awaiting[block.lowerBound + turn]]!

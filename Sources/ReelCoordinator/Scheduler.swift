@@ -217,6 +217,9 @@ public struct Scheduler: Sendable {
     /// Whether `task`'s result is verified by a vote (its digest is needed).
     public func isVerified(task: Int64) -> Bool { tasks[task]?.verify ?? false }
 
+    /// Whether any ready task waits for its conditioning to be built.
+    public var hasTasksAwaitingConditioning: Bool { !awaiting.isEmpty }
+
     /// Tasks held in memory, over all jobs.
     public var residentTaskCount: Int { tasks.count }
 

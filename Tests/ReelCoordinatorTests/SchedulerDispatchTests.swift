@@ -178,6 +178,7 @@ import Testing
         s.addJob(3, tasks: conditioned(tasks(2, base: 300)), now: 0)
         #expect(s.awaitingConditioning(perJob: 2).map(\.task) == [200, 201, 100, 300, 101, 301])
         #expect(s.awaitingConditioning(perJob: 2).map(\.unit) == [0, 1, 0, 0, 1, 1])
+        #expect(s.awaitingConditioning(perJob: 2, skipping: [2]).map(\.task) == [100, 300, 101, 301], "a job with enough built is skipped")
         #expect(leases(s.handle(.workerReady("a", Self.hello), now: 0)).isEmpty, "nothing is built")
         // A built one goes out at once and is no longer listed; the next one takes its place.
         #expect(leases(s.handle(.conditioned([100]), now: 1)).map(\.1.task) == [100])
