@@ -33,6 +33,8 @@ extension Scheduler {
             tasks[task.id]?.failures = 0
             tasks[task.id]?.notBefore = 0
             tasks[task.id]?.avoid = []
+            // The shell dropped a paused job's conditioning: each is built again before it runs.
+            tasks[task.id]?.conditioned = false
         }
         jobs[job] = entry
         if entry.remaining == 0 { return startEncoding(job, reason: reason) }
