@@ -35,13 +35,10 @@ extension Coordinator {
     /// asked for in batches, not on every loop turn), up to the limit.
     func prepareAwaiting() {
         guard scheduler.hasTasksAwaitingConditioning else { return }
-        var held: [Int64: Int] = [:]
-        for entry in conditionings.values { held[entry.job, default: 0] += 1 }
         let limit = preparedLimit
-        let full = Set(held.filter { $0.value > limit - max(1, limit / 8) }.keys)
+        let full = Set(preparedByJob.filter { $0.value > limit - max(1, limit / 8) }.keys)
         for next in scheduler.awaitingConditioning(perJob: limit, skipping: full) where conditionings[next.task] == nil {
-            guard held[next.job, default: 0] < limit, let artifacts = jobArtifacts(next.job) else { continue }
-            held[next.job, default: 0] += 1
+            guard preparedByJob[next.job, default: 0] < limit, let artifacts = jobArtifacts(next.job) else { continue }
             build(task: next.task, job: next.job, unit: next.unit, artifacts: artifacts, parked: nil)
         }
     }
@@ -53,7 +50,7 @@ extension Coordinator {
         let task = dispatch.assignment.lease.task
         switch conditionings[task]?.state {
         case .built(let conditioning):
-            conditionings[task] = nil
+            dropConditioning(task)
             var ready = dispatch
             ready.assignment.conditioning = conditioning
             return ready
@@ -67,9 +64,17 @@ extension Coordinator {
         return nil
     }
 
+    /// Forgets `task`'s conditioning, keeping each job's count of prepared ones.
+    private func dropConditioning(_ task: Int64) {
+        guard let entry = conditionings.removeValue(forKey: task) else { return }
+        preparedByJob[entry.job, default: 1] -= 1
+        if preparedByJob[entry.job] == 0 { preparedByJob[entry.job] = nil }
+    }
+
     private func build(task: Int64, job: Int64, unit: Int, artifacts: JobArtifacts, parked: DeferredDispatch?) {
         conditioningSerial += 1
         conditionings[task] = ConditioningEntry(job: job, serial: conditioningSerial, state: .building(parked: parked))
+        preparedByJob[job, default: 0] += 1
         conditioning.submit(
             ConditioningPool.Request(task: task, unit: unit, serial: conditioningSerial, artifacts: artifacts), urgent: parked != nil)
     }
@@ -89,16 +94,16 @@ extension Coordinator {
                 conditionings[built.task]?.state = .built(value)
                 conditioned.append(built.task)
             case (.success(let value), var dispatch?):
-                conditionings[built.task] = nil
+                dropConditioning(built.task)
                 guard scheduler.leaseHeld(by: dispatch.worker, dispatch.assignment.lease) != nil else { continue }
                 dispatch.assignment.conditioning = value
                 ready.append(dispatch)
             case (.failure, nil):
                 // Built again at dispatch, where a failure is the task's.
-                conditionings[built.task] = nil
+                dropConditioning(built.task)
                 conditioned.append(built.task)
             case (.failure(let error), let dispatch?):
-                conditionings[built.task] = nil
+                dropConditioning(built.task)
                 if scheduler.leaseHeld(by: dispatch.worker, dispatch.assignment.lease) != nil { failed.append((dispatch.assignment.lease, error)) }
             }
         }
@@ -115,7 +120,7 @@ extension Coordinator {
         var parked: [DeferredDispatch] = []
         for (task, entry) in conditionings where entry.job == job {
             if case .building(let dispatch?) = entry.state { parked.append(dispatch) }
-            conditionings[task] = nil
+            dropConditioning(task)
         }
         send(parked.compactMap(dispatchWhenConditioned), failed: [])
     }

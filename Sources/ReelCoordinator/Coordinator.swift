@@ -124,6 +124,8 @@ public final class Coordinator {
     /// Conditioning being built or built ahead, by task (``Coordinator/prepareAwaiting()``).
     var conditionings: [Int64: ConditioningEntry] = [:]
     var conditioningSerial = 0
+    /// How many of `conditionings` each job has (its prepared limit is its own).
+    var preparedByJob: [Int64: Int] = [:]
     /// Set while a job's first tasks are handed out, when it is submitted: a burst that fills
     /// every worker's slots and queue together, so its last task waits for all before it.
     var startingJob = false
