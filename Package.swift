@@ -61,7 +61,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "ReelCoreTests", dependencies: ["ReelCore"]),
-        .testTarget(name: "ReelPlanTests", dependencies: ["ReelCore", "ReelPlan"]),
+        .testTarget(name: "ReelPlanTests", dependencies: ["ReelCore", "ReelPlan", "ReelSampler", "ReelStitch"]),
         .testTarget(name: "ReelSamplerTests", dependencies: ["ReelCore", "ReelPlan", "ReelSampler"]),
         .testTarget(name: "ReelZMQTests", dependencies: ["ReelZMQ"]),
         .testTarget(name: "ReelMetricsTests", dependencies: ["ReelMetrics"]),

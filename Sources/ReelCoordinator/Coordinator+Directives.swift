@@ -21,7 +21,10 @@ extension Coordinator {
                 guard let payload, payload.lease == lease else { continue }
                 workerTallies[worker]?.tasksDone += 1
                 // The first result of the tasks a job's start handed out ends the start.
-                if plans[job]?.plan.units[chunk].stage != .keyframes { startingJobs.remove(job) }
+                if plans[job]?.plan.units[chunk].stage != .keyframes {
+                    startingJobs.remove(job)
+                    startedJobs.insert(job)
+                }
                 deferredCommits.append(
                     DeferredCommit(
                         worker: worker, lease: lease, job: job, chunk: chunk, latents: payload.latents, checksum: payload.checksum,
@@ -49,6 +52,7 @@ extension Coordinator {
                     encoder.cancel(job: job)
                     forgetConditioning(job: job)
                     startingJobs.remove(job)
+                    startedJobs.remove(job)
                 case .paused:
                     // Its tasks are not leased while it is paused: built again when it resumes.
                     forgetConditioning(job: job)
@@ -60,6 +64,7 @@ extension Coordinator {
                 notify(job, .done, reason: nil, checksums: checksums)
                 forgetConditioning(job: job)
                 startingJobs.remove(job)
+                startedJobs.remove(job)
                 logger.info("job \(job) done: \(plans[job]?.spec.output ?? "?")")
                 plans[job] = nil
             case .quarantine(let principal, let reason):
@@ -218,9 +223,9 @@ extension Coordinator {
         metrics.eventTime = now()
         for (commit, outcome) in zip(group.commits, group.outcomes) {
             guard let outcome else { continue }
-            // A committed keyframe task releases every chunk of its shot at once: the tasks that
-            // fill the workers then are that job's start, like its submission's.
-            if case .committed = outcome, plans[commit.job]?.plan.units[commit.chunk].stage == .keyframes {
+            // Committed keyframe sets release the job's first chunks: the tasks that fill the
+            // workers then are that job's start, like its submission's.
+            if case .committed = outcome, plans[commit.job]?.plan.units[commit.chunk].stage == .keyframes, !startedJobs.contains(commit.job) {
                 startingJobs.insert(commit.job)
             }
             execute(scheduler.handle(outcome, now: now()))

@@ -129,9 +129,12 @@ public final class Coordinator {
     /// Set while a job's first tasks are handed out, when it is submitted: a burst that fills
     /// every worker's slots and queue together, so its last task waits for all before it.
     var startingJob = false
-    /// Jobs whose keyframes' commit released every chunk at once (rolling mode): the tasks
-    /// that fill the workers are the job's start too, until the first of them returns.
+    /// Jobs whose keyframe sets' commits release their first chunks (rolling mode): the tasks
+    /// that fill the workers are the job's start too, until the first chunk result returns.
     var startingJobs: Set<Int64> = []
+    /// Jobs that have had a chunk result since the coordinator loaded them: their start is
+    /// over, and a keyframe set committed later does not begin it again.
+    var startedJobs: Set<Int64> = []
     var droppedMessages = 0
     /// The routing id each worker id is bound to (by its READY), and back.
     var routes: [WorkerID: String] = [:]

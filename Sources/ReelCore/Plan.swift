@@ -25,7 +25,8 @@ public struct ShotPlan: Sendable, Hashable, Codable {
     public var frames: Range<Int>
     /// Indices into `Plan.windows` of this shot's windows.
     public var windows: Range<Int>
-    /// Rolling mode: the keyframes sampled jointly for this shot.
+    /// Rolling mode: this shot's keyframes (global latent frames), sampled in the sets of its
+    /// ``KeyframeTree``.
     public var keyframes: [Int]
 
     public init(prompt: String, frames: Range<Int>, windows: Range<Int>, keyframes: [Int]) {
@@ -109,13 +110,14 @@ public struct Plan: Sendable, Hashable, Codable {
     public let decodes: [DecodeWindow]
     /// Video frames per latent frame after the first (1 when latents are pixels).
     public let temporalCompression: Int
-    /// Every task: keyframe sets (one per shot), then chunks, then seams, then decode windows;
-    /// a unit's dependencies always come before it (computed on access).
+    /// Every task: keyframe sets (each shot's tree, coarse to fine), then chunks, then seams,
+    /// then decode windows; a unit's dependencies always come before it (computed on access).
     public let units: PlanUnits
 
     public init(
         grid: LatentGrid, mode: ConsistencyMode = .independent, shots: [ShotPlan], windows: [Range<Int>], tileRows: [Range<Int>],
-        tileColumns: [Range<Int>], seams: [Seam] = [], decodes: [DecodeWindow] = [], temporalCompression: Int = 1
+        tileColumns: [Range<Int>], seams: [Seam] = [], decodes: [DecodeWindow] = [], temporalCompression: Int = 1,
+        keyframeTrees: [KeyframeTree] = []
     ) {
         self.temporalCompression = temporalCompression
         self.grid = grid
@@ -130,7 +132,7 @@ public struct Plan: Sendable, Hashable, Codable {
             windows: windows, tileRows: tileRows, tileColumns: tileColumns, shotWindows: shots.map(\.windows))
         units = PlanUnits(
             chunks: chunks, autoregressive: mode == .autoregressive,
-            keyframeShots: mode == .rolling ? shots.indices.filter { !shots[$0].keyframes.isEmpty } : [],
+            keyframeTrees: mode == .rolling ? keyframeTrees : [],
             seamWindows: seams.flatMap { [$0.before, $0.after] },
             decodeSpans: decodes.map { Self.overlapping($0.frames, windows: windows, seams: seams) })
         assert(seams.indices.allSatisfy { seams[$0].index == $0 }, "seams are numbered in order")
@@ -196,14 +198,28 @@ public struct Plan: Sendable, Hashable, Codable {
         return first(latents.lowerBound)..<first(latents.upperBound)
     }
 
+    /// Each shot's keyframe tree (rolling mode; shots without keyframes have none), in shot order.
+    public var keyframeTrees: [KeyframeTree] { units.keyframeTrees }
+
+    /// The tree (its index in ``keyframeTrees``) and the set in it of keyframe set `index`
+    /// (also its unit: keyframe sets come first).
+    public func keyframeSet(_ index: Int) -> (tree: Int, set: Int) { units.keyframeTree(ofSet: index) }
+
+    /// The keyframe set (its index among the plan's sets) and local frame that sample keyframe
+    /// `position` of tree `tree`.
+    public func keyframeOwner(tree: Int, position: Int) -> (set: Int, localFrame: Int) {
+        let owner = units.keyframeTrees[tree].owner(ofPosition: position)
+        return (units.keyframeBases[tree] + owner.set, owner.localFrame)
+    }
+
     /// The unit index of a stage's task.
-    /// Units are laid out as keyframe sets, then chunks, then seams (see `init`), so chunks
-    /// and seams are found by arithmetic; anything else falls back to a search.
+    /// Units are laid out as keyframe sets, then chunks, then seams (see `init`), so every
+    /// stage's task is found by arithmetic; anything else falls back to a search.
     public func unit(_ stage: TaskStage, _ index: Int) -> Int? {
-        let keyframeSets = units.keyframeShots.count
+        let keyframeSets = units.keyframeSetCount
         let guess: Int? =
             switch stage {
-            case .keyframes: units.prefix(keyframeSets).firstIndex { $0.index == index }
+            case .keyframes: index
             case .chunks: keyframeSets + index
             case .seams: keyframeSets + chunks.count + index
             case .decode: keyframeSets + chunks.count + seams.count + index
@@ -262,24 +278,62 @@ public struct DecodeSpans: Sendable, Hashable, Codable {
 public struct PlanUnits: RandomAccessCollection, Sendable, Hashable, Codable {
     let chunks: PlanChunks
     let autoregressive: Bool
-    /// The shots that have a keyframe unit, in unit order.
-    let keyframeShots: [Int]
+    /// The keyframe trees of the shots that have keyframes, in shot order.
+    let keyframeTrees: [KeyframeTree]
+    /// The unit of each tree's first set; the last entry is the number of keyframe sets.
+    let keyframeBases: [Int]
     /// The two windows each seam joins: seam `s`'s are at `2s` and `2s + 1`.
     let seamWindows: [Int]
     /// The windows and seams each decode window's latents are stitched from.
     let decodeSpans: [DecodeSpans]
 
     public var startIndex: Int { 0 }
-    public var endIndex: Int { keyframeShots.count + chunks.count + seamWindows.count / 2 + decodeSpans.count }
+    init(chunks: PlanChunks, autoregressive: Bool, keyframeTrees: [KeyframeTree], seamWindows: [Int], decodeSpans: [DecodeSpans]) {
+        self.chunks = chunks
+        self.autoregressive = autoregressive
+        self.keyframeTrees = keyframeTrees
+        keyframeBases = keyframeTrees.reduce(into: [0]) { $0.append($0.last! + $1.setCount) }
+        self.seamWindows = seamWindows
+        self.decodeSpans = decodeSpans
+    }
+
+    public var endIndex: Int { keyframeSetCount + chunks.count + seamWindows.count / 2 + decodeSpans.count }
+
+    /// How many keyframe sets the plan has (they are its first units).
+    var keyframeSetCount: Int { keyframeBases.last! }
+
+    /// The tree (its index) holding keyframe set `index`, and the set's index in it.
+    func keyframeTree(ofSet index: Int) -> (tree: Int, set: Int) {
+        precondition(index >= 0 && index < keyframeSetCount, "keyframe set \(index) of \(keyframeSetCount)")
+        let tree = keyframeBases.lastIndex { $0 <= index }!
+        return (tree, index - keyframeBases[tree])
+    }
+
+    /// The keyframe sets (units) whose keyframes fall in `chunk`'s frames.
+    func keyframeDependencies(of chunk: Chunk) -> [Int] {
+        // Trees are in shot order: a binary search, as the scheduler asks this of every chunk.
+        var low = 0, high = keyframeTrees.count
+        while low < high {
+            let middle = (low + high) / 2
+            if keyframeTrees[middle].shot < chunk.shot { low = middle + 1 } else { high = middle }
+        }
+        guard low < keyframeTrees.count, keyframeTrees[low].shot == chunk.shot else { return [] }
+        let tree = low
+        let owners = keyframeTrees[tree].positions(in: chunk.region.frames).map { keyframeTrees[tree].owner(ofPosition: $0).set }
+        return Array(Set(owners)).sorted().map { keyframeBases[tree] + $0 }
+    }
 
     public subscript(unit: Int) -> WorkUnit {
         precondition(indices.contains(unit), "unit \(unit) of \(count)")
-        let chunkBase = keyframeShots.count
-        if unit < chunkBase { return WorkUnit(stage: .keyframes, index: keyframeShots[unit], dependencies: []) }
+        let chunkBase = keyframeSetCount
+        if unit < chunkBase {
+            let (tree, set) = keyframeTree(ofSet: unit)
+            let dependencies = keyframeTrees[tree].dependencies(ofSet: set).map { keyframeBases[tree] + $0 }
+            return WorkUnit(stage: .keyframes, index: unit, dependencies: dependencies)
+        }
         if unit < chunkBase + chunks.count {
             let chunk = chunks[unit - chunkBase]
-            var dependencies: [Int] = []
-            if let keyframeUnit = keyframeShots.firstIndex(of: chunk.shot) { dependencies.append(keyframeUnit) }
+            var dependencies = keyframeDependencies(of: chunk)
             if autoregressive, chunk.window > chunks.shotWindows[chunk.shot].lowerBound {
                 dependencies.append(unit - chunks.tiles)
             }

@@ -11,6 +11,7 @@ public enum Planner {
         var windows: [Range<Int>] = []
         var shots: [ShotPlan] = []
         var seams: [Seam] = []
+        var keyframeTrees: [KeyframeTree] = []
         for (index, shot) in schedule.enumerated() {
             let frames = shot.startFrame..<(index + 1 < schedule.count ? schedule[index + 1].startFrame : grid.frames)
             let first = windows.count
@@ -19,6 +20,12 @@ public enum Planner {
             let keyframes =
                 spec.consistency == .rolling ? Array(stride(from: frames.lowerBound, to: frames.upperBound, by: spec.keyframeEvery)) : []
             shots.append(ShotPlan(prompt: shot.prompt, frames: frames, windows: first..<windows.count, keyframes: keyframes))
+            if let firstKeyframe = keyframes.first {
+                keyframeTrees.append(
+                    KeyframeTree(
+                        shot: index, first: firstKeyframe, every: spec.keyframeEvery, count: keyframes.count,
+                        capacity: keyframeCapacity(spec)))
+            }
             if spec.consistency == .rolling {
                 seams += seamWindows(
                     windows: Array(windows[first...]), firstWindow: first, shot: index, shotFrames: frames,
@@ -30,8 +37,13 @@ public enum Planner {
         return Plan(
             grid: grid, mode: spec.consistency, shots: shots, windows: windows, tileRows: rows, tileColumns: columns, seams: seams,
             decodes: spec.model.map { decodeWindows(spec, $0, latentFrames: grid.frames) } ?? [],
-            temporalCompression: spec.model?.geometry.temporalCompression ?? 1)
+            temporalCompression: spec.model?.geometry.temporalCompression ?? 1, keyframeTrees: keyframeTrees)
     }
+
+    /// The most keyframes one keyframe set samples, its pinned anchors included: as many
+    /// frames as a chunk has (so a model is never asked for a longer clip than it samples
+    /// anyway), and at least 3 (two anchors and one new keyframe).
+    public static func keyframeCapacity(_ spec: JobSpec) -> Int { max(3, spec.chunkFrames) }
 
     /// The decode windows of a model backend: the latent frames split evenly into runs of at
     /// most `decodeFrames`, each decoded with `decodeOverlap` warm-up frames before it (and after
@@ -93,12 +105,12 @@ public enum Planner {
         var work: ChunkWork
         switch entry.stage {
         case .keyframes:
-            let shot = plan.shots[entry.index]
-            work = ChunkWork(
-                spec: spec,
-                chunk: Chunk(index: 0, window: 0, tile: 0, region: plan.fullFrame(shot.keyframes.first!..<(shot.keyframes.last! + 1))))
-            work.frames = shot.keyframes
-            work.prompt = shot.prompt
+            let (treeIndex, set) = plan.keyframeSet(entry.index)
+            let tree = plan.keyframeTrees[treeIndex]
+            let frames = tree.frames(ofSet: set)
+            work = ChunkWork(spec: spec, chunk: Chunk(index: 0, window: 0, tile: 0, region: plan.fullFrame(frames.first!..<(frames.last! + 1))))
+            work.frames = frames
+            work.prompt = plan.shots[tree.shot].prompt
         case .chunks:
             let chunk = plan.chunks[entry.index]
             work = ChunkWork(spec: spec, chunk: chunk)

@@ -34,14 +34,24 @@ public struct ConditioningAssembler {
         let entry = plan.units[unit]
         switch entry.stage {
         case .keyframes:
-            return .none
+            // A finer set is pinned to the anchors coarser sets sampled.
+            let (treeIndex, set) = plan.keyframeSet(entry.index)
+            let (positions, anchors) = plan.keyframeTrees[treeIndex].positions(ofSet: set)
+            var pinned: [Int: [Float]] = [:]
+            for anchor in anchors {
+                let owner = plan.keyframeOwner(tree: treeIndex, position: anchor)
+                pinned[positions.firstIndex(of: anchor)!] = try frame(owner.set, owner.localFrame)
+            }
+            return Conditioning(pinned: pinned)
         case .chunks:
             let chunk = plan.chunks[entry.index]
             var pinned: [Int: [Float]] = [:]
-            if plan.mode == .rolling, let keyframeUnit = plan.unit(.keyframes, chunk.shot) {
-                let shot = plan.shots[chunk.shot]
-                for (k, keyframe) in shot.keyframes.enumerated() where chunk.region.frames.contains(keyframe) {
-                    pinned[keyframe - chunk.region.frames.lowerBound] = crop(try frame(keyframeUnit, k), to: chunk.region)
+            if plan.mode == .rolling, let treeIndex = plan.keyframeTrees.firstIndex(where: { $0.shot == chunk.shot }) {
+                let tree = plan.keyframeTrees[treeIndex]
+                for position in tree.positions(in: chunk.region.frames) {
+                    let owner = plan.keyframeOwner(tree: treeIndex, position: position)
+                    pinned[tree.frame(ofPosition: position) - chunk.region.frames.lowerBound] = crop(
+                        try frame(owner.set, owner.localFrame), to: chunk.region)
                 }
             }
             if plan.mode == .autoregressive, let previousUnit = entry.dependencies.first(where: { plan.units[$0].stage == .chunks }) {

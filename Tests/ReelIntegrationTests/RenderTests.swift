@@ -34,7 +34,11 @@ import Testing
 
     @Test func sameSpecAndSeedGiveIdenticalOutputWithOneOrThreeWorkers() throws {
         let directory = TemporaryDirectory()
-        let spec = writeSpec(in: directory.path, name: "det", seconds: 5, chunkFrames: 16, overlap: 6)
+        // Keyframes every 2 frames: 30, more than a set of 16 holds, so they are sampled coarse to
+        // fine (a top set, then sets pinned to its anchors) and the chunks wait on different sets.
+        let spec = writeSpec(in: directory.path, name: "det", seconds: 5, chunkFrames: 16, overlap: 6, extra: "keyframe_every = 2")
+        let plan = Planner.plan(try SpecLoaderForTests.load(spec))
+        #expect(plan.keyframeTrees.map(\.depth) == [1] && plan.keyframeTrees[0].setCount == 3)
         var checksums: [(latents: String?, frames: String?)] = []
         var frames: [Data] = []
         var artifacts: [[Data]] = []

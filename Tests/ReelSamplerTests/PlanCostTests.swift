@@ -28,7 +28,11 @@ import Testing
         #expect(rollingCost.factor > rollingPlan.redundancy + 0.01, "keyframes and seams cost more than the overlap alone")
         let seamSteps = PlanCost.runSteps(Planner.work(rolling, rollingPlan, unit: rollingPlan.unit(.seams, 0)!))
         #expect(seamSteps > 0 && seamSteps < 10, "a seam runs only the steps below its strength")
-        #expect(rollingCost.criticalPathTasks == 3 && rollingCost.criticalPathSteps == 10 + 10 + seamSteps, "keyframes, a chunk, a seam")
+        // 20 keyframes, more than a set holds (16): a top set and finer sets pinned to it.
+        #expect(rollingPlan.keyframeTrees.map(\.depth) == [1])
+        #expect(
+            rollingCost.criticalPathTasks == 4 && rollingCost.criticalPathSteps == 10 + 10 + 10 + seamSteps,
+            "two levels of keyframes, a chunk, a seam")
 
         let serial = spec(.autoregressive), serialPlan = Planner.plan(serial)
         let serialCost = PlanCost.of(serial, serialPlan)
