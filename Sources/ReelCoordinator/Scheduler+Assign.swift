@@ -37,7 +37,8 @@ extension Scheduler {
     /// Only workers with room for a lease that offer what a ready task needs are looked at
     /// (``WorkerTable``), so idle workers that cannot run the ready tasks cost nothing.
     mutating func dispatch(now: Double, backups: Bool = true) -> [SchedulerDirective] {
-        guard !workers.isEmpty else { return [] }
+        // With no ready task, only backups could be handed out (every heartbeat lands here).
+        guard !workers.isEmpty, !pending.isEmpty || backups else { return [] }
         var out: [SchedulerDirective] = []
         var owned = timings.submitterTaskCap > 0 ? leasesByOwner() : [:]
         // Jobs' states and priorities do not change while leases are handed out: grouped once.

@@ -259,9 +259,12 @@ public struct Scheduler: Sendable {
     /// The pages of tasks the scheduler wants from the store: for each running job with
     /// tasks still in the store whose resident tasks fell a quarter below the window.
     public func wantedPages() -> [TaskPageRequest] {
-        jobs.filter { !$0.value.allLoaded && $0.value.state == .running && $0.value.resident <= timings.residentTasks * 3 / 4 }
-            .sorted { $0.key < $1.key }
-            .map { TaskPageRequest(job: $0.key, after: $0.value.loadedThrough, count: timings.residentTasks - $0.value.resident) }
+        // Asked on every turn of the loop: a scan, with no copy of the jobs.
+        var wanted: [TaskPageRequest] = []
+        for (id, job) in jobs where !job.allLoaded && job.state == .running && job.resident <= timings.residentTasks * 3 / 4 {
+            wanted.append(TaskPageRequest(job: id, after: job.loadedThrough, count: timings.residentTasks - job.resident))
+        }
+        return wanted.sorted { $0.job < $1.job }
     }
 
     /// Adds a page asked for with ``wantedPages()``: the job's uncommitted tasks in id order
@@ -433,9 +436,8 @@ public struct Scheduler: Sendable {
 
     /// Any message from a known worker proves it alive and renews its leases.
     mutating func renew(_ id: WorkerID, now: Double) {
-        guard var worker = workers[id] else { return }
-        worker.lastSeen = now
+        guard let worker = workers[id] else { return }
         for lease in worker.leases { tasks[lease.task]?.leaseExpiresAt = now + timings.leaseSeconds }
-        workers[id] = worker
+        workers.heard(id, at: now)
     }
 }

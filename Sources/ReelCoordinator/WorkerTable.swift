@@ -55,6 +55,10 @@ struct WorkerTable: Sendable {
         }
     }
 
+    /// Records when a worker was last heard from: no index depends on it, so none is rebuilt
+    /// (every message from a worker comes through here).
+    mutating func heard(_ id: WorkerID, at time: Double) { all[id]?.lastSeen = time }
+
     @discardableResult
     mutating func removeValue(forKey id: WorkerID) -> Scheduler.Worker? {
         let old = all[id]

@@ -53,7 +53,9 @@ public struct StatusReport: Sendable, Codable, Hashable {
 /// Turns ZeroMQ routing ids into printable keys and back (one scalar per byte, reversible).
 public enum RoutingIdentity {
     public static func key(_ bytes: [UInt8]) -> String {
-        String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+        // Every message's sender goes through here: ASCII ids (all of Reel's) are their own UTF-8.
+        if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
+        return String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
     }
 
     public static func bytes(_ key: String) -> [UInt8] {

@@ -151,4 +151,12 @@ import Testing
             _ = try? WireCodec.decode(frames)
         }
     }
+
+    /// A routing id is a key of one scalar per byte and back, ASCII (the fast path) or not.
+    @Test(arguments: [Array("worker-7/gpu0".utf8), [0, 0x41, 0x7f], [0x80, 0xff, 0x41, 0x00], []])
+    func routingIdsRoundTripThroughTheirKeys(bytes: [UInt8]) {
+        let key = RoutingIdentity.key(bytes)
+        #expect(key.unicodeScalars.map(\.value) == bytes.map(UInt32.init))
+        #expect(RoutingIdentity.bytes(key) == bytes)
+    }
 }
