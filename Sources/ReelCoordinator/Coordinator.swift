@@ -352,7 +352,7 @@ public final class Coordinator {
         }
         let id = user.map { "\($0)/\(hello.name)" } ?? hello.name
         if let bound = routes[id], bound != routing {
-            if let seen = scheduler.lastSeen(id), now - seen <= 2 * options.timings.heartbeatSeconds {
+            if scheduler.isHeard(id, now: now) {
                 reply(routing, .disconnect(reason: "worker name \(id) is in use by another live connection"))
                 drop("READY for \(id) from a second connection while the first is alive", cause: .refused)
                 return nil

@@ -5,8 +5,11 @@ import ReelWire
 extension Scheduler {
     mutating func expire(now: Double) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
-        // (Filtered before sorting: this runs every loop of the shell.)
-        for (id, worker) in workers.all.filter({ now - $0.value.lastSeen > timings.workerTimeoutSeconds }).sorted(by: { $0.key < $1.key }) {
+        // (Scanned without copying the table, then sorted: this runs up to 50 times a second.)
+        var silent: [WorkerID] = []
+        for (id, worker) in workers.all where isSilent(id, worker, now: now) { silent.append(id) }
+        for id in silent.sorted() {
+            guard let worker = workers[id] else { continue }
             out += dropWorker(id, reason: String(format: "worker %@ silent for %.1f s: dropped", id, now - worker.lastSeen), lost: true)
         }
         var stepMedians: [Int64: Double] = [:]
@@ -19,13 +22,30 @@ extension Scheduler {
             let why = String(format: "worker %@ made no progress for %.1f s (bound %.1f s)", id, now - worker.advancedAt, bound)
             for lease in worker.leases.sorted(by: { $0.task < $1.task }) { out += release(lease.task, from: id, reason: why, lost: true) }
         }
-        let expired = tasks.values.filter { $0.phase == .leased && $0.leaseExpiresAt < now }.map(\.id).sorted()
-        for id in expired {
+        var expired: [Int64] = []
+        for (id, task) in tasks where task.phase == .leased && task.leaseExpiresAt < now { expired.append(id) }
+        for id in expired.sorted() {
             for holder in tasks[id]!.holders.keys.sorted() {
                 out += release(id, from: holder, reason: "lease of \(holder) expired", lost: true)
             }
         }
         return out
+    }
+
+    /// Whether worker `id` has been silent past its bound: the worker timeout while it holds
+    /// leases (counted from its first lease when it was quiet before it, as an idle worker
+    /// is), that times ``Liveness/idleFactor`` while it holds none (it heartbeats that much
+    /// less often).
+    func isSilent(_ id: WorkerID, _ worker: Worker, now: Double) -> Bool {
+        if worker.leases.isEmpty { return now - worker.lastSeen > timings.workerTimeoutSeconds * Liveness.idleFactor }
+        let leased = worker.leases.compactMap { tasks[$0.task]?.holders[id]?.since }.min() ?? worker.lastSeen
+        return now - max(worker.lastSeen, leased) > timings.workerTimeoutSeconds
+    }
+
+    /// How often `worker` and the coordinator heartbeat each other: ``SchedulerTimings/heartbeatSeconds``
+    /// while it holds leases, that times ``Liveness/idleFactor`` while it holds none.
+    func heartbeatSeconds(of worker: Worker) -> Double {
+        timings.heartbeatSeconds * (worker.leases.isEmpty ? Liveness.idleFactor : 1)
     }
 
     /// How long `worker` may go without advancing any lease it holds: the stall floor, or
@@ -167,8 +187,10 @@ extension Scheduler {
 
     mutating func heartbeats(now: Double) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
-        let due = workers.all.filter({ now - $0.value.lastHeartbeatSent >= timings.heartbeatSeconds }).keys.sorted()
+        var due: [WorkerID] = []
+        for (id, worker) in workers.all where now - worker.lastHeartbeatSent >= heartbeatSeconds(of: worker) { due.append(id) }
         guard !due.isEmpty else { return out }
+        due.sort()
         let outstanding = outstandingTasks
         for id in due {
             workers[id]?.lastHeartbeatSent = now

@@ -206,6 +206,12 @@ public struct Scheduler: Sendable {
     /// When a live worker was last heard from; nil for one the scheduler does not know.
     public func lastSeen(_ id: WorkerID) -> Double? { workers[id]?.lastSeen }
 
+    /// Whether worker `id` is connected and has missed no more than two of its heartbeats.
+    public func isHeard(_ id: WorkerID, now: Double) -> Bool {
+        guard let worker = workers[id] else { return false }
+        return now - worker.lastSeen <= 2 * heartbeatSeconds(of: worker)
+    }
+
     /// The job and plan unit of `lease` when `id` holds it now (a result for it will be taken).
     public func leaseHeld(by id: WorkerID, _ lease: LeaseRef) -> (job: Int64, unit: Int)? {
         guard let task = tasks[lease.task], task.phase == .leased, task.holders[id]?.attempt == lease.attempt,
@@ -382,9 +388,10 @@ public struct Scheduler: Sendable {
                 .ignored("READY from quarantined \(id)")]
         }
         if workers[id] == nil && workers.count >= timings.maxWorkers {
-            // Full: the longest-silent worker makes room if it has missed two heartbeats.
-            guard let (silent, entry) = workers.all.min(by: { ($0.value.lastSeen, $0.key) < ($1.value.lastSeen, $1.key) }),
-                now - entry.lastSeen > 2 * timings.heartbeatSeconds
+            // Full: of the workers that have missed two of their heartbeats, the longest-silent makes room.
+            guard
+                let (silent, entry) = workers.all.filter({ now - $0.value.lastSeen > 2 * heartbeatSeconds(of: $0.value) })
+                    .min(by: { ($0.value.lastSeen, $0.key) < ($1.value.lastSeen, $1.key) })
             else {
                 return [
                     .send(id, .disconnect(reason: "the coordinator has its limit of \(timings.maxWorkers) workers")),

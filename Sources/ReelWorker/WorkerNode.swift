@@ -72,6 +72,8 @@ public final class WorkerNode {
     var backoff: Double
     /// When this worker last had a task, or heard the farm has uncommitted work (``WorkerOptions/exitWhenIdleSeconds``).
     var busyAt = 0.0
+    /// Whether the coordinator's last heartbeat said the farm has uncommitted work.
+    var farmHasWork = false
     /// Chunks this worker has sampled (for logs and tests).
     public private(set) var completed = 0
     /// The model sidecar, when this worker runs the diffusers backend.
@@ -122,6 +124,9 @@ public final class WorkerNode {
                 busyAt = now()
                 continue
             }
+            // Busy while the coordinator's last word was that the farm has work: its heartbeats
+            // to an idle worker come only every few seconds (decision 0036).
+            if farmHasWork { busyAt = now() }
             if let idle = options.exitWhenIdleSeconds, unacknowledged.isEmpty, now() - busyAt >= idle {
                 leave(because: "idle for \(Int(idle)) s")
                 return
@@ -197,7 +202,8 @@ public final class WorkerNode {
                 if now() - lastAnnounced >= 1 { announce() } else { announceDue = true }
             case .heartbeat(_, let outstanding):
                 // The farm has work (maybe none for this worker now): not idle.
-                if outstanding > 0 { busyAt = now() }
+                farmHasWork = outstanding > 0
+                if farmHasWork { busyAt = now() }
             default:
                 logger.warning("dropped an unexpected \(decoded.name) from the coordinator")
             }
@@ -233,9 +239,13 @@ public final class WorkerNode {
             startSidecar()
         }
         if announceDue && now() - lastAnnounced >= 1 { announce() }
-        if now() - lastSent >= options.heartbeatSeconds { send(heartbeat) }
-        guard now() - lastHeard > options.coordinatorTimeoutSeconds else { return }
+        // Idle, both ends heartbeat `Liveness.idleFactor` times less often (decision 0036).
+        let factor = isIdle ? Liveness.idleFactor : 1
+        if now() - lastSent >= options.heartbeatSeconds * factor { send(heartbeat) }
+        guard now() - lastHeard > options.coordinatorTimeoutSeconds * factor else { return }
         logger.warning("coordinator silent for \(String(format: "%.1f", now() - lastHeard)) s; reconnecting in \(backoff) s")
+        // Whatever it last said about the farm's work no longer holds.
+        farmHasWork = false
         socket.close()
         Thread.sleep(forTimeInterval: backoff)
         backoff = min(backoff * 2, options.reconnectMaxSeconds)
@@ -243,6 +253,9 @@ public final class WorkerNode {
         lastHeard = now()
         announce()
     }
+
+    /// Whether this worker has nothing to report: no task running or queued, every result acknowledged.
+    private var isIdle: Bool { running == nil && queue.isEmpty && unacknowledged.isEmpty }
 
     /// A heartbeat with the running task's progress.
     private var heartbeat: WireMessage {

@@ -98,6 +98,45 @@ import Testing
         #expect(late.contains(.send("a", .disconnect(reason: "unknown worker: send READY"))) == false, "stale results change nothing")
     }
 
+    /// Decision 0036: the coordinator heartbeats a worker holding no lease `Liveness.idleFactor`
+    /// times less often, and waits that much longer before it counts one as gone.
+    @Test func anIdleWorkerIsHeartbeatAndWaitedForLessOftenThanABusyOne() {
+        var s = scheduler(tasks: 1)
+        _ = s.handle(.workerReady("busy", Self.hello), now: 0)
+        _ = s.handle(.workerReady("idle", Self.hello), now: 0)
+        let factor = Liveness.idleFactor, span = 4 * factor
+        var sent: [WorkerID: Int] = [:]
+        for t in stride(from: 0.25, through: span, by: 0.25) {
+            if t == t.rounded() { _ = s.handle(.heartbeat("busy"), now: t) }
+            for case .send(let worker, .heartbeat) in s.handle(.tick, now: t) { sent[worker, default: 0] += 1 }
+        }
+        #expect(sent["busy"] == Int(span) && sent["idle"] == 4, "heartbeats sent in \(span) s: \(sent)")
+        #expect(s.isHeard("busy", now: span) && s.isHeard("idle", now: 2 * factor) && !s.isHeard("idle", now: 2 * factor + 0.5))
+        // Silent since it joined at 0: still there just before the idle bound (factor x the 5 s
+        // timeout), gone just past it.
+        let bound = 5 * factor
+        _ = s.handle(.heartbeat("busy"), now: bound - 0.5)
+        #expect(!s.handle(.tick, now: bound - 0.5).contains { if case .log(let line) = $0 { line.hasPrefix("worker idle silent") } else { false } })
+        _ = s.handle(.heartbeat("busy"), now: bound + 0.5)
+        #expect(s.handle(.tick, now: bound + 0.5).contains(.log(String(format: "worker idle silent for %.1f s: dropped", bound + 0.5))))
+        #expect(s.workerCount == 1)
+    }
+
+    /// A task handed to a worker that has been idle and quiet has the whole worker timeout from
+    /// the lease to be heard from, not what is left of it since the worker's last heartbeat.
+    @Test func aWorkerLeasedAfterAQuietIdleSpellHasTheWholeTimeoutFromItsLease() {
+        var s = scheduler(tasks: 1)
+        _ = s.handle(.workerReady("busy", Self.hello), now: 0)
+        _ = s.handle(.workerReady("idle", Self.hello), now: 0)
+        for t in stride(from: 1.0, through: 12, by: 1) { _ = s.handle(.heartbeat("busy"), now: t) }
+        _ = s.handle(.heartbeat("idle"), now: 3)
+        s.addJob(2, tasks: [StoredTask(id: 200, chunk: 0, work: Self.work, done: false)], now: 6)
+        #expect(dispatched(s.handle(.tick, now: 6)).map(\.0) == ["idle"])
+        #expect(!s.handle(.tick, now: 10.5).contains { if case .requeue = $0 { true } else { false } }, "8.5 s after it was heard")
+        let expired = s.handle(.tick, now: 11.5)
+        #expect(expired.contains(.requeue(task: 200, reason: "worker idle went silent")), "5.5 s after its lease")
+    }
+
     @Test func heartbeatsKeepLeasesAliveAndUnknownWorkersAreToldToAnnounce() {
         var s = scheduler(tasks: 1)
         _ = s.handle(.workerReady("a", Self.hello), now: 0)

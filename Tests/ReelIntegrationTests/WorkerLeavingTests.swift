@@ -75,8 +75,8 @@ import Testing
         #expect(batch.terminationStatus == 0)
         #expect(cluster.log("batch.log").contains("worker batch leaving (idle for 2 s)"))
         // It had no task all along, yet stayed while the farm had work: past its 2 s idle
-        // window, until 2 s after the last heartbeat that said so (sent at most 1 s before
-        // the last commit).
+        // window, until 2 s after the first heartbeat that said the farm had none (idle, it is
+        // heartbeat every 4 s: decision 0036).
         let events = try cluster.store().events(job: job)
         let submitted = try #require(events.first { $0.kind == "job-submitted" }).at
         let lastCommit = try #require(events.last { $0.kind == "task-committed" }).at

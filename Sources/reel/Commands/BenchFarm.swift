@@ -22,6 +22,9 @@ struct BenchFarm {
         var toOutputSeconds: Double?
         /// Frames the encode had still to write when the last task committed (nil without `encode`).
         var encodeBacklogFrames: Int?
+        /// CPU time of the coordinator's process from submission to the end (the farm's
+        /// start-up, its workers' READYs, is not the render's).
+        var renderCPUSeconds: Double
         var metrics: CoordinatorMetrics
     }
 
@@ -67,6 +70,7 @@ struct BenchFarm {
         let started = Date()
         var job: Int64?
         var submittedAt = Date()
+        var cpuAtSubmit = 0.0
         var finishedAt: Date?, outputAt: Date?, backlog: Int?
         var failure: Error?
         try coordinator.run {
@@ -80,6 +84,7 @@ struct BenchFarm {
                     return false
                 }
                 submittedAt = Date()
+                cpuAtSubmit = CoordinatorMetrics.processCPUSeconds()
                 do { job = try coordinator.submit(spec) } catch {
                     failure = error
                     return true
@@ -108,7 +113,8 @@ struct BenchFarm {
         if encode { try? FileManager.default.removeItem(atPath: spec.output) }
         return Run(
             workers: count, tasks: Planner.plan(spec).units.count, wallSeconds: finishedAt!.timeIntervalSince(submittedAt),
-            toOutputSeconds: outputAt?.timeIntervalSince(submittedAt), encodeBacklogFrames: backlog, metrics: coordinator.metrics)
+            toOutputSeconds: outputAt?.timeIntervalSince(submittedAt), encodeBacklogFrames: backlog,
+            renderCPUSeconds: CoordinatorMetrics.processCPUSeconds() - cpuAtSubmit, metrics: coordinator.metrics)
     }
 }
 

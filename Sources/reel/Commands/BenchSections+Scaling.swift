@@ -138,7 +138,7 @@ extension BenchSections {
         return FarmResult(
             workers: run.workers, tasks: run.tasks, toLastCommitSeconds: run.wallSeconds, toOutputSeconds: toOutput,
             encodeBacklogFrames: run.encodeBacklogFrames,
-            samplerSeconds: metrics.samplerSeconds, cpuSeconds: metrics.cpuSeconds, encodeCPUSeconds: metrics.encodeCPUSeconds,
+            samplerSeconds: metrics.samplerSeconds, cpuSeconds: run.renderCPUSeconds, encodeCPUSeconds: metrics.encodeCPUSeconds,
             dispatchP50Milliseconds: milliseconds(metrics.dispatchLatencies, 0.5),
             dispatchP99Milliseconds: milliseconds(metrics.dispatchLatencies, 0.99),
             conditioningP99Milliseconds: milliseconds(metrics.conditioningSeconds, 0.99), peakMegabytes: ProcessMemory.megabytes("VmHWM"),
