@@ -93,8 +93,13 @@ public struct JobSpec: Sendable, Hashable, Codable {
     public var consistency: ConsistencyMode
     /// How pinned frames condition a sample.
     public var conditioning: ConditioningMethod
-    /// Rolling mode: a keyframe every this many latent frames (sampled jointly per shot).
+    /// Rolling mode: a keyframe every this many latent frames (sampled per shot, coarse to fine).
     public var keyframeEvery: Int
+
+    /// Rolling mode: the most keyframes one keyframe set samples, its pinned anchors included
+    /// (decision 0035): as many frames as a chunk has, so a model is never asked for a longer
+    /// clip than it samples anyway, and at least 3 (two anchors and one new keyframe).
+    public var keyframeCapacity: Int { max(3, chunkFrames) }
 
     /// The keyframe spacing when a spec gives none: 24 frames, or less where the chunks
     /// advance less, so that every chunk is pinned to at least one keyframe.

@@ -139,6 +139,19 @@ enum SpecRules {
                         "a chunk of \(Int(chunkFrames)) frames of \(Int(tileWidth))x\(Int(tileHeight)) latent pixels holds \(Int(chunkValues)) values, more than the limit of \(maxChunkValues): use fewer chunk_frames or tile_width/tile_height"
                 ))
         }
+        if spec.consistency == .rolling {
+            // A keyframe set is whole frames (never tiled): up to `keyframeCapacity` of them.
+            let setFrames = Double(min(spec.keyframeCapacity, max(1, grid.frames / max(1, spec.keyframeEvery) + 1)))
+            let setValues = setFrames * Double(grid.channels) * Double(grid.height) * Double(grid.width)
+            if setValues > Double(maxChunkValues) {
+                problems.append(
+                    SpecProblem(
+                        field: "chunk_frames",
+                        problem:
+                            "a keyframe set of up to \(Int(setFrames)) whole frames of \(grid.width)x\(grid.height) latent pixels holds \(Int(setValues)) values, more than the limit of \(maxChunkValues): use fewer chunk_frames (a set holds as many frames as a chunk) or consistency = \"independent\""
+                    ))
+            }
+        }
         if let model = spec.model {
             let frames = Double(model.decodeFrames + 2 * model.decodeOverlap) * Double(max(1, model.geometry.temporalCompression))
             let pixels = frames * 3 * Double(spec.width) * Double(spec.height)
@@ -158,7 +171,11 @@ enum SpecRules {
         let windows = count(grid.frames, spec.chunkFrames, spec.overlap) + Double(max(0, spec.shots.count - 1))
         let tiles = count(grid.height, spec.tileHeight, spec.tileOverlap) * count(grid.width, spec.tileWidth, spec.tileOverlap)
         let decodes = spec.model.map { Double(grid.frames) / Double(max(1, $0.decodeFrames)) + 1 } ?? 0
-        let tasks = (windows * (spec.consistency == .rolling ? 2 : 1) + Double(max(1, spec.shots.count))) * tiles + decodes
+        // Rolling: a seam per window, and keyframe sets of `keyframeCapacity - 2` new keyframes each.
+        let keyframeSets =
+            spec.consistency == .rolling
+            ? (Double(grid.frames) / Double(max(1, spec.keyframeEvery)) / Double(max(1, spec.keyframeCapacity - 2))).rounded(.up) : 0
+        let tasks = (windows * (spec.consistency == .rolling ? 2 : 1)) * tiles + keyframeSets + Double(max(1, spec.shots.count)) + decodes
         if tasks > Double(maxTasks) {
             problems.append(
                 SpecProblem(

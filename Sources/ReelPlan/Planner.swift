@@ -24,7 +24,7 @@ public enum Planner {
                 keyframeTrees.append(
                     KeyframeTree(
                         shot: index, first: firstKeyframe, every: spec.keyframeEvery, count: keyframes.count,
-                        capacity: keyframeCapacity(spec)))
+                        capacity: spec.keyframeCapacity))
             }
             if spec.consistency == .rolling {
                 seams += seamWindows(
@@ -39,11 +39,6 @@ public enum Planner {
             decodes: spec.model.map { decodeWindows(spec, $0, latentFrames: grid.frames) } ?? [],
             temporalCompression: spec.model?.geometry.temporalCompression ?? 1, keyframeTrees: keyframeTrees)
     }
-
-    /// The most keyframes one keyframe set samples, its pinned anchors included: as many
-    /// frames as a chunk has (so a model is never asked for a longer clip than it samples
-    /// anyway), and at least 3 (two anchors and one new keyframe).
-    public static func keyframeCapacity(_ spec: JobSpec) -> Int { max(3, spec.chunkFrames) }
 
     /// The decode windows of a model backend: the latent frames split evenly into runs of at
     /// most `decodeFrames`, each decoded with `decodeOverlap` warm-up frames before it (and after

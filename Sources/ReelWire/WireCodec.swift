@@ -303,14 +303,16 @@ public enum WireCodec {
             ranges.append(lower..<upper)
         }
         let region = Region(frames: ranges[0], rows: ranges[1], columns: ranges[2])
-        // A region's latents (and its conditioning, at most twice as many) must fit in a message.
-        guard boundedProduct([region.frames.count, grid.channels, region.rows.count, region.columns.count], limit: maxPayload / 2) else {
-            throw WireError("field 'region': holds more than \(maxPayload / 2) latent values")
-        }
         let frameCount = try body.count("frames", limit: region.frames.count)
         let frames = try (0..<frameCount).map { _ in Int(try body.u32("frames")) }
         guard zip(frames, frames.dropFirst()).allSatisfy({ $0 < $1 }), frames.allSatisfy({ region.frames.contains($0) }) else {
             throw WireError("field 'frames': must be ascending frames inside \(region.frames)")
+        }
+        // The sampled latents (and the conditioning, at most twice as many) must fit in a
+        // message: the frames listed (keyframes, sparse over a long region) or every frame.
+        let sampledFrames = frameCount == 0 ? region.frames.count : frameCount
+        guard boundedProduct([sampledFrames, grid.channels, region.rows.count, region.columns.count], limit: maxPayload / 2) else {
+            throw WireError("field 'region': its sampled frames hold more than \(maxPayload / 2) latent values")
         }
         let strength = try body.f64("refine")
         guard strength == -1 || (strength > 0 && strength <= 1) else { throw WireError("field 'refine': \(strength) is not in (0, 1]") }

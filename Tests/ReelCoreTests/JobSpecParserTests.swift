@@ -96,6 +96,22 @@ import Testing
         #expect(problems(replacing: "seconds", with: "seconds = 600") == "", "a 10-minute video is well within the limits")
     }
 
+    /// A keyframe set is whole frames even when chunks are tiles: a tiled spec whose chunks fit
+    /// but whose sets of whole frames would not is refused, naming both (decision 0035).
+    @Test func keyframeSetsOfWholeFramesMustFitTheLimitToo() {
+        func parse(_ consistency: String) -> String {
+            let text = Self.valid.replacingOccurrences(of: "width = 256", with: "width = 4096")
+                .replacingOccurrences(of: "height = 144", with: "height = 4096")
+                .replacingOccurrences(of: "chunk_frames = 48", with: "chunk_frames = 4\ntile_width = 1024\ntile_height = 1024")
+                .replacingOccurrences(of: "overlap = 8", with: "overlap = 1\nconsistency = \"\(consistency)\"")
+            do { _ = try JobSpecParser.parse(text, source: "test.toml") } catch { return "\(error)" }
+            return ""
+        }
+        let rolling = parse("rolling")
+        #expect(rolling.contains("field 'chunk_frames': a keyframe set of up to 4 whole frames of 4096x4096"), "\(rolling)")
+        #expect(parse("independent") == "", "the same tiles with no keyframes fit")
+    }
+
     @Test func missingAndUnknownKeysAreNamed() {
         let message = problems(replacing: "fps", with: "fsp = 24")
         #expect(message.contains("field 'fps': is required"))

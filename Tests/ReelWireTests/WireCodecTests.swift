@@ -117,6 +117,20 @@ import Testing
         #expect(refused { $0.backend = .procedural }.contains("out of range for the procedural backend"))
     }
 
+    /// Found by a 170-minute render: a keyframe set samples a few frames spread over a long
+    /// region; its size is what it samples, not the region's span (which alone is over the limit).
+    @Test func aSparseKeyframeSetOverALongRegionIsSizedByTheFramesItSamples() throws {
+        let frames = Array(stride(from: 0, to: 243_001, by: 40_500))
+        var work = ChunkWork(
+            backend: .simulated, prompt: "p", seed: 1, steps: 10, shift: 3, grid: LatentGrid(frames: 245_760, channels: 3, height: 32, width: 32),
+            region: Region(frames: 0..<243_001, rows: 0..<32, columns: 0..<32), frames: frames)
+        let message = WireMessage.task(TaskAssignment(lease: Self.lease, leaseMilliseconds: 1, work: work))
+        #expect(try WireCodec.decode(WireCodec.encode(message)) == message)
+        work.frames = nil
+        let dense = reason(WireCodec.encode(.task(TaskAssignment(lease: Self.lease, leaseMilliseconds: 1, work: work))))
+        #expect(dense.contains("field 'region': its sampled frames hold more than"), "every frame of that region is too many: \(dense)")
+    }
+
     /// Found in review: with 4,096 latent channels, a grid at every bound overflowed the size
     /// arithmetic of a TASK's conditioning and decode output (a trap in any peer that decodes it).
     @Test func hugeModelTasksAreRefusedBeforeTheirSizeIsComputed() {
@@ -126,7 +140,7 @@ import Testing
         huge.model!.geometry.latentChannels = 4096
         let conditioned = WireCodec.encode(
             .task(TaskAssignment(lease: Self.lease, leaseMilliseconds: 1, work: huge, conditioning: Conditioning(pinned: [:], initial: []))))
-        #expect(reason(conditioned).contains("field 'region': holds more than"), "\(reason(conditioned))")
+        #expect(reason(conditioned).contains("field 'region': its sampled frames hold more than"), "\(reason(conditioned))")
         var decode = Self.decodeWork
         decode.grid = LatentGrid(frames: 21, channels: 16, height: 128, width: 128)
         decode.region = Region(frames: 0..<21, rows: 0..<128, columns: 0..<128)

@@ -31,7 +31,7 @@ extension Reel {
             if !plan.seams.isEmpty || !plan.shots.allSatisfy({ $0.keyframes.isEmpty }) {
                 let sets = plan.keyframeTrees.map(\.setCount).reduce(0, +), levels = plan.keyframeTrees.map { $0.depth + 1 }.max() ?? 0
                 print(
-                    "keyframes: \(plan.shots.map(\.keyframes.count).reduce(0, +)) in \(sets) set(s) of up to \(Planner.keyframeCapacity(spec)) frames, \(levels) level(s) coarse to fine; seam windows: \(plan.seams.count)"
+                    "keyframes: \(plan.shots.map(\.keyframes.count).reduce(0, +)) in \(sets) set(s) of up to \(spec.keyframeCapacity) frames, \(levels) level(s) coarse to fine; seam windows: \(plan.seams.count)"
                 )
             }
             if !plan.decodes.isEmpty {
