@@ -187,13 +187,17 @@ extension Scheduler {
 
     mutating func heartbeats(now: Double) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
+        let outstanding = outstandingTasks, hasWork = outstanding > 0
         var due: [WorkerID] = []
-        for (id, worker) in workers.all where now - worker.lastHeartbeatSent >= heartbeatSeconds(of: worker) { due.append(id) }
+        for (id, worker) in workers.all
+        where now - worker.lastHeartbeatSent >= heartbeatSeconds(of: worker) || worker.toldFarmHasWork != hasWork {
+            due.append(id)
+        }
         guard !due.isEmpty else { return out }
         due.sort()
-        let outstanding = outstandingTasks
         for id in due {
             workers[id]?.lastHeartbeatSent = now
+            workers[id]?.toldFarmHasWork = hasWork
             out.append(.send(id, .heartbeat(outstanding: outstanding)))
         }
         return out

@@ -15,6 +15,10 @@ public struct Scheduler: Sendable {
         /// When this worker last advanced a lease it holds (a step, a result) or took its first one.
         var advancedAt: Double
         var lastHeartbeatSent: Double
+        /// Whether the last heartbeat sent said the farm has work: when that changes, an idle
+        /// worker (heartbeated only every few seconds) is told at once, so one that leaves
+        /// when idle neither leaves as work arrives nor stays long after it is gone.
+        var toldFarmHasWork = false
         var leases: Set<LeaseRef> = []
         /// The model folder this worker was last given: its sidecar keeps that model loaded.
         var warmModel: String?
@@ -417,8 +421,10 @@ public struct Scheduler: Sendable {
         if joined { out.append(.log("worker \(id) joined (\(hello.backends.joined(separator: ",")), \(hello.slots) slot(s))")) }
         for task in lost.sorted() { out += release(task, from: id, reason: "worker \(id) does not hold it") }
         // At once, so a worker that leaves when idle knows from its first second whether the farm has work.
+        let outstanding = outstandingTasks
         workers[id]?.lastHeartbeatSent = now
-        out.append(.send(id, .heartbeat(outstanding: outstandingTasks)))
+        workers[id]?.toldFarmHasWork = outstanding > 0
+        out.append(.send(id, .heartbeat(outstanding: outstanding)))
         return out
     }
 

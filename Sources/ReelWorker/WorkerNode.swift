@@ -74,6 +74,8 @@ public final class WorkerNode {
     var busyAt = 0.0
     /// Whether the coordinator's last heartbeat said the farm has uncommitted work.
     var farmHasWork = false
+    /// Whether the coordinator has heartbeated since this worker last sent READY.
+    var welcomed = false
     /// Chunks this worker has sampled (for logs and tests).
     public private(set) var completed = 0
     /// The model sidecar, when this worker runs the diffusers backend.
@@ -161,6 +163,7 @@ public final class WorkerNode {
     private func announce() {
         lastAnnounced = now()
         announceDue = false
+        welcomed = false
         let hello = WorkerHello(
             name: options.name, backends: options.backends.map(\.rawValue), slots: 1,
             memoryMegabytes: memoryMegabytes, tags: [],
@@ -201,6 +204,8 @@ public final class WorkerNode {
                 logger.info("coordinator asks to re-announce: \(reason)")
                 if now() - lastAnnounced >= 1 { announce() } else { announceDue = true }
             case .heartbeat(_, let outstanding):
+                // The coordinator answers READY with a heartbeat: it knows this worker.
+                welcomed = true
                 // The farm has work (maybe none for this worker now): not idle.
                 farmHasWork = outstanding > 0
                 if farmHasWork { busyAt = now() }
@@ -254,8 +259,11 @@ public final class WorkerNode {
         announce()
     }
 
-    /// Whether this worker has nothing to report: no task running or queued, every result acknowledged.
-    private var isIdle: Bool { running == nil && queue.isEmpty && unacknowledged.isEmpty }
+    /// Whether this worker has nothing to report: the coordinator knows it, and it has no task
+    /// running or queued and every result acknowledged. Until the coordinator answers its READY
+    /// (which may have gone before the connection was up, and is sent again when a heartbeat
+    /// is answered "send READY"), it heartbeats at the busy rate.
+    private var isIdle: Bool { welcomed && running == nil && queue.isEmpty && unacknowledged.isEmpty }
 
     /// A heartbeat with the running task's progress.
     private var heartbeat: WireMessage {

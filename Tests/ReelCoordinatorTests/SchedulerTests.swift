@@ -122,6 +122,25 @@ import Testing
         #expect(s.workerCount == 1)
     }
 
+    /// An idle worker is heartbeated only every few seconds, but at once when the farm gets work
+    /// or runs out of it: a worker that leaves when idle must not leave as a job arrives.
+    @Test func anIdleWorkerIsToldAtOnceWhenTheFarmGetsWork() {
+        var s = Scheduler(timings: SchedulerTimings(heartbeatSeconds: 1, workerTimeoutSeconds: 5, leaseSeconds: 30, prefetch: 0))
+        func heartbeats(_ directives: [SchedulerDirective]) -> [UInt32] {
+            directives.compactMap { if case .send("idle", .heartbeat(_, let outstanding)) = $0 { outstanding } else { nil } }
+        }
+        #expect(heartbeats(s.handle(.workerReady("idle", Self.hello), now: 0)) == [0])
+        #expect(heartbeats(s.handle(.tick, now: 1.5)).isEmpty, "idle: not due for \(Liveness.idleFactor) s")
+        // Work it cannot run (another backend), so it stays idle.
+        var simulated = Self.work
+        simulated.backend = .simulated
+        s.addJob(1, tasks: [StoredTask(id: 100, chunk: 0, work: simulated, done: false)], now: 2)
+        #expect(heartbeats(s.handle(.tick, now: 2.1)) == [1], "told at once that the farm has work")
+        #expect(heartbeats(s.handle(.tick, now: 2.2)).isEmpty)
+        _ = s.handle(.control(job: 1, .cancel), now: 3)
+        #expect(heartbeats(s.handle(.tick, now: 3.1)) == [0], "and at once that it has none")
+    }
+
     /// A task handed to a worker that has been idle and quiet has the whole worker timeout from
     /// the lease to be heard from, not what is left of it since the worker's last heartbeat.
     @Test func aWorkerLeasedAfterAQuietIdleSpellHasTheWholeTimeoutFromItsLease() {
