@@ -205,6 +205,9 @@ public struct Plan: Sendable, Hashable, Codable {
     /// (also its unit: keyframe sets come first).
     public func keyframeSet(_ index: Int) -> (tree: Int, set: Int) { units.keyframeTree(ofSet: index) }
 
+    /// The index in ``keyframeTrees`` of shot `shot`'s tree, nil when it has none.
+    public func keyframeTree(ofShot shot: Int) -> Int? { units.keyframeTree(ofShot: shot) }
+
     /// The keyframe set (its index among the plan's sets) and local frame that sample keyframe
     /// `position` of tree `tree`.
     public func keyframeOwner(tree: Int, position: Int) -> (set: Int, localFrame: Int) {
@@ -309,16 +312,20 @@ public struct PlanUnits: RandomAccessCollection, Sendable, Hashable, Codable {
         return (tree, index - keyframeBases[tree])
     }
 
-    /// The keyframe sets (units) whose keyframes fall in `chunk`'s frames.
-    func keyframeDependencies(of chunk: Chunk) -> [Int] {
-        // Trees are in shot order: a binary search, as the scheduler asks this of every chunk.
+    /// The index of shot `shot`'s keyframe tree, nil when it has none. Trees are in shot
+    /// order: a binary search, as the scheduler asks this of every chunk.
+    func keyframeTree(ofShot shot: Int) -> Int? {
         var low = 0, high = keyframeTrees.count
         while low < high {
             let middle = (low + high) / 2
-            if keyframeTrees[middle].shot < chunk.shot { low = middle + 1 } else { high = middle }
+            if keyframeTrees[middle].shot < shot { low = middle + 1 } else { high = middle }
         }
-        guard low < keyframeTrees.count, keyframeTrees[low].shot == chunk.shot else { return [] }
-        let tree = low
+        return low < keyframeTrees.count && keyframeTrees[low].shot == shot ? low : nil
+    }
+
+    /// The keyframe sets (units) whose keyframes fall in `chunk`'s frames.
+    func keyframeDependencies(of chunk: Chunk) -> [Int] {
+        guard let tree = keyframeTree(ofShot: chunk.shot) else { return [] }
         let owners = keyframeTrees[tree].positions(in: chunk.region.frames).map { keyframeTrees[tree].owner(ofPosition: $0).set }
         return Array(Set(owners)).sorted().map { keyframeBases[tree] + $0 }
     }

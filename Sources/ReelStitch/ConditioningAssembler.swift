@@ -46,7 +46,7 @@ public struct ConditioningAssembler {
         case .chunks:
             let chunk = plan.chunks[entry.index]
             var pinned: [Int: [Float]] = [:]
-            if plan.mode == .rolling, let treeIndex = plan.keyframeTrees.firstIndex(where: { $0.shot == chunk.shot }) {
+            if plan.mode == .rolling, let treeIndex = plan.keyframeTree(ofShot: chunk.shot) {
                 let tree = plan.keyframeTrees[treeIndex]
                 for position in tree.positions(in: chunk.region.frames) {
                     let owner = plan.keyframeOwner(tree: treeIndex, position: position)
