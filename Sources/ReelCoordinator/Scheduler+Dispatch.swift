@@ -38,6 +38,8 @@ extension Scheduler {
     /// less often).
     func isSilent(_ id: WorkerID, _ worker: Worker, now: Double) -> Bool {
         if worker.leases.isEmpty { return now - worker.lastSeen > timings.workerTimeoutSeconds * Liveness.idleFactor }
+        // Heard within the timeout: not silent, whenever its leases began (this runs per tick).
+        guard now - worker.lastSeen > timings.workerTimeoutSeconds else { return false }
         let leased = worker.leases.compactMap { tasks[$0.task]?.holders[id]?.since }.min() ?? worker.lastSeen
         return now - max(worker.lastSeen, leased) > timings.workerTimeoutSeconds
     }

@@ -212,7 +212,7 @@ public struct Plan: Sendable, Hashable, Codable {
     /// `position` of tree `tree`.
     public func keyframeOwner(tree: Int, position: Int) -> (set: Int, localFrame: Int) {
         let owner = units.keyframeTrees[tree].owner(ofPosition: position)
-        return (units.keyframeBases[tree] + owner.set, owner.localFrame)
+        return (units.keyframeUnit(tree: tree, set: owner.set), owner.localFrame)
     }
 
     /// The unit index of a stage's task.
@@ -323,11 +323,14 @@ public struct PlanUnits: RandomAccessCollection, Sendable, Hashable, Codable {
         return low < keyframeTrees.count && keyframeTrees[low].shot == shot ? low : nil
     }
 
+    /// The unit (also its index among the plan's keyframe sets) of set `set` of tree `tree`.
+    func keyframeUnit(tree: Int, set: Int) -> Int { keyframeBases[tree] + set }
+
     /// The keyframe sets (units) whose keyframes fall in `chunk`'s frames.
     func keyframeDependencies(of chunk: Chunk) -> [Int] {
         guard let tree = keyframeTree(ofShot: chunk.shot) else { return [] }
         let owners = keyframeTrees[tree].positions(in: chunk.region.frames).map { keyframeTrees[tree].owner(ofPosition: $0).set }
-        return Array(Set(owners)).sorted().map { keyframeBases[tree] + $0 }
+        return Array(Set(owners)).sorted().map { keyframeUnit(tree: tree, set: $0) }
     }
 
     public subscript(unit: Int) -> WorkUnit {
@@ -335,7 +338,7 @@ public struct PlanUnits: RandomAccessCollection, Sendable, Hashable, Codable {
         let chunkBase = keyframeSetCount
         if unit < chunkBase {
             let (tree, set) = keyframeTree(ofSet: unit)
-            let dependencies = keyframeTrees[tree].dependencies(ofSet: set).map { keyframeBases[tree] + $0 }
+            let dependencies = keyframeTrees[tree].dependencies(ofSet: set).map { keyframeUnit(tree: tree, set: $0) }
             return WorkUnit(stage: .keyframes, index: unit, dependencies: dependencies)
         }
         if unit < chunkBase + chunks.count {
