@@ -1,6 +1,7 @@
 import Foundation
 import ReelCore
 import ReelStitch
+import ReelWire
 import Synchronization
 
 /// Builds tasks' conditioning (a seam's stitched window, a chunk's keyframes, a decode
@@ -21,7 +22,7 @@ final class ConditioningPool: Sendable {
     struct Built: Sendable {
         let task: Int64
         let serial: Int
-        let result: Result<Conditioning, ReelError>
+        let result: Result<EncodedConditioning, ReelError>
         /// Seconds spent building it.
         let seconds: Double
     }
@@ -95,12 +96,14 @@ final class ConditioningPool: Sendable {
             }
             guard let request = next else { continue }
             let started = Date()
-            let result: Result<Conditioning, ReelError>
+            let result: Result<EncodedConditioning, ReelError>
             do {
                 let artifacts = request.artifacts
+                // Encoded here, in its wire form, so that sending it is a copy on the loop's thread.
                 result = .success(
-                    try ConditioningAssembler(spec: artifacts.spec, plan: artifacts.plan, latents: artifacts.latents, frame: artifacts.frame)
-                        .conditioning(unit: request.unit))
+                    EncodedConditioning(
+                        try ConditioningAssembler(spec: artifacts.spec, plan: artifacts.plan, latents: artifacts.latents, frame: artifacts.frame)
+                            .conditioning(unit: request.unit)))
             } catch {
                 result = .failure(error as? ReelError ?? ReelError(.artifact, "\(error)"))
             }

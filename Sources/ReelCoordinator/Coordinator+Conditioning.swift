@@ -8,7 +8,7 @@ struct ConditioningEntry {
     enum State {
         /// On the pool; `parked`: a dispatch waiting for it.
         case building(parked: DeferredDispatch?)
-        case built(Conditioning)
+        case built(EncodedConditioning)
     }
 
     let job: Int64
@@ -52,7 +52,7 @@ extension Coordinator {
         case .built(let conditioning):
             dropConditioning(task)
             var ready = dispatch
-            ready.assignment.conditioning = conditioning
+            ready.conditioning = conditioning
             return ready
         case .building:
             // It may still be queued behind other builds ahead of time: it goes first now.
@@ -96,7 +96,7 @@ extension Coordinator {
             case (.success(let value), var dispatch?):
                 dropConditioning(built.task)
                 guard scheduler.leaseHeld(by: dispatch.worker, dispatch.assignment.lease) != nil else { continue }
-                dispatch.assignment.conditioning = value
+                dispatch.conditioning = value
                 ready.append(dispatch)
             case (.failure, nil):
                 // Built again at dispatch, where a failure is the task's.

@@ -145,7 +145,7 @@ extension Coordinator {
         do {
             if !leases.isEmpty { try store.recordLeases(leases, now: now()) }
             for dispatch in ready {
-                send(dispatch.worker, .task(dispatch.assignment))
+                send(dispatch)
                 metrics.dispatched(dispatch.assignment.lease, at: now(), requestedAt: dispatch.requestedAt, startsJob: dispatch.startsJob)
                 options.prometheus?.dispatched(latency: max(0, now() - dispatch.requestedAt))
             }

@@ -56,6 +56,8 @@ struct DeferredDispatch: Sendable {
     let requestedAt: Double
     /// One of a new job's first tasks, sent to every idle worker at once (measured apart).
     var startsJob = false
+    /// Its conditioning, built and encoded beside the loop (the assignment's own is not sent).
+    var conditioning = EncodedConditioning.none
 }
 
 /// How a coordinator is set up.
@@ -404,14 +406,27 @@ public final class Coordinator {
         reply(routing, message)
     }
 
+    /// Sends a dispatched task, its conditioning as encoded beside the loop.
+    func send(_ dispatch: DeferredDispatch) {
+        guard let routing = routes[dispatch.worker] else {
+            logger.debug("TASK to \(dispatch.worker) not sent: no connection is bound to it")
+            return
+        }
+        transmit(WireCodec.encodeTask(dispatch.assignment, conditioning: dispatch.conditioning), to: routing, name: "TASK")
+    }
+
     /// Sends to a connection by its routing id.
     func reply(_ routing: String, _ message: WireMessage) {
+        transmit(WireCodec.encode(message), to: routing, name: message.name)
+    }
+
+    private func transmit(_ frames: [[UInt8]], to routing: String, name: String) {
         do {
-            if try !socket.send([RoutingIdentity.bytes(routing)] + WireCodec.encode(message)) {
-                logger.warning("\(message.name) to \(routing.debugDescription) not sent: peer is not keeping up")
+            if try !socket.send([RoutingIdentity.bytes(routing)] + frames) {
+                logger.warning("\(name) to \(routing.debugDescription) not sent: peer is not keeping up")
             }
         } catch {
-            logger.debug("\(message.name) to \(routing.debugDescription) not sent: \(error)")
+            logger.debug("\(name) to \(routing.debugDescription) not sent: \(error)")
         }
     }
 

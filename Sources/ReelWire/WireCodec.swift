@@ -39,13 +39,7 @@ public enum WireCodec {
             }
             body.u32(outstanding)
         case .task(let assignment):
-            write(assignment.lease, &body)
-            body.u32(assignment.leaseMilliseconds)
-            write(assignment.work, &body)
-            let pinned = assignment.conditioning.pinned.keys.sorted()
-            body.u32(UInt32(pinned.count))
-            for frame in pinned { body.u32(UInt32(frame)) }
-            body.u8(assignment.conditioning.initial == nil ? 0 : 1)
+            return encodeTask(assignment, conditioning: EncodedConditioning(assignment.conditioning))
         case .result(let result):
             write(result.lease, &body)
             body.u64(result.checksum)
@@ -73,12 +67,21 @@ public enum WireCodec {
         }
         frames.append(body.bytes)
         if case .result(let result) = message { frames.append(result.latents) }
-        if case .task(let assignment) = message {
-            let conditioning = assignment.conditioning
-            let values = conditioning.pinned.keys.sorted().flatMap { conditioning.pinned[$0]! } + (conditioning.initial ?? [])
-            frames.append(LatentCodec.encode(values))
-        }
         return frames
+    }
+
+    /// TASK's frames: `assignment` with `conditioning` (already in its wire form) in place of
+    /// its own, which is not read. The coordinator encodes a task's conditioning once, beside
+    /// its loop, and sends it as is.
+    public static func encodeTask(_ assignment: TaskAssignment, conditioning: EncodedConditioning) -> [[UInt8]] {
+        var body = ByteWriter()
+        write(assignment.lease, &body)
+        body.u32(assignment.leaseMilliseconds)
+        write(assignment.work, &body)
+        body.u32(UInt32(conditioning.pinnedFrames.count))
+        for frame in conditioning.pinnedFrames { body.u32(UInt32(frame)) }
+        body.u8(conditioning.hasInitial ? 1 : 0)
+        return [magic + [version, WireMessage.task(assignment).command], body.bytes, conditioning.values]
     }
 
     public static func decode(_ frames: [[UInt8]]) throws -> WireMessage {

@@ -62,6 +62,23 @@ import Testing
         #expect(try WireCodec.decode(frames) == message)
     }
 
+    /// A task's conditioning encoded once, beside the coordinator's loop, is sent as is: the
+    /// same frames as the task encoded whole, and it decodes to the same conditioning.
+    @Test func aTaskWithItsConditioningEncodedAheadIsTheSameOnTheWire() throws {
+        let perFrame = Self.work.grid.channels * Self.work.region.rows.count * Self.work.region.columns.count
+        func values(_ count: Int, _ offset: Int) -> [Float] { (0..<count).map { Float(($0 + offset) % 64) / 8 - 4 } }
+        let conditioning = Conditioning(
+            pinned: [5: values(perFrame, 1), 0: values(perFrame, 2)], initial: values(Self.work.frameCount * perFrame, 3))
+        let whole = TaskAssignment(lease: Self.lease, leaseMilliseconds: 9, work: Self.work, conditioning: conditioning)
+        let bare = TaskAssignment(lease: Self.lease, leaseMilliseconds: 9, work: Self.work)
+        let encoded = EncodedConditioning(conditioning)
+        #expect(encoded.pinnedFrames == [0, 5] && encoded.hasInitial && encoded.values.count == (2 + Self.work.frameCount) * perFrame * 2)
+        let frames = WireCodec.encodeTask(bare, conditioning: encoded)
+        #expect(frames == WireCodec.encode(.task(whole)))
+        #expect(try WireCodec.decode(frames) == .task(whole))
+        #expect(WireCodec.encodeTask(bare, conditioning: .none) == WireCodec.encode(.task(bare)))
+    }
+
     func reason(_ frames: [[UInt8]]) -> String {
         do { _ = try WireCodec.decode(frames); return "decoded" } catch let error as WireError { return error.reason } catch {
             return "\(error)"
