@@ -399,20 +399,20 @@ public final class Coordinator {
 
     /// Sends to a worker by its id, through the routing id it is bound to.
     func send(_ peer: WorkerID, _ message: WireMessage) {
-        guard let routing = routes[peer] else {
-            logger.debug("\(message.name) to \(peer) not sent: no connection is bound to it")
-            return
-        }
-        reply(routing, message)
+        send(peer, WireCodec.encode(message), name: message.name)
     }
 
     /// Sends a dispatched task, its conditioning as encoded beside the loop.
     func send(_ dispatch: DeferredDispatch) {
-        guard let routing = routes[dispatch.worker] else {
-            logger.debug("TASK to \(dispatch.worker) not sent: no connection is bound to it")
+        send(dispatch.worker, WireCodec.encodeTask(dispatch.assignment, conditioning: dispatch.conditioning), name: "TASK")
+    }
+
+    private func send(_ peer: WorkerID, _ frames: @autoclosure () -> [[UInt8]], name: String) {
+        guard let routing = routes[peer] else {
+            logger.debug("\(name) to \(peer) not sent: no connection is bound to it")
             return
         }
-        transmit(WireCodec.encodeTask(dispatch.assignment, conditioning: dispatch.conditioning), to: routing, name: "TASK")
+        transmit(frames(), to: routing, name: name)
     }
 
     /// Sends to a connection by its routing id.
