@@ -59,13 +59,19 @@ extension Scheduler {
             }
         }
         out += preemptQueued(now: now, levels: levels, owned: &owned)
-        guard backups && timings.stragglerFactor > 0 && !workers.busy.isEmpty else { return out }
+        // Backups go to idle workers only: with none (most of a render), none are looked for.
+        guard backups && timings.stragglerFactor > 0 && !workers.busy.isEmpty && workers.busy.count < workers.count else { return out }
         // Each backup candidate goes to the first idle worker (in id order) that may run it.
+        // The idle workers offering a task's needs are listed once per offer, not per candidate
+        // (at a big farm's tail hundreds of candidates meet hundreds of idle workers).
+        var idle: [Offer: [WorkerID]] = [:]
         var given = Set<WorkerID>()
         for id in backupCandidates(now: now) {
             guard let task = tasks[id] else { continue }
-            let idle = workers.open(for: Offer(task.work)).filter { !given.contains($0) && workers[$0]?.leases.isEmpty == true }
-            guard let worker = idle.first(where: { canRun($0, task, now: now) }) else { continue }
+            let offer = Offer(task.work)
+            if idle[offer] == nil { idle[offer] = workers.open(for: offer).filter { !workers.busy.contains($0) } }
+            guard let index = idle[offer]!.firstIndex(where: { !given.contains($0) && canRun($0, task, now: now) }) else { continue }
+            let worker = idle[offer]!.remove(at: index)
             given.insert(worker)
             out.append(lease(id, to: worker, now: now))
         }
