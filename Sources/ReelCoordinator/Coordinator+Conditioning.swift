@@ -9,6 +9,10 @@ struct ConditioningEntry {
         /// On the pool; `parked`: a dispatch waiting for it.
         case building(parked: DeferredDispatch?)
         case built(EncodedConditioning)
+        /// Sent with a lease and kept until the task commits, or until its worker, still
+        /// holding it, is leased another: so a backup lease of a queued task, or a retry, goes
+        /// out at once instead of waiting for a build of its own (decision 0038).
+        case leased(EncodedConditioning)
     }
 
     let job: Int64
@@ -22,9 +26,11 @@ struct ConditioningEntry {
 /// coordinator builds the tasks ``Scheduler/awaitingConditioning(perJob:)`` names, a bounded
 /// number at a time, and reports each with ``SchedulerEvent/conditioned(_:)``. A dispatch
 /// without its conditioning at hand (a backup lease, or one forgotten meanwhile) waits,
-/// parked, for a build of its own.
+/// parked, for a build of its own. What each worker's newest lease took is kept until the
+/// task commits (``ConditioningEntry/State/leased(_:)``): one per worker, and one per task
+/// whose lease was lost or failed until it runs again.
 extension Coordinator {
-    /// Conditionings of one job being built or built and waiting for their dispatch, at most:
+    /// Conditionings of one job being built or built and waiting for their lease, at most:
     /// two per worker (every running slot and queued lease), and at least 64. The limit is
     /// each job's, so a job whose built tasks no worker takes (none can run them) never holds
     /// back another's builds.
@@ -37,10 +43,25 @@ extension Coordinator {
         guard scheduler.hasTasksAwaitingConditioning else { return }
         let limit = preparedLimit
         let full = Set(preparedByJob.filter { $0.value > limit - max(1, limit / 8) }.keys)
-        for next in scheduler.awaitingConditioning(perJob: limit, skipping: full) where conditionings[next.task] == nil {
-            guard preparedByJob[next.job, default: 0] < limit, let artifacts = jobArtifacts(next.job) else { continue }
-            build(task: next.task, job: next.job, unit: next.unit, artifacts: artifacts, parked: nil)
+        var kept: [Int64] = []
+        for next in scheduler.awaitingConditioning(perJob: limit, skipping: full) {
+            switch conditionings[next.task]?.state {
+            case nil:
+                guard preparedByJob[next.job, default: 0] < limit, let artifacts = jobArtifacts(next.job) else { continue }
+                build(task: next.task, job: next.job, unit: next.unit, artifacts: artifacts, parked: nil)
+            case .leased(let conditioning):
+                // Back in the queue (its worker failed or went): what its lease took is ready.
+                conditionings[next.task]?.state = .built(conditioning)
+                preparedByJob[next.job, default: 0] += 1
+                kept.append(next.task)
+            case .building, .built:
+                continue
+            }
         }
+        guard !kept.isEmpty else { return }
+        metrics.eventTime = now()
+        execute(scheduler.handle(.conditioned(kept), now: metrics.eventTime))
+        dispatchDeferred()
     }
 
     /// Sends `dispatch` now if it needs no conditioning or has it built; else parks it until built.
@@ -49,8 +70,8 @@ extension Coordinator {
         else { return dispatch }
         let task = dispatch.assignment.lease.task
         switch conditionings[task]?.state {
-        case .built(let conditioning):
-            dropConditioning(task)
+        case .built(let conditioning), .leased(let conditioning):
+            keep(conditioning, of: dispatch.assignment.lease, for: dispatch.worker)
             var ready = dispatch
             ready.conditioning = conditioning
             return ready
@@ -65,10 +86,31 @@ extension Coordinator {
     }
 
     /// Forgets `task`'s conditioning, keeping each job's count of prepared ones.
-    private func dropConditioning(_ task: Int64) {
+    func dropConditioning(_ task: Int64) {
         guard let entry = conditionings.removeValue(forKey: task) else { return }
-        preparedByJob[entry.job, default: 1] -= 1
-        if preparedByJob[entry.job] == 0 { preparedByJob[entry.job] = nil }
+        if case .leased = entry.state { return }
+        uncountPrepared(job: entry.job)
+    }
+
+    /// Keeps what `worker`'s `lease` took, out of its job's prepared count. What its previous
+    /// lease took goes if the worker still holds that one (it runs; the newest lease is the
+    /// one that may be queued behind it, which an idle worker backs up first at a job's
+    /// tail); a lease it no longer holds (failed, or lost) keeps its conditioning for the retry.
+    private func keep(_ value: EncodedConditioning, of lease: LeaseRef, for worker: WorkerID) {
+        guard let entry = conditionings[lease.task] else { return }
+        if let previous = keptConditioning.updateValue(lease, forKey: worker), previous.task != lease.task,
+            case .leased = conditionings[previous.task]?.state, scheduler.leaseHeld(by: worker, previous) != nil
+        {
+            conditionings[previous.task] = nil
+        }
+        if case .leased = entry.state { return }
+        conditionings[lease.task]?.state = .leased(value)
+        uncountPrepared(job: entry.job)
+    }
+
+    private func uncountPrepared(job: Int64) {
+        preparedByJob[job, default: 1] -= 1
+        if preparedByJob[job] == 0 { preparedByJob[job] = nil }
     }
 
     private func build(task: Int64, job: Int64, unit: Int, artifacts: JobArtifacts, parked: DeferredDispatch?) {
@@ -88,13 +130,14 @@ extension Coordinator {
         var conditioned: [Int64] = []
         for built in conditioning.takeBuilt() {
             metrics.conditioned(seconds: built.seconds)
+            options.prometheus?.conditioned(buildSeconds: built.seconds)
             guard let entry = conditionings[built.task], entry.serial == built.serial, case .building(let parked) = entry.state else { continue }
             switch (built.result, parked) {
             case (.success(let value), nil):
                 conditionings[built.task]?.state = .built(value)
                 conditioned.append(built.task)
             case (.success(let value), var dispatch?):
-                dropConditioning(built.task)
+                keep(value, of: dispatch.assignment.lease, for: dispatch.worker)
                 guard scheduler.leaseHeld(by: dispatch.worker, dispatch.assignment.lease) != nil else { continue }
                 dispatch.conditioning = value
                 ready.append(dispatch)

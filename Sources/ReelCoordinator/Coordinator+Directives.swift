@@ -230,6 +230,7 @@ extension Coordinator {
             }
             execute(scheduler.handle(outcome, now: now()))
             if case .committed = outcome {
+                dropConditioning(commit.lease.task)
                 metrics.tasksCommitted += 1
                 metrics.samplerSeconds += Double(commit.sampleMilliseconds) / 1000
                 options.prometheus?.committed(samplerSeconds: Double(commit.sampleMilliseconds) / 1000, bytes: commit.latents.count)

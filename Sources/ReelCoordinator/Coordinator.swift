@@ -125,6 +125,8 @@ public final class Coordinator {
     let webhooks: WebhookSender?
     /// Conditioning being built or built ahead, by task (``Coordinator/prepareAwaiting()``).
     var conditionings: [Int64: ConditioningEntry] = [:]
+    /// Each worker's newest lease that carried conditioning, which is kept (decision 0038).
+    var keptConditioning: [WorkerID: LeaseRef] = [:]
     var conditioningSerial = 0
     /// How many of `conditionings` each job has (its prepared limit is its own).
     var preparedByJob: [Int64: Int] = [:]
@@ -374,6 +376,7 @@ public final class Coordinator {
             routes[id] = nil
             peers[routing] = nil
             workerTallies[id] = nil
+            keptConditioning[id] = nil
         }
     }
 

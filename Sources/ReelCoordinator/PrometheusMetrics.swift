@@ -26,6 +26,7 @@ public final class PrometheusMetrics: Sendable {
     let jobsFinished: [JobState: Counter]
     let dispatchLatency: ValueHistogram
     let roundTrip: ValueHistogram
+    let conditioningBuild: ValueHistogram
     let jobs: [JobState: Gauge]
     let tasks: [String: Gauge]
     /// Ready and leased tasks by stage: `[stage][state]`.
@@ -85,6 +86,11 @@ public final class PrometheusMetrics: Sendable {
         )
         roundTrip = registry.makeValueHistogram(
             descriptor: name("commit_latency", "seconds", "From a task sent to its result committed and acknowledged."), buckets: buckets)
+        conditioningBuild = registry.makeValueHistogram(
+            descriptor: name(
+                "conditioning_build", "seconds",
+                "Building a task's conditioning (its pinned frames, a seam's initial state) beside the coordinator's loop, once per task."),
+            buckets: buckets)
         var jobs: [JobState: Gauge] = [:]
         for state in [JobState.running, .paused, .encoding] {
             jobs[state] = registry.makeGauge(
@@ -128,6 +134,7 @@ public final class PrometheusMetrics: Sendable {
         bytesCommitted.increment(by: Int64(bytes))
     }
     func acknowledged(roundTrip seconds: Double) { roundTrip.record(seconds) }
+    func conditioned(buildSeconds seconds: Double) { conditioningBuild.record(seconds) }
     func requeued(reason: String) { requeues[RequeueCause(reason: reason)]!.increment() }
     func dropped(_ cause: DropCause) { droppedMessages[cause]!.increment() }
     func finished(_ state: JobState, frames: Int) {

@@ -95,7 +95,8 @@ public struct Scheduler: Sendable {
         /// It runs on conditioning built from its dependencies' committed outputs.
         var needsConditioning = false
         /// The shell holds its conditioning, built (``SchedulerEvent/conditioned(_:)``);
-        /// cleared when a lease takes it, so each dispatch has its own.
+        /// cleared when a lease takes it: back in the queue, the task waits for the shell to
+        /// say so again (at once when it kept what the lease took).
         var conditioned = false
         /// Its result is committed only once workers of two principals agree on it.
         var verify = false
