@@ -38,7 +38,9 @@ extension Coordinator {
 
     /// Starts building the conditioning of the next tasks awaiting it: for each job whose
     /// prepared conditionings are an eighth or more below the limit (so the scheduler's list is
-    /// asked for in batches, not on every loop turn), up to the limit.
+    /// asked for in batches, not on every loop turn), up to the limit. A task back in the
+    /// queue whose conditioning a lease kept needs no build: the scheduler hears at once that
+    /// it is ready, and whatever that lets it lease is sent.
     func prepareAwaiting() {
         guard scheduler.hasTasksAwaitingConditioning else { return }
         let limit = preparedLimit
