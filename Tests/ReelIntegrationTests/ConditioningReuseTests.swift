@@ -92,10 +92,7 @@ final class ScriptedWorker {
 
     func send(_ message: WireMessage) throws { try peer.send(message) }
 
-    func answer(_ assignment: TaskAssignment) throws {
-        let latents = [UInt8](repeating: 0, count: assignment.work.resultCount * 2)
-        try peer.send(.result(TaskResult(lease: assignment.lease, checksum: Checksum.payload(latents), sampleMilliseconds: 1, latents: latents)))
-    }
+    func answer(_ assignment: TaskAssignment) throws { try peer.answerWithZeros(assignment) }
 
     /// A heartbeat, reporting a step of `holding` when it holds a task.
     func heartbeat(holding: LeaseRef?) throws {

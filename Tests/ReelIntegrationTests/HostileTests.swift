@@ -151,8 +151,7 @@ extension HostileTests {
             for message in try liar.received(within: 0.2) {
                 switch message {
                 case .task(let assignment):
-                    let zeros = [UInt8](repeating: 0, count: assignment.work.resultCount * 2)
-                    try liar.send(.result(TaskResult(lease: assignment.lease, checksum: Checksum.payload(zeros), sampleMilliseconds: 1, latents: zeros)))
+                    try liar.answerWithZeros(assignment)
                     lies += 1
                     lastLie = Date()
                 case .disconnect(let reason) where reason.hasPrefix("quarantined"):
@@ -281,6 +280,13 @@ final class RawPeer {
     }
 
     func send(_ message: WireMessage) throws { _ = try socket.send(WireCodec.encode(message), dontWait: false) }
+
+    /// Answers `assignment` with a result of the right size, all zeros, and a checksum that
+    /// matches them: well-formed, so only verification can tell it from a real one.
+    func answerWithZeros(_ assignment: TaskAssignment) throws {
+        let zeros = [UInt8](repeating: 0, count: assignment.work.resultCount * 2)
+        try send(.result(TaskResult(lease: assignment.lease, checksum: Checksum.payload(zeros), sampleMilliseconds: 1, latents: zeros)))
+    }
 
     /// Messages received within `seconds`.
     func received(within seconds: Double) throws -> [WireMessage] {
