@@ -38,7 +38,9 @@ final class ConditioningPool: Sendable {
     /// Woken when a build lands, so the loop takes it at once.
     private let waker: LoopWaker?
 
-    init(threads: Int = min(4, max(2, ProcessInfo.processInfo.activeProcessorCount)), waker: LoopWaker? = nil) {
+    /// One thread per core but one, up to 4: a core is left to the loop, which a wave of
+    /// builds on every core kept waiting for a CPU (decision 0039).
+    init(threads: Int = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount - 1)), waker: LoopWaker? = nil) {
         threadCount = threads
         self.waker = waker
         for index in 0..<threads {

@@ -56,7 +56,7 @@ final class EncodeRunner: Sendable {
         progress.withLock { $0[job] = 0 }
         let thread = Thread { [self] in
             // Behind the coordinator's thread: the encode only has to keep up, dispatch is on the critical path.
-            if let thread = Self.currentThreadID() { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), thread, Self.niceness) }
+            BackgroundThread.yield(niceness: Self.niceness)
             var result: Result<VideoAssembler.Outcome, ReelError>?
             var scoring: (() -> ConsistencyReport?)?
             while result == nil {
@@ -144,15 +144,6 @@ final class EncodeRunner: Sendable {
     func cancel(job: Int64) {
         controls.withLock { if $0[job] != nil { $0[job] = .cancel } }
         progress.withLock { $0[job] = nil }
-    }
-
-    /// The calling thread's kernel id (Linux: `/proc/thread-self` links to `PID/task/TID`).
-    static func currentThreadID() -> id_t? {
-        var buffer = [CChar](repeating: 0, count: 64)
-        let length = readlink("/proc/thread-self", &buffer, buffer.count - 1)
-        guard length > 0 else { return nil }
-        let path = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return path.split(separator: "/").last.flatMap { id_t($0) }
     }
 
     /// CPU seconds the encode threads that ended used (stitching, decoding, frame metrics, the

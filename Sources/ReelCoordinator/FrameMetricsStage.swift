@@ -21,7 +21,7 @@ final class FrameMetricsStage: Sendable {
     init(_ metrics: FrameMetrics, depth: Int = 256, niceness: Int32) {
         room = DispatchSemaphore(value: depth)
         let thread = Thread { [self] in
-            if let id = EncodeRunner.currentThreadID() { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id, niceness) }
+            BackgroundThread.yield(niceness: niceness)
             var metrics = metrics
             while true {
                 available.wait()

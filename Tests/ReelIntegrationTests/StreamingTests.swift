@@ -16,6 +16,21 @@ import Testing
     /// Frames of a video ffprobe can decode (0 when it cannot read it at all).
     func decodableFrames(_ path: String) throws -> Int { Int(try probe(path)["nb_read_frames"] ?? "") ?? 0 }
 
+    /// The scheduling policy (field 41 of `/proc/PID/stat`) of each process named `name` whose parent is `parent`.
+    static func policies(ofChildrenOf parent: Int32, named name: String) -> [Int] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> Int? in
+            guard Int32(entry) != nil, let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"),
+                stat[stat.index(after: open)..<close] == name
+            else { return nil }
+            // Fields after the name, from field 3 (state): the parent is field 4, the policy field 41.
+            let fields = stat[stat.index(close, offsetBy: 2)...].split(separator: " ")
+            guard fields.count > 38, Int32(fields[1]) == parent else { return nil }
+            return Int(fields[38])
+        }
+    }
+
     @Test func framesAreEncodedWhileTasksArePendingAndTheLiveFileIsPlayable() throws {
         let directory = TemporaryDirectory()
         let specPath = spec(directory.path, name: "streamed")
@@ -27,6 +42,10 @@ import Testing
         // The frontier advances before the last task commits.
         let early = try cluster.waitFor(job: job) { $0.framesEncoded > 0 || $0.state == "done" }
         #expect(early.state == "running" && early.chunksDone < early.chunksTotal, "frames encoded only once every task was in: \(early)")
+        // The encode yields to the coordinator's loop at once: its ffmpeg, started from the
+        // encode's thread, inherited SCHED_IDLE (policy 5).
+        let policies = Self.policies(ofChildrenOf: cluster.coordinator.processIdentifier, named: "ffmpeg")
+        #expect(!policies.isEmpty && policies.allSatisfy { $0 == 5 }, "scheduling policies of the encode's ffmpeg: \(policies)")
         // While the job still runs, the progressive output plays.
         var playable = 0
         try waitUntil("the live file holds a decodable fragment", timeout: 60) {
