@@ -5,10 +5,11 @@ import ReelStitch
 import ReelStore
 import ReelWire
 
-/// Carrying out the scheduler's directives: persist first, then speak.
+/// Carrying out the scheduler's directives: persist first, then speak (a lease excepted: its
+/// task goes out first and the lease is recorded before the loop's turn ends, decision 0040).
 extension Coordinator {
     /// Carries out directives in order. Dispatches and commits are deferred to ``flush()``,
-    /// which records a whole drain's worth of them in one transaction each.
+    /// which sends a whole drain's worth of tasks and commits its results as one group.
     func execute(_ directives: [SchedulerDirective], payload: TaskResult? = nil) {
         for directive in directives {
             switch directive {
@@ -32,6 +33,7 @@ extension Coordinator {
             case .requeue(let task, let reason):
                 logger.info("requeued task \(task): \(reason)")
                 options.prometheus?.requeued(reason: reason)
+                recordSentLeases()
                 do { try store.requeue(task: task, reason: reason, now: now()) } catch { logger.error("\(error)") }
             case .send(let worker, let message):
                 if case .ack(let lease) = message, let roundTrip = metrics.committed(lease, at: now()) {
@@ -119,9 +121,10 @@ extension Coordinator {
             dispatchDeferred()
             if !segments.isBusy && !deferredCommits.isEmpty { startCommit() }
         }
+        recordSentLeases()
     }
 
-    /// Records the deferred leases in one transaction and sends their tasks.
+    /// Sends the deferred tasks (their leases are recorded before the loop's turn ends).
     func dispatchDeferred() {
         let dispatches = deferredDispatches
         deferredDispatches = []
@@ -135,23 +138,40 @@ extension Coordinator {
         send(dispatches.compactMap(dispatchWhenConditioned), failed: [])
     }
 
-    /// Records the leases in one transaction, then sends the tasks; a task whose lease cannot
-    /// be recorded is not sent, and it and `failed` are handed back to the scheduler.
+    /// Sends the tasks, whose leases ``recordSentLeases()`` records before the loop's turn
+    /// ends (decision 0040); `failed` is handed back to the scheduler.
     func send(_ ready: [DeferredDispatch], failed: [(LeaseRef, ReelError)]) {
-        var failed = failed
-        let leases = ready.map {
-            Store.Lease(task: $0.assignment.lease.task, attempt: Int($0.assignment.lease.attempt), worker: $0.worker, expiresAt: $0.expiresAt)
+        for dispatch in ready {
+            send(dispatch)
+            sentLeases.append((dispatch.assignment.lease, dispatch.worker, dispatch.expiresAt))
+            metrics.dispatched(dispatch.assignment.lease, at: now(), requestedAt: dispatch.requestedAt, startsJob: dispatch.startsJob)
+            options.prometheus?.dispatched(latency: max(0, now() - dispatch.requestedAt))
         }
+        handBack(failed)
+    }
+
+    /// Records the leases sent since the last call, in one transaction without waiting for
+    /// the disk. Called before the loop polls again, before a task's row is requeued or
+    /// committed, and as the loop ends, so the store sees each lease before anything that
+    /// follows it. A lease that cannot be recorded is revoked from its worker and handed back
+    /// to the scheduler.
+    func recordSentLeases() {
+        guard !sentLeases.isEmpty else { return }
+        let sent = sentLeases
+        sentLeases = []
         do {
-            if !leases.isEmpty { try store.recordLeases(leases, now: now()) }
-            for dispatch in ready {
-                send(dispatch)
-                metrics.dispatched(dispatch.assignment.lease, at: now(), requestedAt: dispatch.requestedAt, startsJob: dispatch.startsJob)
-                options.prometheus?.dispatched(latency: max(0, now() - dispatch.requestedAt))
-            }
+            try store.recordLeases(
+                sent.map { Store.Lease(task: $0.lease.task, attempt: Int($0.lease.attempt), worker: $0.worker, expiresAt: $0.expiresAt) },
+                now: now())
         } catch {
-            failed += ready.map { ($0.assignment.lease, error as? ReelError ?? ReelError(.store, "\(error)")) }
+            let error = error as? ReelError ?? ReelError(.store, "\(error)")
+            for (lease, worker, _) in sent { send(worker, .revoke(lease)) }
+            handBack(sent.map { ($0.lease, error) })
         }
+    }
+
+    /// Tells the scheduler that these leases' tasks were not dispatched.
+    private func handBack(_ failed: [(LeaseRef, ReelError)]) {
         for (lease, error) in failed {
             logger.error("cannot dispatch \(lease): \(error)")
             execute(scheduler.handle(.dispatchFailed(lease, reason: error.message, diskFull: error.code == .diskFull), now: now()))
@@ -200,6 +220,7 @@ extension Coordinator {
                 rowOwner.append((index, location))
             }
         }
+        recordSentLeases()
         do {
             for (owner, committed) in zip(rowOwner, try store.commitResults(rows, now: now())) {
                 let commit = group.commits[owner.index]

@@ -45,7 +45,7 @@ struct Caller {
     func sees(_ record: JobRecord) -> Bool { role == .admin || record.owner == name }
 }
 
-/// A lease the scheduler gave, waiting to be recorded and sent with the next batch.
+/// A lease the scheduler gave, waiting to be sent (then recorded) with the next batch.
 struct DeferredDispatch: Sendable {
     let worker: WorkerID
     var assignment: TaskAssignment
@@ -147,6 +147,9 @@ public final class Coordinator {
     /// The group commit whose results ``segments`` is making durable.
     var committing: CommitGroup?
     var deferredDispatches: [DeferredDispatch] = []
+    /// Leases whose tasks went out and that are not recorded yet: ``recordSentLeases()``
+    /// records them before the loop polls again and before any task's row is written (decision 0040).
+    var sentLeases: [(lease: LeaseRef, worker: WorkerID, expiresAt: Double)] = []
     /// Counts and timings of this coordinator's work (read after ``run(until:)`` returns).
     public internal(set) var metrics = CoordinatorMetrics()
     /// Job states the store could not record yet (a full disk); retried every tick.
@@ -216,6 +219,8 @@ public final class Coordinator {
             // A group commit made durable, a conditioning built and an encode ended each wake
             // the poll themselves, so it waits for the next message or timer (100 ms) otherwise.
             let wait = !plans.values.allSatisfy(\.isInserted) ? 0 : 100
+            // The leases this turn sent, in one transaction after their tasks went out.
+            recordSentLeases()
             let ready = try ZMQSocket.poll(sockets, descriptors: [segments.wakeDescriptor, waker.descriptor], timeoutMilliseconds: wait)
             if ready[ready.count - 1] { waker.drain() }
             metrics.eventTime = now()
