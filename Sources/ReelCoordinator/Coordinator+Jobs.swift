@@ -36,7 +36,7 @@ extension Coordinator {
         }
         plans[id] = entry
         let counts = try store.taskCounts(job: id)
-        let first = try page(of: entry, job: id, after: span.first - 1, limit: options.timings.residentTasks)
+        let first = try page(of: entry, job: id, after: -1, limit: options.timings.residentTasks)
         let leased = try store.leasedTasks(job: id).map { try storedTask($0, of: entry) }
         scheduler.addJob(
             id, priority: spec.dispatchPriority, owner: job.owner, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true,
@@ -46,16 +46,26 @@ extension Coordinator {
         if [.running, .paused, .encoding].contains(job.state) { startEncode(id) }
     }
 
-    /// Up to `limit` of a job's uncommitted tasks with ids above `after`, as the scheduler
-    /// takes them: the last id the page covers, and whether none is left beyond it.
+    /// Up to `limit` of a job's uncommitted tasks after position `after` of its page order, as
+    /// the scheduler takes them: the last position the page covers, and whether none is left
+    /// beyond it. A page ends before the first unit whose row is not inserted yet.
     private func page(of entry: LoadedJob, job: Int64, after: Int64, limit: Int) throws -> (
         tasks: [StoredTask], through: Int64, allLoaded: Bool
     ) {
-        let through = entry.insertedThrough
-        let records = try store.openTasks(job: job, after: after, through: through, limit: limit)
-        let complete = records.count < limit
-        let last: Int64 = complete ? through : records.last!.id!
-        return (try records.map { try storedTask($0, of: entry) }, last, complete && entry.isInserted)
+        var records: [TaskRecord] = []
+        var next = Int(max(after + 1, 0))
+        while records.count < limit {
+            var ids: [Int64] = []
+            while next < entry.pageOrder.count && ids.count < limit - records.count {
+                let unit = Int(entry.pageOrder[next])
+                guard entry.isInserted(unit: unit) else { break }
+                ids.append(entry.firstTask + Int64(unit))
+                next += 1
+            }
+            if ids.isEmpty { break }
+            records += try store.openTasks(ids: ids)
+        }
+        return (try records.map { try storedTask($0, of: entry) }, Int64(next) - 1, next == entry.pageOrder.count)
     }
 
     /// A task row as the scheduler takes it; throws when the row is not its plan's unit.
@@ -65,7 +75,8 @@ extension Coordinator {
                 .store, "task \(record.id!) (\(record.stage) \(record.chunkIndex)) is not unit \(record.id! - entry.firstTask) of its plan")
         }
         return StoredTask(
-            id: record.id!, chunk: unit, work: Planner.work(entry.spec, entry.plan, unit: unit), done: record.state == .done,
+            id: record.id!, position: Int64(entry.pagePosition[unit]), chunk: unit, work: Planner.work(entry.spec, entry.plan, unit: unit),
+            done: record.state == .done,
             attempt: UInt32(record.attempt), leasedTo: record.state == .leased ? record.worker : nil,
             dependencies: entry.plan.units[unit].dependencies.map { entry.firstTask + Int64($0) }, stage: entry.plan.units[unit].stage)
     }

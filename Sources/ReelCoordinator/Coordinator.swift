@@ -15,17 +15,29 @@ struct LoadedJob {
     /// Where each unit's committed output is.
     let index: ArtifactIndex
     let firstTask: Int64
+    /// The order its tasks are paged in (``Planner/pageOrder(_:)``), and each unit's position in it.
+    let pageOrder: [Int32]
+    let pagePosition: [Int32]
     /// Units whose task rows exist, from the first (the last unit's row, which reserves the
     /// job's ids, exists from the start). A large job's rows go in a batch at a time.
     var insertedUnits: Int
 
     /// Whether every task row exists.
     var isInserted: Bool { insertedUnits >= plan.units.count }
-    /// The last task id whose row (and every row before it) exists.
-    var insertedThrough: Int64 { isInserted ? lastTask : firstTask + Int64(insertedUnits) - 1 }
+    init(spec: JobSpec, plan: Plan, index: ArtifactIndex, firstTask: Int64, insertedUnits: Int) {
+        self.spec = spec
+        self.plan = plan
+        self.index = index
+        self.firstTask = firstTask
+        self.insertedUnits = insertedUnits
+        pageOrder = Planner.pageOrder(plan)
+        var positions = [Int32](repeating: 0, count: pageOrder.count)
+        for (position, unit) in pageOrder.enumerated() { positions[Int(unit)] = Int32(position) }
+        pagePosition = positions
+    }
 
-    /// The job's last task id.
-    var lastTask: Int64 { firstTask + Int64(plan.units.count) - 1 }
+    /// Whether `unit`'s task row exists.
+    func isInserted(unit: Int) -> Bool { unit < insertedUnits || unit == plan.units.count - 1 }
 
     /// The plan unit of a task id of this job, nil when it is not one.
     func unit(of task: Int64) -> Int? {

@@ -90,7 +90,7 @@ extension Scheduler {
         guard let entry = jobs[job], entry.state == .running || entry.state == .paused else { return [] }
         var out: [SchedulerDirective] = []
         jobs[job]?.remaining += reopened.count
-        for id in insert(reopened.filter { $0.id <= entry.loadedThrough }, job: job, now: now) { insertPending(id) }
+        for id in insert(reopened.filter { $0.position <= entry.loadedThrough }, job: job, now: now) { insertPending(id) }
         for (id, inputs) in waiting.sorted(by: { $0.key < $1.key }) where tasks[id] != nil {
             let resident = inputs.filter { tasks[$0] != nil }
             guard !resident.isEmpty else { continue }

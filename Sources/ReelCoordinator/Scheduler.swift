@@ -138,7 +138,7 @@ public struct Scheduler: Sendable {
         var total = 0
         /// Tasks of this job in `tasks` (uncommitted ones; a task leaves when committed).
         var resident = 0
-        /// Every uncommitted task with an id up to this one is resident.
+        /// Every uncommitted task up to this position of the job's page order is resident.
         var loadedThrough: Int64 = .min
         /// No uncommitted task of the job waits in the store.
         var allLoaded = true
@@ -245,7 +245,7 @@ public struct Scheduler: Sendable {
 
     // MARK: Jobs
 
-    /// Loads a job: its first page of uncommitted tasks in id order (through `through`, with
+    /// Loads a job: its first page of uncommitted tasks in page order (through `through`, with
     /// `allLoaded` when no more wait in the store) plus any task leased when the coordinator
     /// stopped, which stays leased to its holder (it may still deliver) until the lease
     /// expires. Committed tasks in `stored` are skipped. Jobs of higher `priority` are
@@ -263,7 +263,7 @@ public struct Scheduler: Sendable {
         entry.allLoaded = allLoaded
         jobs[job] = entry
         insert(stored, job: job, now: now)
-        jobs[job]?.loadedThrough = through ?? stored.map(\.id).max() ?? .min
+        jobs[job]?.loadedThrough = through ?? stored.map(\.position).max() ?? .min
         rebuildPending()
     }
 
@@ -278,8 +278,8 @@ public struct Scheduler: Sendable {
         return wanted.sorted { $0.job < $1.job }
     }
 
-    /// Adds a page asked for with ``wantedPages()``: the job's uncommitted tasks in id order
-    /// through `through`, with `allLoaded` when none is left in the store; hands out what it made ready.
+    /// Adds a page asked for with ``wantedPages()``: the job's uncommitted tasks in page order
+    /// through position `through`, with `allLoaded` when none is left in the store; hands out what it made ready.
     public mutating func addTasks(_ page: [StoredTask], job: Int64, through: Int64, allLoaded: Bool, now: Double) -> [SchedulerDirective] {
         guard let entry = jobs[job] else { return [] }
         for id in insert(page, job: job, now: now) { insertPending(id) }
@@ -290,7 +290,7 @@ public struct Scheduler: Sendable {
 
     /// Makes `stored`'s uncommitted tasks resident (those not already); returns their ids. A
     /// dependency is unmet while it is resident: the uncommitted ones always are, since they
-    /// come before their dependents and pages go in id order.
+    /// come before their dependents in page order (and in id order, within a page).
     @discardableResult
     mutating func insert(_ stored: [StoredTask], job: Int64, now: Double) -> [Int64] {
         var added: [Int64] = []

@@ -104,6 +104,8 @@ extension Double {
 /// A task as the store holds it, handed to the scheduler when a job is loaded or paged in.
 public struct StoredTask: Sendable {
     public var id: Int64
+    /// Its place in its job's page order (``Planner/pageOrder(_:)``); its id when not given.
+    public var position: Int64
     /// The task's unit index in its job's plan (also its dispatch order among equals).
     public var chunk: Int
     public var work: ChunkWork
@@ -118,11 +120,12 @@ public struct StoredTask: Sendable {
     public var stage: TaskStage
 
     public init(
-        id: Int64, chunk: Int, work: ChunkWork, done: Bool, attempt: UInt32 = 0, leasedTo: WorkerID? = nil, dependencies: [Int64] = [],
-        stage: TaskStage = .chunks
+        id: Int64, position: Int64? = nil, chunk: Int, work: ChunkWork, done: Bool, attempt: UInt32 = 0, leasedTo: WorkerID? = nil,
+        dependencies: [Int64] = [], stage: TaskStage = .chunks
     ) {
         self.stage = stage
         self.id = id
+        self.position = position ?? id
         self.chunk = chunk
         self.work = work
         self.done = done
@@ -133,7 +136,7 @@ public struct StoredTask: Sendable {
 }
 
 /// A page of a job's tasks the scheduler asks the shell for: up to `count` uncommitted
-/// tasks with ids above `after`, in id order, handed back with ``Scheduler/addTasks(_:job:through:allLoaded:now:)``.
+/// tasks after position `after` of the job's page order, handed back with ``Scheduler/addTasks(_:job:through:allLoaded:now:)``.
 public struct TaskPageRequest: Sendable, Equatable {
     public var job: Int64
     public var after: Int64

@@ -296,14 +296,15 @@ public final class Store: Sendable {
         }
     }
 
-    /// Up to `limit` of a job's tasks not yet committed with ids above `after`, in id order:
-    /// the scheduler's next page.
-    public func openTasks(job: Int64, after: Int64, through: Int64 = .max, limit: Int) throws -> [TaskRecord] {
+    /// The uncommitted ones of the tasks `ids`, in id order (a page of the scheduler's window).
+    public func openTasks(ids: [Int64]) throws -> [TaskRecord] {
         try read { db in
-            try TaskRecord.filter(
-                Column("jobId") == job && Column("id") > after && Column("id") <= through && Column("state") != TaskState.done.rawValue
-            )
-            .order(Column("id")).limit(limit).fetchAll(db)
+            var records: [TaskRecord] = []
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let batch = ids[start..<min(ids.count, start + 500)]
+                records += try TaskRecord.filter(batch.contains(Column("id")) && Column("state") != TaskState.done.rawValue).fetchAll(db)
+            }
+            return records.sorted { $0.id! < $1.id! }
         }
     }
 
