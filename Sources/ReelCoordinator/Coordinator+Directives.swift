@@ -321,7 +321,8 @@ extension Coordinator {
                 forgetConditioning(job: job)
                 let stored = reopened.map {
                     StoredTask(
-                        id: entry.firstTask + Int64($0), position: Int64(entry.pagePosition[$0]), chunk: $0, work: Planner.work(entry.spec, entry.plan, unit: $0), done: false,
+                        id: entry.firstTask + Int64($0), position: Int64(entry.pagePosition[$0]), chunk: $0,
+                        work: Planner.work(entry.spec, entry.plan, unit: $0), done: false,
                         attempt: UInt32(clamping: records[$0].attempt),
                         dependencies: entry.plan.units[$0].dependencies.map { entry.firstTask + Int64($0) }, stage: entry.plan.units[$0].stage)
                 }

@@ -36,7 +36,7 @@ extension Coordinator {
         }
         plans[id] = entry
         let counts = try store.taskCounts(job: id)
-        let first = try page(of: entry, job: id, after: -1, limit: options.timings.residentTasks)
+        let first = try page(of: entry, after: -1, limit: options.timings.residentTasks)
         let leased = try store.leasedTasks(job: id).map { try storedTask($0, of: entry) }
         scheduler.addJob(
             id, priority: spec.dispatchPriority, owner: job.owner, state: job.state, pausedForSpace: job.reason?.hasPrefix("disk full") == true,
@@ -49,7 +49,7 @@ extension Coordinator {
     /// Up to `limit` of a job's uncommitted tasks after position `after` of its page order, as
     /// the scheduler takes them: the last position the page covers, and whether none is left
     /// beyond it. A page ends before the first unit whose row is not inserted yet.
-    private func page(of entry: LoadedJob, job: Int64, after: Int64, limit: Int) throws -> (
+    private func page(of entry: LoadedJob, after: Int64, limit: Int) throws -> (
         tasks: [StoredTask], through: Int64, allLoaded: Bool
     ) {
         var records: [TaskRecord] = []
@@ -86,7 +86,7 @@ extension Coordinator {
         for request in scheduler.wantedPages() {
             guard let entry = plans[request.job] else { continue }
             do {
-                let next = try page(of: entry, job: request.job, after: request.after, limit: request.count)
+                let next = try page(of: entry, after: request.after, limit: request.count)
                 execute(scheduler.addTasks(next.tasks, job: request.job, through: next.through, allLoaded: next.allLoaded, now: now()))
             } catch {
                 logger.error("cannot page in tasks of job \(request.job): \(error)")

@@ -24,6 +24,7 @@ struct LoadedJob {
 
     /// Whether every task row exists.
     var isInserted: Bool { insertedUnits >= plan.units.count }
+
     init(spec: JobSpec, plan: Plan, index: ArtifactIndex, firstTask: Int64, insertedUnits: Int) {
         self.spec = spec
         self.plan = plan
