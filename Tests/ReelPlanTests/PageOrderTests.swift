@@ -45,7 +45,8 @@ import Testing
         #expect(position > joined.compactMap { order.firstIndex(of: $0) }.max()!)
         #expect(position < order.firstIndex(of: lastChunk)!, "the first seam is paged after the last chunk")
         // Nothing between the chunks it joins and it starts later than they do.
-        let firstFrames = order[..<position].map { plan.units[$0] }.filter { $0.stage == .chunks }.map { plan.chunks[$0.index].region.frames.lowerBound }
+        let firstFrames = order[..<position].map { plan.units[$0] }.filter { $0.stage == .chunks }
+            .map { plan.chunks[$0.index].region.frames.lowerBound }
         #expect(firstFrames.max()! <= plan.seams[0].frames.lowerBound + plan.chunks[0].region.frames.count)
     }
 }
