@@ -88,13 +88,12 @@ extension Coordinator {
     /// being built (decision 0032).
     func flush() {
         collectConditioning()
-        dispatchDeferred()
-        loadWantedPages()
         while true {
             dispatchDeferred()
+            // Pages come in after the tasks already ready went out.
+            loadWantedPages()
             if let written = segments.takeWritten() {
                 finishCommit(written)
-                loadWantedPages()
                 continue
             }
             if !segments.isBusy && !deferredCommits.isEmpty {
@@ -105,7 +104,6 @@ extension Coordinator {
                 // commit would, and spares the results their hand-back through the poll.
                 if conditioning.pending == 0, let written = segments.waitWritten() {
                     finishCommit(written)
-                    loadWantedPages()
                     continue
                 }
             }

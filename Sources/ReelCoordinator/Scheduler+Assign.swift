@@ -43,16 +43,18 @@ extension Scheduler {
         var owned = timings.submitterTaskCap > 0 ? leasesByOwner() : [:]
         // Jobs' states and priorities do not change while leases are handed out: grouped once.
         let levels = readyJobsByPriority()
-        let ids = Set(pendingOffers.keys.flatMap { workers.open(for: $0) }).sorted()
-        for id in ids {
+        // Only workers with a slot free are looked at: a few a turn, not the whole farm.
+        for id in workers.withFreeSlot(forAnyOf: pendingOffers.keys) {
             while let worker = workers[id], worker.leases.count < Int(worker.hello.slots),
                 let directive = leaseNext(to: id, now: now, levels: levels, owned: &owned)
             {
                 out.append(directive)
             }
         }
+        // (Tasks awaiting their conditioning are ready work too: it is not the tail.)
+        let queueing = timings.prefetch > 0 && pending.count + awaiting.count > workers.count
+        let ids = queueing ? workers.open(forAnyOf: pendingOffers.keys) : []
         for depth in 0..<max(0, timings.prefetch) {
-            // (Tasks awaiting their conditioning are ready work too: it is not the tail.)
             for id in ids where pending.count + awaiting.count > workers.count {
                 guard let worker = workers[id], worker.leases.count < Int(worker.hello.slots) + depth + 1 else { continue }
                 if let directive = leaseNext(to: id, now: now, levels: levels, owned: &owned) { out.append(directive) }
@@ -69,7 +71,7 @@ extension Scheduler {
         for id in backupCandidates(now: now) {
             guard let task = tasks[id] else { continue }
             let offer = Offer(task.work)
-            if idle[offer] == nil { idle[offer] = workers.open(for: offer).filter { !workers.busy.contains($0) } }
+            if idle[offer] == nil { idle[offer] = workers.open(forAnyOf: [offer]).filter { !workers.busy.contains($0) } }
             guard let index = idle[offer]!.firstIndex(where: { !given.contains($0) && canRun($0, task, now: now) }) else { continue }
             let worker = idle[offer]!.remove(at: index)
             given.insert(worker)

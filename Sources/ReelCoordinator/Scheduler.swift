@@ -267,13 +267,18 @@ public struct Scheduler: Sendable {
         rebuildPending()
     }
 
+    /// Tasks paged in at a time: a quarter of the window, at most 256, so that reading a page
+    /// costs the coordinator's thread a few milliseconds however big the window is.
+    var pageTasks: Int { max(1, min(256, timings.residentTasks / 4)) }
+
     /// The pages of tasks the scheduler wants from the store: for each running job with
-    /// tasks still in the store whose resident tasks fell a quarter below the window.
+    /// tasks still in the store whose resident tasks fell a page (``pageTasks``) below the
+    /// window, a page.
     public func wantedPages() -> [TaskPageRequest] {
         // Asked on every turn of the loop: a scan, with no copy of the jobs.
         var wanted: [TaskPageRequest] = []
-        for (id, job) in jobs where !job.allLoaded && job.state == .running && job.resident <= timings.residentTasks * 3 / 4 {
-            wanted.append(TaskPageRequest(job: id, after: job.loadedThrough, count: timings.residentTasks - job.resident))
+        for (id, job) in jobs where !job.allLoaded && job.state == .running && job.resident <= timings.residentTasks - pageTasks {
+            wanted.append(TaskPageRequest(job: id, after: job.loadedThrough, count: pageTasks))
         }
         return wanted.sorted { $0.job < $1.job }
     }

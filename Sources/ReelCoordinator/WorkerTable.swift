@@ -30,14 +30,17 @@ struct Offer: Sendable, Hashable {
 }
 
 /// The live workers, indexed so that dispatch never looks at a worker that could not take a
-/// task: by what they offer, and whether they have room for another lease. Every change to a
-/// worker goes through the subscript, which keeps the indexes.
+/// task: by what they offer, whether a running slot is free, and whether they have room for
+/// another lease. Every change to a worker goes through the subscript, which keeps the indexes.
 struct WorkerTable: Sendable {
     private(set) var all: [WorkerID: Scheduler.Worker] = [:]
     /// Every worker, by offer.
     private(set) var byOffer: [Offer: Set<WorkerID>] = [:]
     /// Workers with room for another lease (fewer than slots + `prefetch`), by offer.
     private(set) var open: [Offer: Set<WorkerID>] = [:]
+    /// Workers with a running slot free (fewer leases than slots), by offer: the ones a
+    /// result or a newly ready task is for, a few at a time however big the farm.
+    private(set) var free: [Offer: Set<WorkerID>] = [:]
     /// Workers holding at least one lease.
     private(set) var busy: Set<WorkerID> = []
     let prefetch: Int
@@ -69,9 +72,18 @@ struct WorkerTable: Sendable {
     var count: Int { all.count }
     var isEmpty: Bool { all.isEmpty }
 
-    /// Workers with room for another lease that offer what `offer` needs, in id order.
-    func open(for offer: Offer) -> [WorkerID] {
-        offer.matchingOffers.reduce(into: Set<WorkerID>()) { $0.formUnion(open[$1] ?? []) }.sorted()
+    /// Workers with room for another lease that offer what one of `offers` needs, in id order.
+    func open(forAnyOf offers: some Sequence<Offer>) -> [WorkerID] { members(of: open, forAnyOf: offers) }
+
+    /// Workers with a running slot free that offer what one of `offers` needs, in id order.
+    func withFreeSlot(forAnyOf offers: some Sequence<Offer>) -> [WorkerID] { members(of: free, forAnyOf: offers) }
+
+    private func members(of index: [Offer: Set<WorkerID>], forAnyOf offers: some Sequence<Offer>) -> [WorkerID] {
+        var ids = Set<WorkerID>()
+        for offer in offers {
+            for matching in offer.matchingOffers { ids.formUnion(index[matching] ?? []) }
+        }
+        return ids.sorted()
     }
 
     /// Whether any worker (other than those `excluding` says) offers what `offer` needs.
@@ -81,17 +93,27 @@ struct WorkerTable: Sendable {
 
     private mutating func reindex(_ id: WorkerID, old: Scheduler.Worker?, new: Scheduler.Worker?) {
         let oldOffers = old.map { Offer.of($0.hello) } ?? [], newOffers = new.map { Offer.of($0.hello) } ?? []
-        let wasOpen = old.map(hasRoom) ?? false, isOpen = new.map(hasRoom) ?? false
         if oldOffers != newOffers {
             for offer in oldOffers { byOffer[offer]?.remove(id) }
             for offer in newOffers { byOffer[offer, default: []].insert(id) }
         }
-        if oldOffers != newOffers || wasOpen != isOpen {
-            if wasOpen { for offer in oldOffers { open[offer]?.remove(id) } }
-            if isOpen { for offer in newOffers { open[offer, default: []].insert(id) } }
-        }
+        let prefetch = prefetch
+        Self.move(id, in: &open, from: oldOffers, old.map { $0.hasRoom(beyondSlots: prefetch) } ?? false, to: newOffers, new.map { $0.hasRoom(beyondSlots: prefetch) } ?? false)
+        Self.move(id, in: &free, from: oldOffers, old.map { $0.hasRoom(beyondSlots: 0) } ?? false, to: newOffers, new.map { $0.hasRoom(beyondSlots: 0) } ?? false)
         if new?.leases.isEmpty == false { busy.insert(id) } else { busy.remove(id) }
     }
 
-    private func hasRoom(_ worker: Scheduler.Worker) -> Bool { worker.leases.count < Int(worker.hello.slots) + prefetch }
+    /// Keeps `id` in `index` under its offers exactly while `isIn`.
+    private static func move(
+        _ id: WorkerID, in index: inout [Offer: Set<WorkerID>], from oldOffers: [Offer], _ wasIn: Bool, to newOffers: [Offer], _ isIn: Bool
+    ) {
+        guard oldOffers != newOffers || wasIn != isIn else { return }
+        if wasIn { for offer in oldOffers { index[offer]?.remove(id) } }
+        if isIn { for offer in newOffers { index[offer, default: []].insert(id) } }
+    }
+}
+
+extension Scheduler.Worker {
+    /// Whether the worker holds fewer leases than its slots plus `extra`.
+    fileprivate func hasRoom(beyondSlots extra: Int) -> Bool { leases.count < Int(hello.slots) + extra }
 }

@@ -57,6 +57,25 @@ public struct TaskRecord: Sendable, Codable, Hashable, FetchableRecord, Persista
     public mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 }
 
+extension TaskRecord {
+    /// Decoded column by column, not through `Decodable`: a page of the scheduler's window is
+    /// hundreds of rows read on the coordinator's thread, and the generic decoding was most of
+    /// its time.
+    public init(row: Row) throws {
+        id = try row.decode(forColumn: "id")
+        jobId = try row.decode(forColumn: "jobId")
+        stage = try row.decode(forColumn: "stage")
+        chunkIndex = try row.decode(forColumn: "chunkIndex")
+        state = try row.decode(forColumn: "state")
+        attempt = try row.decode(forColumn: "attempt")
+        worker = try row.decode(forColumn: "worker")
+        leaseExpiresAt = try row.decode(forColumn: "leaseExpiresAt")
+        checksum = try row.decode(forColumn: "checksum")
+        artifact = try row.decode(forColumn: "artifact")
+        updatedAt = try row.decode(forColumn: "updatedAt")
+    }
+}
+
 /// One row of `event`: a state change and its reason, for the task log.
 public struct EventRecord: Sendable, Codable, Hashable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "event"

@@ -296,15 +296,22 @@ public final class Store: Sendable {
         }
     }
 
-    /// The uncommitted ones of the tasks `ids`, in id order (a page of the scheduler's window).
+    /// The uncommitted ones of the tasks `ids`, in id order (a page of the scheduler's window),
+    /// read a run of consecutive ids at a time: a page in time order is a few such runs (its
+    /// chunks', its seams'), each a range of the primary key.
     public func openTasks(ids: [Int64]) throws -> [TaskRecord] {
-        try read { db in
+        let sorted = Array(Set(ids)).sorted()
+        return try read { db in
+            let statement = try db.cachedStatement(sql: "SELECT * FROM task WHERE id BETWEEN ? AND ? AND state != ? ORDER BY id")
             var records: [TaskRecord] = []
-            for start in stride(from: 0, to: ids.count, by: 500) {
-                let batch = ids[start..<min(ids.count, start + 500)]
-                records += try TaskRecord.filter(batch.contains(Column("id")) && Column("state") != TaskState.done.rawValue).fetchAll(db)
+            var start = 0
+            while start < sorted.count {
+                var end = start
+                while end + 1 < sorted.count && sorted[end + 1] == sorted[end] + 1 { end += 1 }
+                records += try TaskRecord.fetchAll(statement, arguments: [sorted[start], sorted[end], TaskState.done.rawValue])
+                start = end + 1
             }
-            return records.sorted { $0.id! < $1.id! }
+            return records
         }
     }
 

@@ -70,6 +70,25 @@ import Testing
         #expect(s.state(job: 1) == .encoding)
     }
 
+    @Test func aBigWindowIsRefilledAPageOf256TasksAtATime() {
+        let tasks = (0..<5000).map { StoredTask(id: Int64(1000 + $0), chunk: $0, work: SchedulerDispatchTests.work(frames: 8), done: false) }
+        var s = Scheduler(timings: SchedulerTimings(prefetch: 0, residentTasks: 4096))
+        let first = Array(tasks.prefix(4096))
+        s.addJob(1, tasks: first, total: 5000, remaining: 5000, through: first.last!.id, allLoaded: false, now: 0)
+        var leases: [(WorkerID, LeaseRef)] = []
+        for index in 0..<300 {
+            leases += SchedulerDispatchTests().leases(s.handle(.workerReady("w\(index)", SchedulerTests.hello), now: 0))
+        }
+        var committed = 0
+        while s.wantedPages().isEmpty, let (worker, lease) = leases.first {
+            leases.removeFirst()
+            leases += SchedulerDispatchTests().leases(SchedulerDispatchTests().finish(&s, worker, lease, now: 1))
+            committed += 1
+        }
+        #expect(committed == 256, "a page (256 tasks) below the window of 4,096")
+        #expect(s.wantedPages() == [TaskPageRequest(job: 1, after: first.last!.id, count: 256)])
+    }
+
     @Test func noPagesAreAskedForWhileTheWindowIsFullOrTheJobIsPaused() {
         var store = rows()
         var s = Scheduler(timings: SchedulerTimings(prefetch: 0, residentTasks: 8))

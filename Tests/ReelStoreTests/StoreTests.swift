@@ -46,6 +46,28 @@ import Testing
         #expect(try store.events(job: tasks[0].jobId).contains { $0.kind == "task-requeued" && $0.detail == "a went silent" })
     }
 
+    @Test func aPageReadsTheOpenTasksOfScatteredAndConsecutiveIdsInIdOrder() throws {
+        let store = try Store(path: "\(directory)/reel.sqlite")
+        let spec = JobSpec(
+            name: "t", prompt: "p", seconds: 60, fps: 12, width: 32, height: 32, seed: 1, chunkFrames: 24, overlap: 4, output: "/tmp/o.mp4",
+            consistency: .independent)
+        let job = try store.insertJob(spec: spec, plan: Planner.plan(spec), now: 1)
+        let tasks = try store.tasks(job: job.id!).map { $0.id! }
+        #expect(tasks.count >= 12)
+        // Committed: the second task, and one inside the consecutive run asked for.
+        for task in [tasks[1], tasks[5]] {
+            try store.recordLease(task: task, attempt: 1, worker: "w", expiresAt: 10, now: 2)
+            #expect(try store.commitResult(task: task, attempt: 1, worker: "w", checksum: "x", artifact: "p", now: 3))
+        }
+        try store.recordLease(task: tasks[9], attempt: 1, worker: "w", expiresAt: 10, now: 2)
+        // Asked for out of order, with runs of one and a run of five, and an id twice.
+        let asked = [tasks[11], tasks[7], tasks[3], tasks[4], tasks[5], tasks[6], tasks[1], tasks[9], tasks[0], tasks[11]]
+        let page = try store.openTasks(ids: asked)
+        #expect(page.map(\.id!) == [tasks[0], tasks[3], tasks[4], tasks[6], tasks[7], tasks[9], tasks[11]])
+        #expect(page.first { $0.id == tasks[9] }?.state == .leased && page.first { $0.id == tasks[9] }?.worker == "w")
+        #expect(try store.openTasks(ids: []).isEmpty)
+    }
+
     @Test func aStragglerAndItsBackupMayEachCommitButOnlyOnce() throws {
         let store = try Store(path: "\(directory)/reel.sqlite")
         let (_, tasks) = try job(store)
