@@ -256,6 +256,8 @@ extension Coordinator {
             } else {
                 metrics.forget(commit.lease)
             }
+            // What this commit freed goes out now, not after the rest of the group's.
+            dispatchDeferred()
         }
     }
 

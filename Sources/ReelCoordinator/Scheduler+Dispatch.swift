@@ -3,6 +3,8 @@ import ReelWire
 
 /// Liveness, expiry and the ready queue.
 extension Scheduler {
+    /// Drops silent workers and takes back the leases of stalled ones, every period; takes
+    /// back expired leases at most every ``leaseScanSeconds``.
     mutating func expire(now: Double) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
         // (Scanned without copying the table, then sorted: this runs up to 50 times a second.)
@@ -14,14 +16,21 @@ extension Scheduler {
         }
         var stepMedians: [Int64: Double] = [:]
         for job in jobs.keys { stepMedians[job] = medianStepSeconds(job: job) }
-        for id in workers.busy.sorted() {
+        // The stalled ones are found first, then handled in id order (no sort of every busy worker).
+        var stalled: [(id: WorkerID, bound: Double)] = []
+        for id in workers.busy {
             guard let worker = workers[id] else { continue }
             let bound = stallBound(worker, stepMedians: stepMedians)
-            guard now - worker.advancedAt > bound else { continue }
+            if now - worker.advancedAt > bound { stalled.append((id, bound)) }
+        }
+        for (id, bound) in stalled.sorted(by: { $0.id < $1.id }) {
+            guard let worker = workers[id] else { continue }
             workers[id]?.advancedAt = now
             let why = String(format: "worker %@ made no progress for %.1f s (bound %.1f s)", id, now - worker.advancedAt, bound)
             for lease in worker.leases.sorted(by: { $0.task < $1.task }) { out += release(lease.task, from: id, reason: why, lost: true) }
         }
+        guard now - lastLeaseScan >= Self.leaseScanSeconds || now < lastLeaseScan else { return out }
+        lastLeaseScan = now
         var expired: [Int64] = []
         for (id, task) in tasks where task.phase == .leased && task.leaseExpiresAt < now { expired.append(id) }
         for id in expired.sorted() {

@@ -165,6 +165,11 @@ public struct Scheduler: Sendable {
     var lastPeriodicWork = -Double.infinity
     /// How often at most they run.
     static let periodSeconds = 0.02
+    /// When every resident task was last looked at for an expired lease.
+    var lastLeaseScan = -Double.infinity
+    /// How often at most that is done: leases run for many seconds, and the scan copies
+    /// thousands of tasks, too much for every period.
+    static let leaseScanSeconds = 1.0
     /// Principals whose results lost a vote: never given work again.
     var quarantined: Set<WorkerID> = []
 

@@ -156,6 +156,19 @@ import Testing
         #expect(expired.contains(.requeue(task: 200, reason: "worker idle went silent")), "5.5 s after its lease")
     }
 
+    /// A lease restored from the store whose holder never comes back expires by the scan of
+    /// every resident task, which runs at most once a second (it copies thousands of tasks).
+    @Test func aRestoredLeaseWhoseHolderNeverReturnsExpiresByAScanAtMostOnceASecond() {
+        var s = Scheduler(timings: SchedulerTimings(heartbeatSeconds: 1, workerTimeoutSeconds: 5, leaseSeconds: 30, prefetch: 0))
+        s.addJob(1, tasks: [StoredTask(id: 100, chunk: 0, work: Self.work, done: false, attempt: 1, leasedTo: "gone")], now: 0)
+        func requeued(_ directives: [SchedulerDirective]) -> Bool {
+            directives.contains(.requeue(task: 100, reason: "lease of gone expired"))
+        }
+        #expect(!requeued(s.handle(.tick, now: 29.9)), "its lease runs 30 s")
+        #expect(!requeued(s.handle(.tick, now: 30.5)), "expired, but the last scan was 0.6 s ago")
+        #expect(requeued(s.handle(.tick, now: 30.95)), "the next scan, a second after the last")
+    }
+
     @Test func heartbeatsKeepLeasesAliveAndUnknownWorkersAreToldToAnnounce() {
         var s = scheduler(tasks: 1)
         _ = s.handle(.workerReady("a", Self.hello), now: 0)
