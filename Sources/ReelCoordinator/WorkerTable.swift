@@ -98,8 +98,10 @@ struct WorkerTable: Sendable {
             for offer in newOffers { byOffer[offer, default: []].insert(id) }
         }
         let prefetch = prefetch
-        Self.move(id, in: &open, from: oldOffers, old.map { $0.hasRoom(beyondSlots: prefetch) } ?? false, to: newOffers, new.map { $0.hasRoom(beyondSlots: prefetch) } ?? false)
-        Self.move(id, in: &free, from: oldOffers, old.map { $0.hasRoom(beyondSlots: 0) } ?? false, to: newOffers, new.map { $0.hasRoom(beyondSlots: 0) } ?? false)
+        let wasOpen = old?.hasRoom(beyondSlots: prefetch) ?? false, isOpen = new?.hasRoom(beyondSlots: prefetch) ?? false
+        let wasFree = old?.hasRoom(beyondSlots: 0) ?? false, isFree = new?.hasRoom(beyondSlots: 0) ?? false
+        Self.move(id, in: &open, from: oldOffers, wasOpen, to: newOffers, isOpen)
+        Self.move(id, in: &free, from: oldOffers, wasFree, to: newOffers, isFree)
         if new?.leases.isEmpty == false { busy.insert(id) } else { busy.remove(id) }
     }
 

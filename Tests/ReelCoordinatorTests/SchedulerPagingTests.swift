@@ -71,7 +71,9 @@ import Testing
     }
 
     @Test func aBigWindowIsRefilledAPageOf256TasksAtATime() {
-        let tasks = (0..<5000).map { StoredTask(id: Int64(1000 + $0), chunk: $0, work: SchedulerDispatchTests.work(frames: 8), done: false) }
+        let tasks = (0..<5000).map {
+            StoredTask(id: Int64(1000 + $0), chunk: $0, work: SchedulerDispatchTests.work(frames: 8), done: false)
+        }
         var s = Scheduler(timings: SchedulerTimings(prefetch: 0, residentTasks: 4096))
         let first = Array(tasks.prefix(4096))
         s.addJob(1, tasks: first, total: 5000, remaining: 5000, through: first.last!.id, allLoaded: false, now: 0)

@@ -7,9 +7,8 @@ import Testing
 /// the workers that could take a task.
 @Suite struct WorkerTableTests {
     func worker(slots: UInt32, leases: Int) -> Scheduler.Worker {
-        var worker = Scheduler.Worker(
-            hello: WorkerHello(name: "a", backends: ["procedural"], slots: slots, memoryMegabytes: 1, tags: []), principal: "a", lastSeen: 0,
-            advancedAt: 0, lastHeartbeatSent: 0)
+        let hello = WorkerHello(name: "a", backends: ["procedural"], slots: slots, memoryMegabytes: 1, tags: [])
+        var worker = Scheduler.Worker(hello: hello, principal: "a", lastSeen: 0, advancedAt: 0, lastHeartbeatSent: 0)
         worker.leases = Set((0..<leases).map { LeaseRef(task: Int64($0), attempt: 1) })
         return worker
     }
