@@ -240,26 +240,37 @@ extension Coordinator {
         // Tasks these commits free become dispatchable now: their dispatch latency runs from
         // here (the group commit is the round trip of the results it holds).
         metrics.eventTime = now()
-        for (commit, outcome) in zip(group.commits, group.outcomes) {
-            guard let outcome else { continue }
-            // Committed keyframe sets release the job's first chunks: the tasks that fill the
-            // workers then are that job's start, like its submission's.
-            if case .committed = outcome, plans[commit.job]?.plan.units[commit.chunk].stage == .keyframes, !startedJobs.contains(commit.job) {
-                startingJobs.insert(commit.job)
+        // Told to the scheduler sixteen at a time, what each batch frees sent before the next
+        // (one dispatch pass a batch, not one a commit; decision 0043).
+        let outcomes = zip(group.commits, group.outcomes).compactMap { commit, outcome in outcome.map { (commit, $0) } }
+        for start in stride(from: 0, to: outcomes.count, by: Self.outcomesPerDispatch) {
+            let batch = outcomes[start..<min(start + Self.outcomesPerDispatch, outcomes.count)]
+            for (commit, outcome) in batch {
+                // Committed keyframe sets release the job's first chunks: the tasks that fill the
+                // workers then are that job's start, like its submission's.
+                if case .committed = outcome, plans[commit.job]?.plan.units[commit.chunk].stage == .keyframes,
+                    !startedJobs.contains(commit.job)
+                {
+                    startingJobs.insert(commit.job)
+                }
             }
-            execute(scheduler.handle(outcome, now: now()))
-            if case .committed = outcome {
-                dropConditioning(commit.lease.task)
-                metrics.tasksCommitted += 1
-                metrics.samplerSeconds += Double(commit.sampleMilliseconds) / 1000
-                options.prometheus?.committed(samplerSeconds: Double(commit.sampleMilliseconds) / 1000, bytes: commit.latents.count)
-            } else {
-                metrics.forget(commit.lease)
+            execute(scheduler.handle(batch.map(\.1), now: now()))
+            for (commit, outcome) in batch {
+                if case .committed = outcome {
+                    dropConditioning(commit.lease.task)
+                    metrics.tasksCommitted += 1
+                    metrics.samplerSeconds += Double(commit.sampleMilliseconds) / 1000
+                    options.prometheus?.committed(samplerSeconds: Double(commit.sampleMilliseconds) / 1000, bytes: commit.latents.count)
+                } else {
+                    metrics.forget(commit.lease)
+                }
             }
-            // What this commit freed goes out now, not after the rest of the group's.
             dispatchDeferred()
         }
     }
+
+    /// How many of a group's outcomes the scheduler is told of before what they freed is sent.
+    static let outcomesPerDispatch = 16
 
     /// The committed outputs of a loaded job.
     func jobArtifacts(_ job: Int64) -> JobArtifacts? {

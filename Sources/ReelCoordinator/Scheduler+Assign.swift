@@ -54,10 +54,14 @@ extension Scheduler {
         // (Tasks awaiting their conditioning are ready work too: it is not the tail.)
         let queueing = timings.prefetch > 0 && pending.count + awaiting.count > workers.count
         let ids = queueing ? workers.open(forAnyOf: pendingOffers.keys) : []
+        if queueing { topUpQueuedAllowance(now: now) }
         for depth in 0..<max(0, timings.prefetch) {
-            for id in ids where pending.count + awaiting.count > workers.count {
+            for id in ids where pending.count + awaiting.count > workers.count && queuedAllowance >= 1 {
                 guard let worker = workers[id], worker.leases.count < Int(worker.hello.slots) + depth + 1 else { continue }
-                if let directive = leaseNext(to: id, now: now, levels: levels, owned: &owned) { out.append(directive) }
+                if let directive = leaseNext(to: id, now: now, levels: levels, owned: &owned) {
+                    out.append(directive)
+                    queuedAllowance -= 1
+                }
             }
         }
         out += preemptQueued(now: now, levels: levels, owned: &owned)
@@ -78,6 +82,21 @@ extension Scheduler {
             out.append(lease(id, to: worker, now: now))
         }
         return out
+    }
+
+    /// Queued (prefetch) leases handed out at most in a millisecond, and at once. A queued task
+    /// waits behind its worker's running one, so it loses nothing by going out a few
+    /// milliseconds later, but a wave of them sent together (a job's start, or the ready tasks
+    /// coming to outnumber the workers) held up the leases of free slots behind it (decision 0043).
+    static let queuedLeasesPerMillisecond = 16
+
+    /// Adds what the time since the last top-up allows to ``queuedAllowance``, up to
+    /// ``queuedLeasesPerMillisecond`` (a job's start may have left more: it is not cut).
+    mutating func topUpQueuedAllowance(now: Double) {
+        let elapsed = max(0, now - queuedAllowanceAt)
+        let limit = Double(Self.queuedLeasesPerMillisecond)
+        queuedAllowance = max(queuedAllowance, min(limit, queuedAllowance + (elapsed.isFinite ? elapsed * 1000 * limit : limit)))
+        queuedAllowanceAt = now
     }
 
     /// Ready tasks a worker looks through for one it may run; past these it waits for the

@@ -165,6 +165,10 @@ public struct Scheduler: Sendable {
     var lastPeriodicWork = -Double.infinity
     /// How often at most they run.
     static let periodSeconds = 0.02
+    /// Queued (prefetch) leases that may go out now, and when that was last topped up
+    /// (``Scheduler/queuedLeasesPerMillisecond``).
+    var queuedAllowance = Double(Scheduler.queuedLeasesPerMillisecond)
+    var queuedAllowanceAt = -Double.infinity
     /// When every resident task was last looked at for an expired lease.
     var lastLeaseScan = -Double.infinity
     /// How often at most that is done: leases run for many seconds, and the scan copies
@@ -270,6 +274,9 @@ public struct Scheduler: Sendable {
         insert(stored, job: job, now: now)
         jobs[job]?.loadedThrough = through ?? stored.map(\.position).max() ?? .min
         rebuildPending()
+        // A job's start fills every queue at once (measured apart, as the job's start); the
+        // queued leases after it are metered (decision 0043).
+        queuedAllowance = max(queuedAllowance, Double(leaseCapacity))
     }
 
     /// Tasks paged in at a time: a quarter of the window, at most 256, so that reading a page
@@ -342,7 +349,34 @@ public struct Scheduler: Sendable {
 
     // MARK: Events
 
+    /// Handles one event, then hands out what is ready (with the periodic work on a `.tick`).
     public mutating func handle(_ event: SchedulerEvent, now: Double) -> [SchedulerDirective] {
+        var out = apply(event, now: now)
+        // Expiry, heartbeats and straggler backups are periodic work: done on ticks (every loop
+        // of the shell, at least every 100 ms), at most every `periodSeconds`, not on every message.
+        var periodic = false
+        if case .tick = event, now - lastPeriodicWork >= Self.periodSeconds || now < lastPeriodicWork {
+            periodic = true
+            lastPeriodicWork = now
+            out += expire(now: now)
+            out += heartbeats(now: now)
+        }
+        out += dispatch(now: now, backups: periodic)
+        return out
+    }
+
+    /// Handles events that came together (a group commit's outcomes) in order, then hands out
+    /// what they freed in one pass: a dispatch pass per event cost more than the event itself
+    /// when a group of commits freed a wave of tasks (decision 0043). No periodic work: a
+    /// `.tick` here only dispatches.
+    public mutating func handle(_ events: [SchedulerEvent], now: Double) -> [SchedulerDirective] {
+        var out: [SchedulerDirective] = []
+        for event in events { out += apply(event, now: now) }
+        return out + dispatch(now: now, backups: false)
+    }
+
+    /// What `event` changes, before any dispatch.
+    private mutating func apply(_ event: SchedulerEvent, now: Double) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
         switch event {
         case .workerReady(let id, let hello):
@@ -383,16 +417,6 @@ public struct Scheduler: Sendable {
         case .tick:
             break
         }
-        // Expiry, heartbeats and straggler backups are periodic work: done on ticks (every loop
-        // of the shell, at least every 100 ms), at most every `periodSeconds`, not on every message.
-        var periodic = false
-        if case .tick = event, now - lastPeriodicWork >= Self.periodSeconds || now < lastPeriodicWork {
-            periodic = true
-            lastPeriodicWork = now
-            out += expire(now: now)
-            out += heartbeats(now: now)
-        }
-        out += dispatch(now: now, backups: periodic)
         return out
     }
 

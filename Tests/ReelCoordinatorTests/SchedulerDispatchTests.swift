@@ -184,4 +184,44 @@ import Testing
         #expect(leases(s.handle(.conditioned([100]), now: 1)).map(\.1.task) == [100])
         #expect(s.awaitingConditioning(perJob: 1).map(\.task) == [200, 101, 300])
     }
+
+    @Test func queuedLeasesGoOutSixteenAMillisecondAfterEveryFreeSlotIsFilled() {
+        var s = Scheduler(timings: SchedulerTimings(prefetch: 1))
+        s.addJob(1, tasks: tasks(200), now: 0)
+        var first: [(WorkerID, LeaseRef)] = []
+        for index in 0..<40 { first += leases(s.handle(.workerReady("w\(index)", Self.hello), now: 1)) }
+        #expect(first.count == 40 + Scheduler.queuedLeasesPerMillisecond, "every worker's slot, and sixteen queued")
+        #expect(Set(first.map(\.0)).count == 40)
+        #expect(leases(s.handle(.tick, now: 1)).isEmpty, "none more in the same millisecond")
+        #expect(leases(s.handle(.tick, now: 1 + 1.0 / 2048)).count == 7, "about half a millisecond later, 7.8 of them")
+        #expect(leases(s.handle(.tick, now: 1.5)).count == 16, "never more than sixteen at once")
+        #expect(leases(s.handle(.tick, now: 2)).count == 1, "the last of a queued task for each of the 40 workers")
+        #expect(leases(s.handle(.tick, now: 3)).isEmpty)
+    }
+
+    @Test func aJobsStartFillsEveryWorkersSlotAndQueueAtOnce() {
+        var s = Scheduler(timings: SchedulerTimings(prefetch: 1))
+        for index in 0..<40 { _ = s.handle(.workerReady("w\(index)", Self.hello), now: 0) }
+        s.addJob(1, tasks: tasks(200), now: 1)
+        let start = leases(s.handle(.tick, now: 1))
+        #expect(start.count == 80)
+        #expect(Set(start.prefix(40).map(\.0)).count == 40, "the free slots are filled first")
+        #expect(leases(s.handle(.tick, now: 2)).isEmpty)
+    }
+
+    @Test func eventsHandledTogetherAreAppliedInOrderBeforeOneDispatchPass() {
+        var s = Scheduler(timings: SchedulerTimings(prefetch: 0))
+        s.addJob(1, tasks: tasks(4), now: 0)
+        let first = leases(s.handle(.workerReady("a", Self.hello), now: 0) + s.handle(.workerReady("b", Self.hello), now: 0))
+        #expect(first.map(\.1.task) == [100, 101])
+        let directives = s.handle([.resultArrived("a", first[0].1), .resultArrived("b", first[1].1)], now: 1)
+        let kinds = directives.compactMap { directive -> String? in
+            switch directive {
+            case .commit(let worker, _, _, _): "commit \(worker)"
+            case .dispatch(let worker, let assignment, _, _, _): "dispatch \(assignment.lease.task) to \(worker)"
+            default: nil
+            }
+        }
+        #expect(kinds == ["commit a", "commit b", "dispatch 102 to a", "dispatch 103 to b"])
+    }
 }
