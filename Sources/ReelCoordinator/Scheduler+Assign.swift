@@ -93,9 +93,10 @@ extension Scheduler {
     /// Adds what the time since the last top-up allows to ``queuedAllowance``, up to
     /// ``queuedLeasesPerMillisecond`` (a job's start may have left more: it is not cut).
     mutating func topUpQueuedAllowance(now: Double) {
+        // The first top-up (from minus infinity) comes to the limit: min(limit, infinity).
         let elapsed = max(0, now - queuedAllowanceAt)
         let limit = Double(Self.queuedLeasesPerMillisecond)
-        queuedAllowance = max(queuedAllowance, min(limit, queuedAllowance + (elapsed.isFinite ? elapsed * 1000 * limit : limit)))
+        queuedAllowance = max(queuedAllowance, min(limit, queuedAllowance + elapsed * 1000 * limit))
         queuedAllowanceAt = now
     }
 
