@@ -34,8 +34,8 @@ final class EncodeRunner: Sendable {
     private let cpu = Mutex<Double>(0)
     /// The encode thread's (and its ffmpeg's) nice value.
     static let niceness: Int32 = 19
-    /// How often a read waiting for its unit looks again.
-    static let pollSeconds = 0.005
+    /// How often a read waiting for its unit (woken by its commit) looks whether to stop or start over.
+    static let controlSeconds = 0.05
     /// Woken when an encode ends (or its scoring does), so the loop sees it at once.
     private let waker: LoopWaker?
 
@@ -99,25 +99,32 @@ final class EncodeRunner: Sendable {
         }
         let load = { (chunk: Chunk) throws -> [Float] in try read(plan.unit(.chunks, chunk.index)!) }
         let seams = SeamOverride(plan: plan, read: read)
-        let frameMetrics = FrameMetricsStage(
-            FrameMetrics(plan: plan, fps: spec.fps, width: spec.width, height: spec.height), niceness: Self.niceness)
-        defer { frameMetrics.close() }
         let report = { (frames: Int) in self.progress.withLock { $0[job] = frames } }
         let outcome =
             plan.decodes.isEmpty
             ? try VideoAssembler.assemble(
                 spec: spec, plan: plan, root: root, progressive: true, niceness: Self.niceness, load: load, override: seams.frame,
-                observe: { _, rgb in frameMetrics.add(rgb) }, progress: report)
+                progress: report)
             : try VideoAssembler.assembleDecoded(
                 spec: spec, plan: plan, root: root, progressive: true, niceness: Self.niceness, load: load, override: seams.frame,
-                pixels: { window in try read(plan.unit(.decode, window.index)!) }, observe: { _, rgb in frameMetrics.add(rgb) },
-                progress: report)
-        let (frames, metricsCPU) = frameMetrics.finish()
-        cpu.withLock { $0 += metricsCPU }
+                pixels: { window in try read(plan.unit(.decode, window.index)!) }, progress: report)
+        // Frame metrics are taken after the video is done, from the committed units stitched again (decision 0044):
+        // block matching beside the encode held it back, so the last wave's frames waited for it.
         let scoring: (() -> ConsistencyReport?)? =
-            spec.backend == .procedural
-            ? { try? ConsistencyScorer.score(spec: spec, plan: plan, frames: frames, read: committed.latents) } : nil
+            spec.backend == .procedural ? { try? Self.score(committed) } : nil
         return (outcome, scoring)
+    }
+
+    /// A procedural job's consistency report: the frame metrics of the frames its video was
+    /// encoded from (stitched again from the committed units), then the oracle's readings.
+    private static func score(_ committed: JobArtifacts) throws -> ConsistencyReport {
+        let spec = committed.spec, plan = committed.plan
+        var metrics = FrameMetrics(plan: plan, fps: spec.fps, width: spec.width, height: spec.height)
+        _ = try VideoAssembler.stitch(
+            spec: spec, plan: plan, load: { chunk in try committed.latents(plan.unit(.chunks, chunk.index)!) },
+            override: SeamOverride(plan: plan, read: committed.latents).frame
+        ) { _, rgb in metrics.add(rgb) }
+        return try ConsistencyScorer.score(spec: spec, plan: plan, frames: metrics.report(), read: committed.latents)
     }
 
     /// Returns once `unit` is committed; throws when the encode is to stop or start over.
@@ -128,8 +135,7 @@ final class EncodeRunner: Sendable {
             case .cancel, nil: throw Interruption.cancel
             case .run: break
             }
-            if committed.index[unit] != nil { return }
-            Thread.sleep(forTimeInterval: Self.pollSeconds)
+            if committed.index.waitUntilCommitted(unit, seconds: Self.controlSeconds) { return }
         }
     }
 

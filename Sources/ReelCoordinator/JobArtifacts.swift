@@ -1,3 +1,4 @@
+import Foundation
 import ReelCore
 import ReelPlan
 import ReelStore
@@ -22,6 +23,8 @@ public final class ArtifactIndex: Sendable {
     }
 
     private let entries: Mutex<Entries>
+    /// Broadcast whenever a unit's entry changes, for readers waiting for a commit.
+    private let changed = NSCondition()
 
     public init(count: Int) { entries = Mutex(Entries(units: [Entry](repeating: Entry(), count: count))) }
 
@@ -50,7 +53,22 @@ public final class ArtifactIndex: Sendable {
                 }
                 entries.units[unit] = Entry(path: number, length: location.length.map { Int32($0) } ?? -1, offset: Int64(location.offset))
             }
+            changed.lock()
+            changed.broadcast()
+            changed.unlock()
         }
+    }
+
+    /// Whether `unit` is committed, waiting up to `seconds` for it to be.
+    public func waitUntilCommitted(_ unit: Int, seconds: Double) -> Bool {
+        changed.lock()
+        defer { changed.unlock() }
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        // A commit after a check broadcasts only once the wait below has released the lock.
+        while self[unit] == nil {
+            guard changed.wait(until: deadline) else { return self[unit] != nil }
+        }
+        return true
     }
 
     /// The index of a job's committed task rows (`tasks` in any order, every stage).

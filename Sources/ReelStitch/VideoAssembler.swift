@@ -18,9 +18,9 @@ public enum VideoAssembler {
     /// these may block until it is committed: the encode then runs beside the render.
     public static func assemble(
         spec: JobSpec, plan: Plan, root: String? = nil, progressive: Bool = false, niceness: Int32? = nil, load: (Chunk) throws -> [Float],
-        override: (Int) throws -> [Float]? = { _ in nil }, observe: (Int, [UInt8]) -> Void = { _, _ in }, progress: (Int) -> Void = { _ in }
+        override: (Int) throws -> [Float]? = { _ in nil }, progress: (Int) -> Void = { _ in }
     ) throws -> Outcome {
-        try encode(spec: spec, root: root, progressive: progressive, niceness: niceness, observe: observe, progress: progress) { frame in
+        try encode(spec: spec, root: root, progressive: progressive, niceness: niceness, progress: progress) { frame in
             try stitch(spec: spec, plan: plan, load: load, override: override, frame: frame)
         }
     }
@@ -29,10 +29,9 @@ public enum VideoAssembler {
     /// workers), in order, one window in memory at a time (`pixels` may block, as `load` may).
     public static func assembleDecoded(
         spec: JobSpec, plan: Plan, root: String? = nil, progressive: Bool = false, niceness: Int32? = nil, load: (Chunk) throws -> [Float],
-        override: (Int) throws -> [Float]?, pixels: (DecodeWindow) throws -> [Float], observe: (Int, [UInt8]) -> Void = { _, _ in },
-        progress: (Int) -> Void = { _ in }
+        override: (Int) throws -> [Float]?, pixels: (DecodeWindow) throws -> [Float], progress: (Int) -> Void = { _ in }
     ) throws -> Outcome {
-        try encode(spec: spec, root: root, progressive: progressive, niceness: niceness, observe: observe, progress: progress) { frame in
+        try encode(spec: spec, root: root, progressive: progressive, niceness: niceness, progress: progress) { frame in
             try decoded(spec: spec, plan: plan, load: load, override: override, pixels: pixels, frame: frame)
         }
     }
@@ -40,20 +39,17 @@ public enum VideoAssembler {
     /// Streams the frames `produce` hands out into ffmpeg: the MP4 is moved into place when all
     /// went well, and abandoned (no partial file left) when anything failed.
     static func encode(
-        spec: JobSpec, root: String?, progressive: Bool, niceness: Int32?, observe: (Int, [UInt8]) -> Void, progress: (Int) -> Void,
+        spec: JobSpec, root: String?, progressive: Bool, niceness: Int32?, progress: (Int) -> Void,
         produce: (_ frame: (Int, [UInt8]) throws -> Void) throws -> Outcome
     ) throws -> Outcome {
         let encoder = try FFmpegEncoder(
             output: spec.output, root: root, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory,
             progressive: progressive, niceness: niceness)
         do {
-            let outcome = try withoutActuallyEscaping(observe) { observe in
-                try withoutActuallyEscaping(progress) { progress in
-                    try produce { frame, rgb in
-                        try encoder.write(rgb)
-                        observe(frame, rgb)
-                        progress(frame + 1)
-                    }
+            let outcome = try withoutActuallyEscaping(progress) { progress in
+                try produce { frame, rgb in
+                    try encoder.write(rgb)
+                    progress(frame + 1)
                 }
             }
             try encoder.finish()

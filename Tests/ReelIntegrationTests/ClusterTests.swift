@@ -33,6 +33,8 @@ import Testing
         // Keyframes fix the take everywhere; with 16-frame chunks the seam windows are too short to
         // join every path (see Docs/consistency.md), so only takes are asserted here.
         #expect(report.neighbourPairs == 11 && report.takeDisagreements == 0 && report.takesAgainstMajority == 0, "\(report)")
+        // Its frame metrics, taken once the MP4 is done (decision 0044), are those of the frames the MP4 was encoded from.
+        #expect(report.frames == (try Reference.frameMetrics(spec)), "\(report.frames)")
         #expect(try probe(absolute.output)["nb_read_frames"] == "144")
     }
 

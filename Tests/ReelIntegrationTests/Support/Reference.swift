@@ -1,5 +1,6 @@
 import Foundation
 import ReelCore
+import ReelMetrics
 import ReelPlan
 import ReelSampler
 import ReelStitch
@@ -44,6 +45,17 @@ enum Reference {
         let outcome = try VideoAssembler.stitch(
             spec: spec, plan: plan, load: { outputs[plan.unit(.chunks, $0.index)!]! }, override: seams.frame, frame: { _, _ in })
         return (outcome, plan, outputs)
+    }
+
+    /// The frame metrics of the reference video's frames, as a job's consistency report holds them.
+    static func frameMetrics(_ spec: JobSpec) throws -> FrameMetrics.Report {
+        let (_, plan, outputs) = try run(spec)
+        var metrics = FrameMetrics(plan: plan, fps: spec.fps, width: spec.width, height: spec.height)
+        let seams = SeamOverride(plan: plan) { outputs[$0]! }
+        _ = try VideoAssembler.stitch(
+            spec: spec, plan: plan, load: { outputs[plan.unit(.chunks, $0.index)!]! }, override: seams.frame,
+            frame: { _, rgb in metrics.add(rgb) })
+        return metrics.report()
     }
 
     /// Checks a finished job against the reference and the store's invariants; returns problems.
