@@ -7,6 +7,11 @@ import ReelCore
 /// made): the MP4 goes to a temporary file ffmpeg writes through its descriptor, renamed into
 /// place when ffmpeg succeeds; PNGs come back from ffmpeg on a pipe and are written here.
 ///
+/// The MP4 keeps its index (`moov`) at the front, where a player reading it over HTTP needs
+/// it first, without ffmpeg's `faststart` rewrite of the whole file when it ends: room for the
+/// index is reserved before the first frame (``indexReserve(frames:)``), so finishing costs the
+/// same for a minute of video as for an hour.
+///
 /// With `progressive`, the same encoded stream also goes, as it is made, into a fragmented
 /// MP4 beside the output (``liveName(of:)``) that players and ffprobe read while it grows;
 /// the final MP4's bytes do not depend on it (one encode feeds both through ffmpeg's tee muxer).
@@ -29,13 +34,17 @@ public final class FFmpegEncoder {
     /// Set by ``finish()`` or ``abandon()``: the descriptors are closed, and stay so.
     private var ended = false
 
-    /// Starts ffmpeg. `root` is the folder outputs must stay inside (the output's own folder
-    /// when nil). `pngDirectory`, when given, receives `frame-000001.png`, ...
+    /// Starts ffmpeg for a video of `frames` frames. `root` is the folder outputs must stay
+    /// inside (the output's own folder when nil). `pngDirectory`, when given, receives
+    /// `frame-000001.png`, ...
     /// `niceness`, when given, is ffmpeg's nice value (an encode beside a render yields to it).
     public init(
-        output: String, root: String? = nil, width: Int, height: Int, fps: Int, pngDirectory: String? = nil, progressive: Bool = false,
-        niceness: Int32? = nil, executable: String = "ffmpeg"
+        output: String, root: String? = nil, width: Int, height: Int, fps: Int, frames: Int, pngDirectory: String? = nil,
+        progressive: Bool = false, niceness: Int32? = nil, executable: String = "ffmpeg"
     ) throws {
+        guard (1...Self.maxFrames).contains(frames) else {
+            throw ReelError(.encode, "cannot encode \(frames) frames: between 1 and \(Self.maxFrames) are supported")
+        }
         self.output = output
         frameBytes = width * height * 3
         let folder = (output as NSString).deletingLastPathComponent
@@ -61,12 +70,13 @@ public final class FFmpegEncoder {
             "-map", "0:v", "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
             "-threads", "1", "-fflags", "+bitexact", "-flags:v", "+bitexact+global_header", "-map_metadata", "-1",
         ]
+        let reserve = Self.indexReserve(frames: frames)
         if let live {
             // Fragments of at most a second, each flushed as it is cut.
             let fragmented = "f=mp4:movflags=frag_keyframe+empty_moov+default_base_moof:frag_duration=1000000:flush_packets=1"
-            arguments += ["-f", "tee", "[f=mp4:movflags=+faststart]\(mp4)|[\(fragmented)]/proc/\(getpid())/fd/\(live.file)"]
+            arguments += ["-f", "tee", "[f=mp4:moov_size=\(reserve)]\(mp4)|[\(fragmented)]/proc/\(getpid())/fd/\(live.file)"]
         } else {
-            arguments += ["-movflags", "+faststart", "-f", "mp4", mp4]
+            arguments += ["-moov_size", "\(reserve)", "-f", "mp4", mp4]
         }
         if pngs != nil { arguments += ["-map", "0:v", "-c:v", "png", "-f", "image2pipe", "pipe:1"] }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -83,6 +93,16 @@ public final class FFmpegEncoder {
         if let niceness { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(process.processIdentifier), niceness) }
         pngs?.start()
     }
+
+    /// The most frames one encode takes: 4 hours at 240 fps, the longest video a spec may ask for.
+    public static let maxFrames = 4 * 3600 * 240
+
+    /// Bytes reserved at the front of the MP4 for its index: an upper bound of what ffmpeg's
+    /// MP4 muxer writes for one H.264 track, 48 bytes a frame (a size, a composition offset,
+    /// a duration, a sync-sample entry, a dependency byte and a chunk's offset and run each,
+    /// about 45 at worst; about 12 are used) and 64 KiB of fixed boxes. Too small a reserve
+    /// fails the encode, so the bound is generous; it costs 0.1-0.5% of a real video's size.
+    public static func indexReserve(frames: Int) -> Int { 65_536 + 48 * frames }
 
     /// The progressive output's file name beside `output`'s: `video.mp4` → `video.live.mp4`.
     public static func liveName(of output: String) -> String {

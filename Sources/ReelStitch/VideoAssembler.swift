@@ -43,8 +43,8 @@ public enum VideoAssembler {
         produce: (_ frame: (Int, [UInt8]) throws -> Void) throws -> Outcome
     ) throws -> Outcome {
         let encoder = try FFmpegEncoder(
-            output: spec.output, root: root, width: spec.width, height: spec.height, fps: spec.fps, pngDirectory: spec.pngDirectory,
-            progressive: progressive, niceness: niceness)
+            output: spec.output, root: root, width: spec.width, height: spec.height, fps: spec.fps, frames: spec.frameCount,
+            pngDirectory: spec.pngDirectory, progressive: progressive, niceness: niceness)
         do {
             let outcome = try withoutActuallyEscaping(progress) { progress in
                 try produce { frame, rgb in
