@@ -9,6 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -21,7 +22,8 @@ let package = Package(
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ"),
         .target(name: "ReelCore", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
         .target(name: "ReelPlan", dependencies: ["ReelCore"]),
-        .target(name: "ReelSampler", dependencies: ["ReelCore", "ReelPlan"]),
+        .target(
+            name: "ReelSampler", dependencies: ["ReelCore", "ReelPlan", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "ReelWire", dependencies: ["ReelCore"]),
         .target(name: "ReelStore", dependencies: ["ReelCore", .product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "ReelZMQ", dependencies: ["CZeroMQ"]),

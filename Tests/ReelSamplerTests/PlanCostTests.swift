@@ -39,4 +39,34 @@ import Testing
         #expect(serialCost.criticalPathTasks == serialPlan.chunks.count, "each chunk waits for the one before")
         #expect(serialCost.criticalPathSteps == serialCost.taskSteps)
     }
+
+    @Test func aScheduleWithoutOverheadLiesBetweenTheBoundsAndMatchesThemAtTheEnds() {
+        for mode in [ConsistencyMode.independent, .rolling, .autoregressive] {
+            let spec = spec(mode), plan = Planner.plan(spec), cost = PlanCost.of(spec, plan)
+            let order = Planner.pageOrder(plan)
+            #expect(PlanCost.scheduledSteps(spec, plan, workers: 1, order: order) == cost.taskSteps, "\(mode): one worker runs every step")
+            #expect(
+                PlanCost.scheduledSteps(spec, plan, workers: plan.units.count, order: order) == cost.criticalPathSteps,
+                "\(mode): enough workers run the critical path")
+            for workers in [2, 3, 7] {
+                let steps = PlanCost.scheduledSteps(spec, plan, workers: workers, order: order)
+                #expect(steps >= max(cost.criticalPathSteps, (cost.taskSteps + workers - 1) / workers), "\(mode), \(workers) workers")
+                #expect(steps <= cost.taskSteps)
+            }
+        }
+    }
+
+    @Test func rollingModesKeyframeLevelsLeaveWorkersIdleThatTheBoundsDoNotCount() {
+        let spec = spec(.rolling), plan = Planner.plan(spec), cost = PlanCost.of(spec, plan)
+        let workers = 8
+        let steps = PlanCost.scheduledSteps(spec, plan, workers: workers, order: Planner.pageOrder(plan))
+        // The top keyframe set runs alone, then its finer sets, before any chunk can start: more
+        // than the work over the workers, and more than the critical path.
+        let bound = max(cost.criticalPathSteps, (cost.taskSteps + workers - 1) / workers)
+        #expect(steps >= bound + 10, "scheduled \(steps) steps, bounds \(bound)")
+        // Independent chunks fill every worker: whole rounds of 10 steps.
+        let independent = self.spec(.independent), flat = Planner.plan(independent)
+        let rounds = (flat.chunks.count + workers - 1) / workers
+        #expect(PlanCost.scheduledSteps(independent, flat, workers: workers, order: Planner.pageOrder(flat)) == 10 * rounds)
+    }
 }

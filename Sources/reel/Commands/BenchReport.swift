@@ -127,17 +127,19 @@ struct BenchReport: Codable {
             }
         }
         let header = [
-            "mode", "workers", "tasks", "video s", "compute", "ideal s", "crit. path s", "to last commit s", "to MP4 s", "tail s",
-            "backlog frames", "eff. to MP4", "eff. to commit", "bound", "coord CPU %", "encode CPU %", "peak MB", "dispatch p50 / p99 ms",
-            "conditioning p99 ms", "job start p99 ms",
+            "mode", "workers", "tasks", "video s", "compute", "ideal s", "crit. path s", "sched. s", "to last commit s", "to MP4 s",
+            "tail s", "backlog frames", "eff. to MP4", "eff. to commit", "bound", "of sched.", "coord CPU %", "encode CPU %", "peak MB",
+            "dispatch p50 / p99 ms", "conditioning p99 ms", "job start p99 ms",
         ]
         func rows(_ list: [BenchSections.ScalingRow]) -> [[String]] {
             list.map {
                 [
                     $0.mode, "\($0.workers)", "\($0.tasks)", number($0.videoSeconds, 0), number($0.sampledCompute, 3) + "x",
-                    number($0.idealSeconds), number($0.criticalPathSeconds), number($0.toLastCommitSeconds), number($0.toOutputSeconds),
+                    number($0.idealSeconds), number($0.criticalPathSeconds), number($0.scheduledSeconds), number($0.toLastCommitSeconds),
+                    number($0.toOutputSeconds),
                     number($0.tailSeconds), $0.encodeBacklogFrames.map { "\($0)" } ?? "-", number(100 * $0.efficiency, 1) + "%",
-                    number(100 * $0.efficiencyToLastCommit, 1) + "%", number(100 * $0.bound, 1) + "%", number($0.coordinatorCPUPercentOfSampler, 3), number($0.encodeCPUPercentOfSampler, 3),
+                    number(100 * $0.efficiencyToLastCommit, 1) + "%", number(100 * $0.bound, 1) + "%", number(100 * $0.ofSchedule, 1) + "%",
+                    number($0.coordinatorCPUPercentOfSampler, 3), number($0.encodeCPUPercentOfSampler, 3),
                     number($0.peakMegabytes, 0),
                     number($0.dispatchP50Milliseconds, 2) + " / " + number($0.dispatchP99Milliseconds, 2),
                     number($0.conditioningP99Milliseconds, 2),
@@ -146,7 +148,7 @@ struct BenchReport: Codable {
             }
         }
         let setting =
-            "simulated backend, 32x32 at 24 fps, 16-frame chunks overlapping by 4, \(BenchSections.scalingSteps) steps x \(BenchSections.scalingStepMilliseconds) ms; ideal = sampler time / workers; bound = ideal / max(ideal, critical path)"
+            "simulated backend, 32x32 at 24 fps, 16-frame chunks overlapping by 4, \(BenchSections.scalingSteps) steps x \(BenchSections.scalingStepMilliseconds) ms; ideal = sampler time / workers; bound = ideal / max(ideal, critical path); sched. = a farm without overhead dispatching in time order; of sched. = sched. / to MP4"
         if let scaling {
             out += table(
                 "Scaling to the finished MP4 (\(setting); independent and rolling videos grow with the workers)", header, rows(scaling))

@@ -43,6 +43,9 @@ extension BenchSections {
         var idealSeconds: Double
         /// The plan's critical path (its longest chain of dependent tasks) at the spec's step time.
         var criticalPathSeconds: Double
+        /// What a farm with no overhead takes, each task sent the moment a worker is free, in
+        /// time order (`PlanCost.scheduledSteps`): the keyframe levels' idle workers included.
+        var scheduledSeconds: Double
         var toLastCommitSeconds: Double
         var toOutputSeconds: Double
         /// Last commit to finished MP4.
@@ -55,6 +58,9 @@ extension BenchSections {
         var efficiencyToLastCommit: Double
         /// The best efficiency any schedule reaches: ideal / max(ideal, critical path).
         var bound: Double
+        /// The overhead-free schedule's time over the time to the finished MP4: what the farm
+        /// itself (sending, committing, encoding) leaves of the policy's best.
+        var ofSchedule: Double
         /// Every sampling task's work (keyframes, chunks, seams) over sampling the video once.
         var sampledCompute: Double
         /// The coordinator process's CPU, its encode threads left out, over the sampler time.
@@ -105,15 +111,19 @@ extension BenchSections {
         try JSONCoding.encoder.encode(FarmRequest(spec: spec, workers: count)).write(to: URL(fileURLWithPath: request))
         let run = try BenchReport.runJSON(
             [ProcessSetup.executablePath, "bench", "--farm-child", request, "--scratch", scratch], as: FarmResult.self)
-        let cost = PlanCost.of(spec, Planner.plan(spec))
+        let plan = Planner.plan(spec)
+        let cost = PlanCost.of(spec, plan)
         let ideal = run.samplerSeconds / Double(count)
         let critical = Double(cost.criticalPathSteps * Self.scalingStepMilliseconds) / 1000
+        let scheduledSteps = PlanCost.scheduledSteps(spec, plan, workers: count, order: Planner.pageOrder(plan))
+        let scheduled = Double(scheduledSteps * Self.scalingStepMilliseconds) / 1000
         let row = ScalingRow(
             mode: mode.rawValue, workers: count, tasks: run.tasks, videoSeconds: seconds, idealSeconds: ideal,
-            criticalPathSeconds: critical,
-            toLastCommitSeconds: run.toLastCommitSeconds, toOutputSeconds: run.toOutputSeconds,
-            tailSeconds: run.toOutputSeconds - run.toLastCommitSeconds, encodeBacklogFrames: run.encodeBacklogFrames, efficiency: ideal / run.toOutputSeconds,
-            efficiencyToLastCommit: ideal / run.toLastCommitSeconds, bound: ideal / max(ideal, critical), sampledCompute: cost.factor,
+            criticalPathSeconds: critical, scheduledSeconds: scheduled, toLastCommitSeconds: run.toLastCommitSeconds,
+            toOutputSeconds: run.toOutputSeconds, tailSeconds: run.toOutputSeconds - run.toLastCommitSeconds,
+            encodeBacklogFrames: run.encodeBacklogFrames, efficiency: ideal / run.toOutputSeconds,
+            efficiencyToLastCommit: ideal / run.toLastCommitSeconds, bound: ideal / max(ideal, critical),
+            ofSchedule: scheduled / run.toOutputSeconds, sampledCompute: cost.factor,
             coordinatorCPUPercentOfSampler: 100 * (run.cpuSeconds - run.encodeCPUSeconds) / max(run.samplerSeconds, 1e-9),
             encodeCPUPercentOfSampler: 100 * run.encodeCPUSeconds / max(run.samplerSeconds, 1e-9), peakMegabytes: run.peakMegabytes,
             dispatchP50Milliseconds: run.dispatchP50Milliseconds, dispatchP99Milliseconds: run.dispatchP99Milliseconds,
