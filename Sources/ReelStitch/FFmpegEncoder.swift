@@ -94,8 +94,8 @@ public final class FFmpegEncoder {
         pngs?.start()
     }
 
-    /// The most frames one encode takes: 4 hours at 240 fps, the longest video a spec may ask for.
-    public static let maxFrames = 4 * 3600 * 240
+    /// The most frames one encode takes: the longest video a spec may ask for, at 240 fps.
+    public static let maxFrames = Int(JobSpecParser.maxSeconds) * 240
 
     /// Bytes reserved at the front of the MP4 for its index: an upper bound of what ffmpeg's
     /// MP4 muxer writes for one H.264 track, 48 bytes a frame (a size, a composition offset,
