@@ -141,7 +141,7 @@ extension Coordinator {
             let plan = Planner.plan(spec)
             // Enough rows that the start fills every worker's slots and queue (prefetch hands out
             // queued tasks only while more are ready than there are workers).
-            let firstUnits = max(Self.insertBatch, scheduler.leaseCapacity + scheduler.workerCount + 1)
+            let firstUnits = max(Self.firstInsert, scheduler.leaseCapacity + scheduler.workerCount + 1)
             let job = try store.insertJob(spec: spec, plan: plan, owner: caller.name, firstUnits: firstUnits, now: now())
             try load(job, plan: plan)
             // Dispatch at once rather than at the next tick.
@@ -160,29 +160,24 @@ extension Coordinator {
         }
     }
 
-    /// Task rows inserted at once for a large job: about a millisecond of the writer.
-    static let insertBatch = 512
+    /// Task rows a new job goes into the store with, at least (the rest follow in the loop).
+    static let firstInsert = 512
 
-    /// Inserts the next batches of large jobs' task rows, for at most 5 ms a loop, so the
+    /// Inserts large jobs' next task rows, in one transaction of at most 5 ms a loop, so the
     /// coordinator keeps serving while a 250,000-task job goes in; the scheduler pages the
     /// new rows in as it needs them. Resumed after a restart (the rows say how far it got).
     func insertBacklog() {
-        guard plans.values.contains(where: { !$0.isInserted }) else { return }
+        guard let (job, entry) = plans.filter({ !$0.value.isInserted }).min(by: { $0.key < $1.key }) else { return }
+        let total = entry.plan.units.count
         let started = now()
-        for (job, entry) in plans.sorted(by: { $0.key < $1.key }) where !entry.isInserted {
-            var inserted = entry.insertedUnits
-            let total = entry.plan.units.count
-            while inserted < total && now() - started < 0.005 {
-                let next = min(total, inserted + Self.insertBatch)
-                do { try store.insertTasks(job: job, plan: entry.plan, first: entry.firstTask, units: inserted..<next, now: now()) } catch {
-                    logger.error("cannot insert job \(job)'s tasks \(inserted)..<\(next) yet: \(error)")
-                    break
-                }
-                inserted = next
-            }
+        do {
+            let inserted = try store.insertTasks(
+                job: job, plan: entry.plan, first: entry.firstTask, units: entry.insertedUnits..<total, now: started,
+                deadline: started + 0.005)
             plans[job]?.insertedUnits = inserted
             if inserted == total { logger.info("job \(job): all \(total) tasks are in the store") }
-            if now() - started >= 0.005 { return }
+        } catch {
+            logger.error("cannot insert job \(job)'s tasks from \(entry.insertedUnits) yet: \(error)")
         }
     }
 

@@ -55,7 +55,8 @@ enum StoreQueries {
     }
 
     static func taskCounts(_ db: Database, job: Int64) throws -> [TaskState: Int] {
-        let rows = try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM task WHERE jobId = ? GROUP BY state", arguments: [job])
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT state, SUM(n) AS n FROM taskCount WHERE jobId = ? AND n > 0 GROUP BY state", arguments: [job])
         var counts: [TaskState: Int] = [:]
         for row in rows { if let state = TaskState(rawValue: row["state"]) { counts[state] = row["n"] } }
         return counts

@@ -99,9 +99,22 @@ public final class Store: Sendable {
         }
     }
 
-    /// Inserts the tasks of `units` (ids `first + unit`), skipping any already there.
-    public func insertTasks(job: Int64, plan: Plan, first: Int64, units: Range<Int>, now: Double) throws {
-        try write { db in try insertTasks(db, job: job, plan: plan, first: first, units: Array(units), now: now) }
+    /// Inserts the tasks of `units` (ids `first + unit`) in one transaction, skipping any
+    /// already there, and stops early once the clock passes `deadline` (checked every 32 rows,
+    /// so a slow build or a busy machine still keeps the writer short). Returns the end of the
+    /// units inserted: `units.upperBound` when all of them went in.
+    public func insertTasks(
+        job: Int64, plan: Plan, first: Int64, units: Range<Int>, now: Double, deadline: Double = .infinity
+    ) throws -> Int {
+        try write { db in
+            var end = units.lowerBound
+            while end < units.upperBound && (end == units.lowerBound || Date().timeIntervalSince1970 < deadline) {
+                let next = min(units.upperBound, end + 32)
+                try insertTasks(db, job: job, plan: plan, first: first, units: Array(end..<next), now: now)
+                end = next
+            }
+            return end
+        }
     }
 
     private func insertTasks(_ db: Database, job: Int64, plan: Plan, first: Int64, units: [Int], now: Double) throws {

@@ -41,7 +41,7 @@ public final class StoreReader: Sendable {
     public func stageCounts(job: Int64) throws -> [String: [TaskState: Int]] {
         try read { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT stage, state, COUNT(*) AS n FROM task WHERE jobId = ? GROUP BY stage, state", arguments: [job])
+                db, sql: "SELECT stage, state, n FROM taskCount WHERE jobId = ? AND n > 0", arguments: [job])
             var counts: [String: [TaskState: Int]] = [:]
             for row in rows { if let state = TaskState(rawValue: row["state"]) { counts[row["stage"], default: [:]][state] = row["n"] } }
             return counts

@@ -119,6 +119,58 @@ import Testing
         #expect(leftovers == ["chunks-00007.f16"], "no temporary files left")
     }
 
+    /// The counts the triggers keep, against a count of the task rows themselves.
+    func expectCountsMatchTheRows(_ store: Store, job: Int64, _ comment: Comment) throws {
+        let rows = try store.tasks(job: job)
+        let counted = Dictionary(grouping: rows, by: \.state).mapValues(\.count)
+        #expect(try store.taskCounts(job: job) == counted, comment)
+        let byStage = Dictionary(grouping: rows, by: \.stage).mapValues { Dictionary(grouping: $0, by: \.state).mapValues(\.count) }
+        #expect(try StoreReader(path: store.path).stageCounts(job: job) == byStage, comment)
+    }
+
+    @Test func taskCountsFollowEveryInsertLeaseCommitRequeueAndReopen() throws {
+        let store = try Store(path: "\(directory)/reel.sqlite")
+        let spec = JobSpec(
+            name: "t", prompt: "p", seconds: 60, fps: 12, width: 32, height: 32, seed: 1, chunkFrames: 24, overlap: 4, output: "/tmp/o.mp4")
+        let plan = Planner.plan(spec)
+        let job = try store.insertJob(spec: spec, plan: plan, firstUnits: 3, now: 1)
+        try expectCountsMatchTheRows(store, job: job.id!, "the first units and the last")
+        let first = try #require(try store.taskSpan(job: job.id!)).first
+        #expect(try store.insertTasks(job: job.id!, plan: plan, first: first, units: 3..<(plan.units.count - 1), now: 1, deadline: 0) == 35)
+        try expectCountsMatchTheRows(store, job: job.id!, "a batch inserted before the deadline stopped it")
+        let rest = 35..<(plan.units.count - 1)
+        #expect(try store.insertTasks(job: job.id!, plan: plan, first: first, units: rest, now: 1) == rest.upperBound)
+        try expectCountsMatchTheRows(store, job: job.id!, "every unit")
+        let tasks = try store.tasks(job: job.id!)
+        #expect(Set(tasks.map(\.stage)).count > 1, "the job has more than one stage")
+        for task in tasks.prefix(4) { try store.recordLease(task: task.id!, attempt: 1, worker: "a", expiresAt: 10, now: 2) }
+        try expectCountsMatchTheRows(store, job: job.id!, "four leased")
+        #expect(try store.commitResult(task: tasks[0].id!, attempt: 1, worker: "a", checksum: "x", artifact: "p", now: 3))
+        #expect(try store.commitResult(task: tasks[1].id!, attempt: 1, worker: "a", checksum: "x", artifact: "p", now: 3))
+        #expect(try !store.commitResult(task: tasks[1].id!, attempt: 1, worker: "a", checksum: "x", artifact: "p", now: 3))
+        try store.requeue(task: tasks[2].id!, reason: "silent", now: 4)
+        try expectCountsMatchTheRows(store, job: job.id!, "two done, one requeued")
+        try store.reopen(tasks: [tasks[0].id!], reason: "outvoted", now: 5)
+        try expectCountsMatchTheRows(store, job: job.id!, "one reopened")
+        #expect(try store.taskCounts(job: job.id!) == [.pending: tasks.count - 2, .leased: 1, .done: 1])
+    }
+
+    /// A database written before the counts existed gets them from its rows when it opens.
+    @Test func aStoreFromBeforeTheCountsIsCountedWhenItOpens() throws {
+        let path = "\(directory)/old.sqlite"
+        let store = try Store(path: path)
+        let (job, tasks) = try job(store)
+        try store.recordLease(task: tasks[0].id!, attempt: 1, worker: "a", expiresAt: 10, now: 2)
+        try store.write { db in
+            for trigger in ["task_counted_on_insert", "task_counted_on_update", "task_counted_on_delete"] {
+                try db.execute(sql: "DROP TRIGGER \(trigger)")
+            }
+            try db.execute(sql: "DROP TABLE taskCount; DELETE FROM grdb_migrations WHERE identifier = '0006-task-counts'")
+        }
+        let reopened = try Store(path: path)
+        #expect(try reopened.taskCounts(job: job.id!) == [.pending: 2, .leased: 1])
+    }
+
     /// A store whose schema and migrations read fine but whose task pages are damaged: it
     /// opens, so only `integrity_check` can refuse it (garbage would fail before reaching it).
     @Test func aCorruptDatabaseIsRefusedByItsIntegrityCheck() throws {
