@@ -3,16 +3,21 @@ import ReelWire
 
 /// Results, failures and commits: the exactly-once path.
 extension Scheduler {
+    /// A result this coordinator will not commit is answered with a revoke, so the worker
+    /// forgets it instead of sending it again until it gets an ack (and never counting as idle);
+    /// only the winner's duplicate of a result being committed waits for the ack it will get.
     mutating func acceptResult(from id: WorkerID, lease: LeaseRef, digest: String = "", now: Double) -> [SchedulerDirective] {
         guard var task = tasks[lease.task] else {
-            return [.ignored("stale result for \(lease) from \(id): the task is committed (or unknown)")]
+            return [.ignored("stale result for \(lease) from \(id): the task is committed (or unknown)"), .send(id, .revoke(lease))]
         }
         if let state = jobs[task.job]?.state, state == .cancelled || state == .failed {
-            return [.ignored("result for \(lease) of \(state) job \(task.job) from \(id)")]
+            return [.ignored("result for \(lease) of \(state) job \(task.job) from \(id)"), .send(id, .revoke(lease))]
         }
         guard task.phase == .leased, let holding = task.holders[id], holding.attempt == lease.attempt else {
-            let why = task.winner == id && task.phase == .committing ? "duplicate" : "stale"
-            return [.ignored("\(why) result for \(lease) from \(id) (task is \(task.phase), attempt \(task.attempt))")]
+            let duplicate = task.winner == id && task.attempt == lease.attempt && task.phase == .committing
+            let ignored = SchedulerDirective.ignored(
+                "\(duplicate ? "duplicate" : "stale") result for \(lease) from \(id) (task is \(task.phase), attempt \(task.attempt))")
+            return duplicate ? [ignored] : [ignored, .send(id, .revoke(lease))]
         }
         var out: [SchedulerDirective] = []
         if task.verify {

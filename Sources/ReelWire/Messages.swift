@@ -103,7 +103,8 @@ public enum WireMessage: Sendable, Hashable {
     case result(TaskResult)
     /// Coordinator → worker: the result is committed.
     case ack(LeaseRef)
-    /// Coordinator → worker: another holder's result for this task won; drop it if not started.
+    /// Coordinator → worker: forget this lease (another holder's result won, or the coordinator
+    /// will not commit this one): drop the task if queued, its result if running or sent.
     case revoke(LeaseRef)
     /// Worker → coordinator: the chunk could not be sampled.
     case failed(LeaseRef, reason: String, outOfMemory: Bool = false)

@@ -61,6 +61,8 @@ public final class WorkerNode {
     var queue: [TaskAssignment] = []
     /// The lease being sampled now.
     var running: LeaseRef?
+    /// Whether the coordinator revoked the running lease: its result is dropped, not sent.
+    var runningRevoked = false
     var unacknowledged: [LeaseRef: TaskResult] = [:]
     var lastHeard: Double
     var lastSent: Double = 0
@@ -197,8 +199,12 @@ public final class WorkerNode {
             case .ack(let lease):
                 unacknowledged[lease] = nil
             case .revoke(let lease):
-                // Another worker's copy of this task won: drop ours if it has not started.
+                // Another worker's copy of this task won, or the coordinator will not commit
+                // our result: drop the task, or its result when it ends, or the result kept for
+                // an ack that will not come.
                 queue.removeAll { $0.lease == lease }
+                unacknowledged[lease] = nil
+                if running == lease { runningRevoked = true }
             case .disconnect(let reason):
                 // At most once a second: a refusal (a name in use, a full farm) must not become a loop.
                 logger.info("coordinator asks to re-announce: \(reason)")
@@ -289,6 +295,7 @@ public final class WorkerNode {
         }
         running = assignment.lease
         runningStep = 0
+        runningRevoked = false
         defer { running = nil }
         logger.debug("sampling \(assignment.lease) (\(assignment.work.region))")
         let stepped = {
@@ -318,6 +325,10 @@ public final class WorkerNode {
         } else {
             latents = ChunkSampler.sample(
                 assignment.work, conditioning: assignment.conditioning, progress: { self.keepAliveWhileBusy() }, stepped: stepped)
+        }
+        guard !runningRevoked else {
+            logger.info("dropped the result of \(assignment.lease): the coordinator revoked it while it was sampled")
+            return
         }
         let bytes = LatentCodec.encode(latents)
         let result = TaskResult(

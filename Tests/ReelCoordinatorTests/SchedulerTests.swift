@@ -74,13 +74,20 @@ import Testing
         _ = s.handle(.workerReady("b", Self.hello), now: 0)
         let lease = LeaseRef(task: 100, attempt: 1)
         func ignored(_ d: [SchedulerDirective]) -> Bool { d.contains { if case .ignored = $0 { true } else { false } } }
-        #expect(ignored(s.handle(.resultArrived("b", lease), now: 1)), "from a worker that does not hold the lease")
-        #expect(ignored(s.handle(.resultArrived("a", LeaseRef(task: 100, attempt: 7)), now: 1)), "wrong attempt")
-        #expect(ignored(s.handle(.resultArrived("a", LeaseRef(task: 999, attempt: 1)), now: 1)), "never-assigned task")
+        // Each is ignored, and its sender told to forget it (a revoke), but for the winner's
+        // duplicate of a result being committed: an ack is coming.
+        func revoked(_ d: [SchedulerDirective], _ worker: WorkerID, _ lease: LeaseRef) -> Bool {
+            ignored(d) && d.contains(.send(worker, .revoke(lease)))
+        }
+        #expect(revoked(s.handle(.resultArrived("b", lease), now: 1), "b", lease), "from a worker that does not hold the lease")
+        let wrong = LeaseRef(task: 100, attempt: 7), unknown = LeaseRef(task: 999, attempt: 1)
+        #expect(revoked(s.handle(.resultArrived("a", wrong), now: 1), "a", wrong), "wrong attempt")
+        #expect(revoked(s.handle(.resultArrived("a", unknown), now: 1), "a", unknown), "never-assigned task")
         _ = s.handle(.resultArrived("a", lease), now: 1)
-        #expect(ignored(s.handle(.resultArrived("a", lease), now: 1)), "duplicate while committing")
+        let duplicate = s.handle(.resultArrived("a", lease), now: 1)
+        #expect(ignored(duplicate) && !duplicate.contains(.send("a", .revoke(lease))), "duplicate while committing: \(duplicate)")
         _ = s.handle(.committed(lease), now: 1)
-        #expect(ignored(s.handle(.resultArrived("a", lease), now: 2)), "duplicate after commit")
+        #expect(revoked(s.handle(.resultArrived("a", lease), now: 2), "a", lease), "duplicate after commit")
     }
 
     @Test func silentWorkerIsDroppedAndItsTaskRunsElsewhereUnderANewAttempt() {
