@@ -31,7 +31,7 @@ let package = Package(
         .target(
             name: "ReelCoordinator",
             dependencies: [
-                "ReelCore", "ReelPlan", "ReelWire", "ReelZMQ", "ReelStore", "ReelStitch", "ReelMetrics",
+                "ReelCore", "ReelPlan", "ReelSampler", "ReelWire", "ReelZMQ", "ReelStore", "ReelStitch", "ReelMetrics",
                 .product(name: "Logging", package: "swift-log"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
@@ -68,7 +68,8 @@ let package = Package(
         .testTarget(name: "ReelZMQTests", dependencies: ["ReelZMQ"]),
         .testTarget(name: "ReelMetricsTests", dependencies: ["ReelMetrics"]),
         .testTarget(name: "ReelWireTests", dependencies: ["ReelCore", "ReelWire"]),
-        .testTarget(name: "ReelCoordinatorTests", dependencies: ["ReelCore", "ReelWire", "ReelCoordinator", "ReelPlan", "ReelStore"]),
+        .testTarget(
+            name: "ReelCoordinatorTests", dependencies: ["ReelCore", "ReelWire", "ReelCoordinator", "ReelPlan", "ReelSampler", "ReelStore"]),
         .testTarget(name: "ReelHTTPTests", dependencies: ["ReelHTTP", "ReelCoordinator", "ReelCore", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ReelStitchTests", dependencies: ["ReelCore", "ReelPlan", "ReelStitch"]),
         .testTarget(name: "ReelStoreTests", dependencies: ["ReelCore", "ReelPlan", "ReelStore"]),

@@ -1,4 +1,5 @@
 import ReelCore
+import ReelSampler
 import ReelWire
 
 /// Handing out leases: running slots first, then prefetch, then backups of stragglers.
@@ -72,7 +73,7 @@ extension Scheduler {
         // (at a big farm's tail hundreds of candidates meet hundreds of idle workers).
         var idle: [Offer: [WorkerID]] = [:]
         var given = Set<WorkerID>()
-        for id in backupCandidates(now: now) {
+        for (id, queued) in backupCandidates(now: now) {
             guard let task = tasks[id] else { continue }
             let offer = Offer(task.work)
             if idle[offer] == nil { idle[offer] = workers.open(forAnyOf: [offer]).filter { !workers.busy.contains($0) } }
@@ -80,6 +81,19 @@ extension Scheduler {
             let worker = idle[offer]!.remove(at: index)
             given.insert(worker)
             out.append(lease(id, to: worker, now: now))
+            if queued { out += revokeQueuedCopies(of: id, keeping: worker) }
+        }
+        return out
+    }
+
+    /// A task queued behind another worker's running one moves to the idle worker that takes
+    /// it: the queued copy is revoked at once, so its worker does not start it (and spend a
+    /// whole task time on a copy that loses) once its running task ends.
+    private mutating func revokeQueuedCopies(of id: Int64, keeping worker: WorkerID) -> [SchedulerDirective] {
+        var out: [SchedulerDirective] = []
+        for (holder, holding) in (tasks[id]?.holders ?? [:]).sorted(by: { $0.key < $1.key }) where holder != worker {
+            out += release(id, from: holder, reason: "moved from \(holder)'s queue to idle \(worker)")
+            out.append(.send(holder, .revoke(LeaseRef(task: id, attempt: holding.attempt))))
         }
         return out
     }
@@ -231,37 +245,36 @@ extension Scheduler {
 
     /// Tasks an idle worker should also run when nothing is ready, best first: tasks queued
     /// (prefetched) behind another worker's running one, which an idle worker can start at
-    /// once (the queued copy is revoked when the backup wins), oldest first; then leases that
-    /// have run longer than `stragglerFactor` times their job's median task time, oldest first.
-    func backupCandidates(now: Double) -> [Int64] {
+    /// once (`queued`: the queued copy is revoked as the idle worker takes it), oldest first;
+    /// then leases that have run longer than `stragglerFactor` times what their job's median
+    /// step time says their steps take, oldest first (both copies run; the first result wins).
+    /// Per step, not per task: a rolling job's seams run a fifth of a chunk's steps, and a
+    /// median of whole tasks made every chunk past it look like a straggler.
+    func backupCandidates(now: Double) -> [(id: Int64, queued: Bool)] {
         var medians: [Int64: Double] = [:]
-        for job in jobs.keys { medians[job] = medianDuration(job: job) }
+        for job in jobs.keys { medians[job] = medianStepSeconds(job: job) }
         var queued: [(since: Double, id: Int64)] = []
         var stragglers: [(since: Double, id: Int64)] = []
         for holder in workers.busy.sorted() {
             guard let entry = workers[holder] else { continue }
-            let held = entry.leases.compactMap { lease -> (since: Double, id: Int64, job: Int64)? in
+            let held = entry.leases.compactMap { lease -> (since: Double, id: Int64, job: Int64, steps: Int)? in
                 guard let task = tasks[lease.task], task.phase == .leased, task.holders.count == 1,
                     let since = task.holders[holder]?.since
                 else { return nil }
-                return (since, task.id, task.job)
+                return (since, task.id, task.job, PlanCost.runSteps(task.work))
             }.sorted { ($0.since, $0.id) > ($1.since, $1.id) }
             // A worker holding more leases than slots has its newest ones queued, not running.
             let queuedCount = max(0, entry.leases.count - Int(entry.hello.slots))
             queued += held.prefix(queuedCount).map { ($0.since, $0.id) }
             for task in held.dropFirst(queuedCount) {
-                if let median = medians[task.job], now - task.since > timings.stragglerFactor * median {
+                let expected = medians[task.job].map { $0 * Double(max(1, task.steps)) }
+                if let expected, now - task.since > timings.stragglerFactor * expected {
                     stragglers.append((task.since, task.id))
                 }
             }
         }
-        return (queued.sorted { ($0.since, $0.id) < ($1.since, $1.id) } + stragglers.sorted { ($0.since, $0.id) < ($1.since, $1.id) }).map(
-            \.id)
-    }
-
-    func medianDuration(job: Int64) -> Double? {
-        guard let durations = jobs[job]?.recentDurations, !durations.isEmpty else { return nil }
-        return durations.sorted()[durations.count / 2]
+        let oldestFirst = { (a: (since: Double, id: Int64), b: (since: Double, id: Int64)) in (a.since, a.id) < (b.since, b.id) }
+        return queued.sorted(by: oldestFirst).map { ($0.id, true) } + stragglers.sorted(by: oldestFirst).map { ($0.id, false) }
     }
 
     /// The median time per denoising step of a job's latest results.
@@ -270,12 +283,10 @@ extension Scheduler {
         return steps.sorted()[steps.count / 2]
     }
 
-    /// Records how long a lease took to deliver, and per step of the task (the latest 32 per job).
+    /// Records how long a lease took to deliver per step it ran (the latest 32 per job).
     mutating func recordDuration(job: Int64, _ seconds: Double, steps: Int) {
         guard var entry = jobs[job] else { return }
-        entry.recentDurations.append(seconds)
         entry.recentStepSeconds.append(seconds / Double(max(1, steps)))
-        if entry.recentDurations.count > 32 { entry.recentDurations.removeFirst() }
         if entry.recentStepSeconds.count > 32 { entry.recentStepSeconds.removeFirst() }
         jobs[job] = entry
     }

@@ -1,4 +1,5 @@
 import ReelCore
+import ReelSampler
 import ReelWire
 
 /// Results, failures and commits: the exactly-once path.
@@ -43,7 +44,7 @@ extension Scheduler {
             workers[holder]?.leases.remove(otherLease)
             if holder != id { out.append(.send(holder, .revoke(otherLease))) }
         }
-        recordDuration(job: task.job, now - holding.since, steps: task.work.steps)
+        recordDuration(job: task.job, now - holding.since, steps: PlanCost.runSteps(task.work))
         workers[id]?.advancedAt = now
         task.phase = .committing
         task.winner = id

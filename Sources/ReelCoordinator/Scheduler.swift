@@ -128,9 +128,9 @@ public struct Scheduler: Sendable {
         var pausedForSpace = false
         var failuresByWorker: [WorkerID: Int] = [:]
         var blocklist: Set<WorkerID> = []
-        /// Lease-to-result times of the job's latest tasks, for spotting stragglers.
-        var recentDurations: [Double] = []
-        /// The same per denoising step: the stall bound of a lease is a multiple of it.
+        /// Lease-to-result times of the job's latest tasks per denoising step they ran: a
+        /// straggler is a lease past a multiple of its steps' worth, and the stall bound of a
+        /// lease is a multiple of one step.
         var recentStepSeconds: [Double] = []
         /// Learnt from out-of-memory failures, for sampling and for decode tasks apart: tasks of
         /// at least `cost` need more than `megabytes` (the most a worker had that ran out).

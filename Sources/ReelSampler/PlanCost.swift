@@ -58,7 +58,7 @@ public struct PlanCost: Sendable, Codable, Hashable {
 
     /// The denoising steps a sampling task runs: all of them, or a seam's last part (it is
     /// re-noised only to its strength).
-    static func runSteps(_ work: ChunkWork) -> Int {
+    public static func runSteps(_ work: ChunkWork) -> Int {
         guard let strength = work.refineStrength else { return work.steps }
         return work.steps - FlowSchedule(steps: work.steps, shift: work.shift).startIndex(strength: strength)
     }

@@ -1,4 +1,5 @@
 import ReelCore
+import ReelSampler
 import ReelWire
 import Testing
 
@@ -119,6 +120,33 @@ import Testing
         #expect(s.workerLoads["b"] == 0, "the straggler's lease is released")
     }
 
+    /// A rolling job's seams run a fraction of a chunk's steps: a chunk is a straggler past 1.5
+    /// times what the median step time says its own steps take, not past 1.5 times the median
+    /// task (which the seams pull down to a fraction of a chunk).
+    @Test func aLongTaskAmongShortOnesIsAStragglerOnlyPastItsOwnStepsWorth() {
+        var s = Scheduler(timings: SchedulerTimings(workerTimeoutSeconds: 100, prefetch: 0, stragglerFactor: 1.5))
+        var stored = tasks(6)
+        // 100 is a chunk of all four steps (1 s); 101-105 are seams re-noised to strength 0.5,
+        // which run one of the four (0.25 s each).
+        for index in 1..<6 { stored[index].work.refineStrength = 0.5 }
+        #expect(PlanCost.runSteps(stored[0].work) == 4 && PlanCost.runSteps(stored[1].work) == 1)
+        s.addJob(1, tasks: stored, now: 0)
+        let first = leases(s.handle(.workerReady("a", Self.hello), now: 0) + s.handle(.workerReady("b", Self.hello), now: 0))
+        #expect(first.map(\.1.task) == [100, 101], "a runs the chunk, b a seam")
+        var now = 0.0, lease = first[1].1
+        while true {
+            now += 0.25
+            let next = leases(finish(&s, "b", lease, now: now))
+            guard let following = next.first else { break }
+            lease = following.1
+        }
+        #expect(now == 1.25, "b ran the five seams, 0.25 s each")
+        _ = s.handle(.heartbeat("a"), now: 1.25)
+        #expect(leases(s.handle(.tick, now: 1.4)).isEmpty, "the chunk has run 1.4 s of its 1 s: under 1.5 x")
+        let backup = leases(s.handle(.tick, now: 1.6))
+        #expect(backup.map { $0.0 } == ["b"] && backup.map(\.1) == [LeaseRef(task: 100, attempt: 2)], "past 1.5 s: backed up")
+    }
+
     @Test func anIdleWorkerAtTheTailTakesATaskQueuedBehindAnotherAtOnce() {
         var s = Scheduler(timings: SchedulerTimings(workerTimeoutSeconds: 100, prefetch: 1))
         s.addJob(1, tasks: tasks(4), now: 0)
@@ -130,10 +158,17 @@ import Testing
         // Nothing is ready any more, while 101 waits behind a's running task: b takes it at the
         // next tick (the shell ticks after every batch of messages).
         #expect(leases(finish(&s, "b", LeaseRef(task: 103, attempt: 1), now: 2)).isEmpty, "backups are handed out on ticks")
-        let stolen = leases(s.handle(.tick, now: 2))
+        let tick = s.handle(.tick, now: 2)
+        let stolen = leases(tick)
         #expect(stolen.map { $0.0 } == ["b"] && stolen.map(\.1) == [LeaseRef(task: 101, attempt: 2)])
+        // The queued copy is revoked as b takes it: a would otherwise start it when 100 ends and
+        // spend a whole task on a copy that loses.
+        #expect(tick.contains(.send("a", .revoke(LeaseRef(task: 101, attempt: 1)))), "a drops its queued copy at once")
+        #expect(s.workerLoads["a"] == 1, "a holds only its running task")
         let won = s.handle(.resultArrived("b", LeaseRef(task: 101, attempt: 2)), now: 3)
-        #expect(won.contains(.send("a", .revoke(LeaseRef(task: 101, attempt: 1)))), "a drops its queued copy")
+        #expect(won.contains(.commit("b", LeaseRef(task: 101, attempt: 2), job: 1, chunk: 1)) && !won.contains { if case .send("a", _) = $0 { true } else { false } })
+        let late = s.handle(.resultArrived("a", LeaseRef(task: 101, attempt: 1)), now: 3.1)
+        #expect(late.contains(.send("a", .revoke(LeaseRef(task: 101, attempt: 1)))), "a copy a had started anyway is revoked again")
     }
 
     @Test func aStragglersBackupSurvivesTheOriginalHoldersDeath() {
