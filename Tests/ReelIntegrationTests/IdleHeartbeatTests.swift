@@ -8,23 +8,34 @@ import Testing
 /// that stands in for the coordinator, heartbeats `Liveness.idleFactor` times less often while
 /// it holds no task, and stays connected while the coordinator answers as rarely.
 @Suite struct IdleHeartbeatTests {
-    @Test func anIdleWorkerHeartbeatsLessOftenAndStaysConnected() throws {
-        let context = ZMQContext()
+    /// A ROUTER socket standing in for the coordinator on loopback.
+    static func standIn(_ context: ZMQContext) throws -> ZMQSocket {
         let router = try ZMQSocket(context, .router)
         try router.setOption(ZMQOption.linger, 0)
         try router.bind("tcp://127.0.0.1:*")
-        let directory = TemporaryDirectory()
-        let log = "\(directory.path)/idler.log"
+        return router
+    }
+
+    /// A real worker process connected to `router`, heartbeating every 0.25 s, logging at info
+    /// level to `log`.
+    static func startWorker(connectingTo router: ZMQSocket, name: String, arguments: [String], log: String) throws -> Process {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let worker = Process()
         worker.executableURL = URL(fileURLWithPath: ReelBinary.path)
-        worker.arguments = [
-            "worker", "--connect", try router.lastEndpoint(), "--name", "idler", "--heartbeat", "0.25", "--backend", "procedural",
-            "--log-level", "info",
-        ]
+        worker.arguments =
+            ["worker", "--connect", try router.lastEndpoint(), "--name", name, "--heartbeat", "0.25", "--log-level", "info"] + arguments
         worker.standardError = FileHandle(forWritingAtPath: log)
         worker.standardOutput = FileHandle.nullDevice
         try worker.run()
+        return worker
+    }
+
+    @Test func anIdleWorkerHeartbeatsLessOftenAndStaysConnected() throws {
+        let context = ZMQContext()
+        let router = try Self.standIn(context)
+        let directory = TemporaryDirectory()
+        let log = "\(directory.path)/idler.log"
+        let worker = try Self.startWorker(connectingTo: router, name: "idler", arguments: ["--backend", "procedural"], log: log)
         defer {
             kill(worker.processIdentifier, SIGKILL)
             worker.waitUntilExit()
@@ -75,21 +86,11 @@ extension IdleHeartbeatTests {
     /// (`--exit-when-idle`) instead of holding an unacknowledged result forever.
     @Test func aRevokedResultIsForgottenAndTheWorkerLeavesWhenIdle() throws {
         let context = ZMQContext()
-        let router = try ZMQSocket(context, .router)
-        try router.setOption(ZMQOption.linger, 0)
-        try router.bind("tcp://127.0.0.1:*")
+        let router = try Self.standIn(context)
         let directory = TemporaryDirectory()
         let log = "\(directory.path)/revoked.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let worker = Process()
-        worker.executableURL = URL(fileURLWithPath: ReelBinary.path)
-        worker.arguments = [
-            "worker", "--connect", try router.lastEndpoint(), "--name", "revoked", "--heartbeat", "0.25", "--backend", "simulated",
-            "--exit-when-idle", "2", "--log-level", "info",
-        ]
-        worker.standardError = FileHandle(forWritingAtPath: log)
-        worker.standardOutput = FileHandle.nullDevice
-        try worker.run()
+        let worker = try Self.startWorker(
+            connectingTo: router, name: "revoked", arguments: ["--backend", "simulated", "--exit-when-idle", "2"], log: log)
         defer {
             if worker.isRunning { kill(worker.processIdentifier, SIGKILL) }
             worker.waitUntilExit()
