@@ -1,5 +1,4 @@
 import ReelCore
-import ReelSampler
 import ReelWire
 
 /// Handing out leases: running slots first, then prefetch, then backups of stragglers.
@@ -261,7 +260,7 @@ extension Scheduler {
                 guard let task = tasks[lease.task], task.phase == .leased, task.holders.count == 1,
                     let since = task.holders[holder]?.since
                 else { return nil }
-                return (since, task.id, task.job, PlanCost.runSteps(task.work))
+                return (since, task.id, task.job, task.runSteps)
             }.sorted { ($0.since, $0.id) > ($1.since, $1.id) }
             // A worker holding more leases than slots has its newest ones queued, not running.
             let queuedCount = max(0, entry.leases.count - Int(entry.hello.slots))

@@ -1,5 +1,4 @@
 import ReelCore
-import ReelSampler
 import ReelWire
 
 /// Results, failures and commits: the exactly-once path.
@@ -44,7 +43,7 @@ extension Scheduler {
             workers[holder]?.leases.remove(otherLease)
             if holder != id { out.append(.send(holder, .revoke(otherLease))) }
         }
-        recordDuration(job: task.job, now - holding.since, steps: PlanCost.runSteps(task.work))
+        recordDuration(job: task.job, now - holding.since, steps: task.runSteps)
         workers[id]?.advancedAt = now
         task.phase = .committing
         task.winner = id

@@ -1,4 +1,5 @@
 import ReelCore
+import ReelSampler
 import ReelWire
 
 /// The coordinator's brain: which worker runs which task under which lease, and what state
@@ -73,6 +74,8 @@ public struct Scheduler: Sendable {
         let chunk: Int
         let work: ChunkWork
         let stage: TaskStage
+        /// The denoising steps it runs (``PlanCost/runSteps(_:)``), for its expected duration.
+        let runSteps: Int
         var order: DispatchOrder
         var phase: Phase
         /// The latest attempt number given out.
@@ -316,8 +319,8 @@ public struct Scheduler: Sendable {
                 priority: jobs[job]?.priority ?? 0, job: job, start: entry.work.region.frames.lowerBound,
                 cost: entry.work.resultCount * entry.work.steps, chunk: entry.chunk)
             var task = Task(
-                id: entry.id, job: job, chunk: entry.chunk, work: entry.work, stage: entry.stage, order: order, phase: .pending,
-                attempt: entry.attempt)
+                id: entry.id, job: job, chunk: entry.chunk, work: entry.work, stage: entry.stage, runSteps: PlanCost.runSteps(entry.work),
+                order: order, phase: .pending, attempt: entry.attempt)
             task.verify = Self.isVerified(entry.id, fraction: timings.verifyFraction)
             task.needsConditioning = !entry.dependencies.isEmpty
             for dependency in entry.dependencies where tasks[dependency] != nil {
