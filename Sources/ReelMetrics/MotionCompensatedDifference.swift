@@ -70,15 +70,19 @@ public struct MotionCompensatedDifference: Sendable {
                     for dy in -r...r {
                         for dx in -r...r {
                             for by in 0..<blocksDown {
-                                for x in 0..<band.count { band[x] = 0 }
+                                band.update(repeating: 0)
                                 for y in (by * b)..<min(h, (by + 1) * b) {
                                     let source = (y + dy + r) * paddedWidth + dx + r, target = y * w
                                     addAbsoluteDifferences(
                                         current.baseAddress! + target, padded.baseAddress! + source, into: band.baseAddress!, count: w)
                                 }
+                                var x = 0
                                 for bx in 0..<blocksAcross {
                                     var sum: Float = 0
-                                    for x in (bx * b)..<((bx + 1) * b) { sum += band[x] }
+                                    while x < (bx + 1) * b {
+                                        sum += band[x]
+                                        x += 1
+                                    }
                                     best[by * blocksAcross + bx] = min(best[by * blocksAcross + bx], sum)
                                 }
                             }
@@ -97,26 +101,15 @@ public struct MotionCompensatedDifference: Sendable {
         return total / Double(blocksAcross * blocksDown)
     }
 
-    /// `sums[i] += |a[i] − b[i]|` for `i < count`, eight lanes at a time.
+    /// `sums[i] += |a[i] − b[i]|` for `i < count`: a plain loop over pointers, which the
+    /// optimizer vectorizes and which stays cheap in a debug build (SIMD types do not).
     @inline(__always)
     private func addAbsoluteDifferences(
         _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>, count: Int
     ) {
         var x = 0
-        let rawA = UnsafeRawPointer(a), rawB = UnsafeRawPointer(b), rawSums = UnsafeMutableRawPointer(sums)
-        while x + 8 <= count {
-            let offset = x * MemoryLayout<Float>.stride
-            let difference =
-                rawA.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-                - rawB.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self)
-            let magnitude = difference.replacing(with: -difference, where: difference .< 0)
-            rawSums.storeBytes(
-                of: rawSums.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) + magnitude, toByteOffset: offset,
-                as: SIMD8<Float>.self)
-            x += 8
-        }
         while x < count {
-            sums[x] += abs(a[x] - b[x])
+            sums[x] += (a[x] - b[x]).magnitude
             x += 1
         }
     }
