@@ -49,23 +49,24 @@ public struct Scheduler: Sendable {
     }
 
     /// Dispatch order: higher job priority first; then by job (equal-priority jobs share
-    /// workers by what each was served, see ``Scheduler/leaseNext``); within a job, earlier
-    /// frames first (so the encoder's frontier advances while the rest renders), then longer
-    /// tasks (longest-processing-time first shortens the tail), then plan order.
+    /// workers by what each was served, see ``Scheduler/leaseNext``); within a job, its page
+    /// order (``Planner/pageOrder(_:)``): earlier frames first, so the encoder's frontier
+    /// advances while the rest renders, and keyframe sets ahead of the chunks that need them,
+    /// so those never wait for a keyframe level (decision 0049).
     struct DispatchOrder: Sendable, Comparable {
         var priority: Int
         var job: Int64
-        /// The task's first latent frame.
-        var start: Int
+        /// The task's place in its job's page order.
+        var position: Int64
+        /// Its work: steps times latent values (what a job is charged for it, and what a memory floor compares).
         var cost: Int
-        var chunk: Int
 
         static func < (a: Self, b: Self) -> Bool {
-            (-a.priority, a.job, a.start, -a.cost, a.chunk) < (-b.priority, b.job, b.start, -b.cost, b.chunk)
+            (-a.priority, a.job, a.position) < (-b.priority, b.job, b.position)
         }
 
         /// Sorts before every task of `job` at `priority`.
-        static func first(priority: Int, job: Int64) -> Self { Self(priority: priority, job: job, start: .min, cost: .max, chunk: .min) }
+        static func first(priority: Int, job: Int64) -> Self { Self(priority: priority, job: job, position: .min, cost: .max) }
     }
 
     struct Task: Sendable {
@@ -316,8 +317,7 @@ public struct Scheduler: Sendable {
         var added: [Int64] = []
         for entry in stored.sorted(by: { $0.id < $1.id }) where !entry.done && tasks[entry.id] == nil {
             let order = DispatchOrder(
-                priority: jobs[job]?.priority ?? 0, job: job, start: entry.work.region.frames.lowerBound,
-                cost: entry.work.resultCount * entry.work.steps, chunk: entry.chunk)
+                priority: jobs[job]?.priority ?? 0, job: job, position: entry.position, cost: entry.work.resultCount * entry.work.steps)
             var task = Task(
                 id: entry.id, job: job, chunk: entry.chunk, work: entry.work, stage: entry.stage, runSteps: PlanCost.runSteps(entry.work),
                 order: order, phase: .pending, attempt: entry.attempt)

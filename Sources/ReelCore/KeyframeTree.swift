@@ -87,6 +87,13 @@ public struct KeyframeTree: Sendable, Hashable, Codable {
     /// The global latent frames set `set` samples, ascending.
     public func frames(ofSet set: Int) -> [Int] { positions(ofSet: set).all.map(frame(ofPosition:)) }
 
+    /// The latent frames spanned by the set one level above set `set` (the one whose
+    /// keyframes pin it): the whole shot for the top set and its children.
+    public func parentSpan(ofSet set: Int) -> Int {
+        let level = level(ofSet: set)
+        return level <= 1 ? count * every : self.stride(ofLevel: level - 1) * branching * every
+    }
+
     /// The global latent frame of keyframe `position`.
     public func frame(ofPosition position: Int) -> Int { first + position * every }
 

@@ -5,7 +5,7 @@ import ReelPlan
 extension PlanCost {
     /// Denoising steps a farm of `workers` one-slot workers with no overhead takes over `plan`:
     /// a task starts the moment a worker is free and its dependencies are done, ready tasks
-    /// first in `order` (the scheduler's time order, `Planner.pageOrder`), each running its
+    /// first in `order` (the scheduler's dispatch order, `Planner.pageOrder`), each running its
     /// steps (``runSteps(_:)``; decode tasks none). The work over the workers and the critical
     /// path are lower bounds; this is what the dispatch policy reaches when sending costs
     /// nothing, so a farm's time over it is what the farm itself adds (the simulated backend,

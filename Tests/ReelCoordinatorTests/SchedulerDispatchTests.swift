@@ -29,13 +29,15 @@ import Testing
         s.handle(.resultArrived(worker, lease), now: now) + s.handle(.committed(lease), now: now)
     }
 
-    @Test func longerTasksGoFirstThenPlanOrder() {
+    /// A job's page order already puts each unit where the farm needs it (decision 0049): a
+    /// longer task does not jump it.
+    @Test func aLongerTaskDoesNotJumpThePageOrder() {
         var s = Scheduler(timings: SchedulerTimings(prefetch: 0))
         var stored = tasks(3, frames: 4)
         stored[2].work = Self.work(frames: 16)
         s.addJob(1, tasks: stored, now: 0)
-        #expect(leases(s.handle(.workerReady("a", Self.hello), now: 0)).map(\.1.task) == [102])
-        #expect(leases(s.handle(.workerReady("b", Self.hello), now: 0)).map(\.1.task) == [100])
+        #expect(leases(s.handle(.workerReady("a", Self.hello), now: 0)).map(\.1.task) == [100])
+        #expect(leases(s.handle(.workerReady("b", Self.hello), now: 0)).map(\.1.task) == [101])
     }
 
     @Test func aTaskWaitsForItsDependenciesAndItsConditioningThenRunsAtOnce() {

@@ -141,16 +141,19 @@ import Testing
         #expect(negative.problems().contains { $0.hasPrefix("--max-tasks-per-submitter") })
     }
 
-    @Test func withinAJobEarlierFramesGoFirst() {
+    /// Within a job, tasks go in the page order the shell gives them (``Planner/pageOrder(_:)``),
+    /// not by their frames: a keyframe set paged ahead of the chunks it pins goes out ahead of
+    /// chunks with earlier frames (decision 0049).
+    @Test func withinAJobTasksGoInPageOrder() {
         var s = Scheduler(timings: SchedulerTimings(prefetch: 0, stragglerFactor: 0))
-        // Plan order lists stage by stage, so a late chunk can come before an early seam; time order runs the seam first.
         let stored = [
-            StoredTask(id: 10, chunk: 0, work: Self.work(start: 512), done: false),
-            StoredTask(id: 11, chunk: 1, work: Self.work(start: 4), done: false),
+            StoredTask(id: 10, position: 2, chunk: 0, work: Self.work(start: 4), done: false),
+            StoredTask(id: 11, position: 0, chunk: 1, work: Self.work(start: 512), done: false),
+            StoredTask(id: 12, position: 1, chunk: 2, work: Self.work(start: 8), done: false),
         ]
         s.addJob(1, tasks: stored, now: 0)
         var farm = Farm(s, workers: 1)
-        let order = (0..<2).flatMap { _ in farm.round() }
-        #expect(order == [11, 10])
+        let order = (0..<3).flatMap { _ in farm.round() }
+        #expect(order == [11, 12, 10])
     }
 }

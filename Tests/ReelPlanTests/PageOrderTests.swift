@@ -1,6 +1,6 @@
-import ReelCore
 import Testing
 
+@testable import ReelCore
 @testable import ReelPlan
 
 /// The order a job's tasks are paged into the scheduler's window (decision 0041).
@@ -48,5 +48,28 @@ import Testing
         let firstFrames = order[..<position].map { plan.units[$0] }.filter { $0.stage == .chunks }
             .map { plan.chunks[$0.index].region.frames.lowerBound }
         #expect(firstFrames.max()! <= plan.seams[0].frames.lowerBound + plan.chunks[0].region.frames.count)
+    }
+
+    /// A keyframe set is paged a span of the set above it ahead of its own frames: every chunk
+    /// starting from there comes after it, every chunk before there before it. So a set is
+    /// sampled while the frames before its own are, and the chunks it pins never wait for a
+    /// keyframe level (decision 0049); the scheduler dispatches in this order.
+    @Test func aKeyframeSetIsPagedASpanOfTheSetAboveAheadOfItsFrames() throws {
+        let plan = plan(.rolling, seconds: 1400)
+        let order = Planner.pageOrder(plan).map(Int.init)
+        var position = [Int](repeating: 0, count: order.count)
+        for (index, unit) in order.enumerated() { position[unit] = index }
+        let chunks = plan.chunks.map { (start: $0.region.frames.lowerBound, position: position[plan.unit(.chunks, $0.index)!]) }
+        var checked = 0
+        for set in 0..<plan.keyframeTrees.map(\.setCount).reduce(0, +) {
+            let (index, local) = plan.keyframeSet(set)
+            let tree = plan.keyframeTrees[index]
+            guard tree.level(ofSet: local) >= 2 else { continue }
+            let paged = max(tree.first, tree.frames(ofSet: local)[0] - tree.parentSpan(ofSet: local))
+            let at = position[plan.unit(.keyframes, set)!]
+            #expect(chunks.allSatisfy { ($0.start >= paged) == ($0.position > at) }, "set \(set) is paged at frame \(paged)")
+            if paged > tree.first { checked += 1 }
+        }
+        #expect(checked > 10, "\(checked) sets two levels down are paged after their shot's first frame")
     }
 }

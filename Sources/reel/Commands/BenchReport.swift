@@ -148,7 +148,7 @@ struct BenchReport: Codable {
             }
         }
         let setting =
-            "simulated backend, 32x32 at 24 fps, 16-frame chunks overlapping by 4, \(BenchSections.scalingSteps) steps x \(BenchSections.scalingStepMilliseconds) ms; ideal = sampler time / workers; bound = ideal / max(ideal, critical path); sched. = a farm without overhead dispatching in time order; of sched. = sched. / to MP4"
+            "simulated backend, 32x32 at 24 fps, 16-frame chunks overlapping by 4, \(BenchSections.scalingSteps) steps x \(BenchSections.scalingStepMilliseconds) ms; ideal = sampler time / workers; bound = ideal / max(ideal, critical path); sched. = a farm without overhead dispatching in page order; of sched. = sched. / to MP4"
         if let scaling {
             out += table(
                 "Scaling to the finished MP4 (\(setting); independent and rolling videos grow with the workers)", header, rows(scaling))

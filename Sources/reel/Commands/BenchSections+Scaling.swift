@@ -44,7 +44,7 @@ extension BenchSections {
         /// The plan's critical path (its longest chain of dependent tasks) at the spec's step time.
         var criticalPathSeconds: Double
         /// What a farm with no overhead takes, each task sent the moment a worker is free, in
-        /// time order (`PlanCost.scheduledSteps`): the keyframe levels' idle workers included.
+        /// page order, as the scheduler (`PlanCost.scheduledSteps`): the keyframe levels' idle workers included.
         var scheduledSeconds: Double
         var toLastCommitSeconds: Double
         var toOutputSeconds: Double
