@@ -52,7 +52,7 @@ public struct Scheduler: Sendable {
     /// workers by what each was served, see ``Scheduler/leaseNext``); within a job, its page
     /// order (``Planner/pageOrder(_:)``): earlier frames first, so the encoder's frontier
     /// advances while the rest renders, and keyframe sets ahead of the chunks that need them,
-    /// so those never wait for a keyframe level (decision 0049).
+    /// so those do not wait for a keyframe level (decision 0049).
     struct DispatchOrder: Sendable, Comparable {
         var priority: Int
         var job: Int64

@@ -22,8 +22,8 @@ extension Planner {
     }
 
     /// The latent frame unit `entry` is paged at: the first it samples, stitches or decodes;
-    /// for a keyframe set, the set above it's span earlier, so the farm samples it while the
-    /// frames before its own are sampled, and the chunks it pins never wait for a keyframe
+    /// for a keyframe set, earlier by the span of the set one level up, so the farm samples it while the
+    /// frames before its own are sampled, and the chunks it pins do not wait for a keyframe
     /// level (decision 0049).
     private static func pageFrame(of entry: WorkUnit, in plan: Plan) -> Int {
         switch entry.stage {

@@ -52,7 +52,7 @@ import Testing
 
     /// A keyframe set is paged a span of the set above it ahead of its own frames: every chunk
     /// starting from there comes after it, every chunk before there before it. So a set is
-    /// sampled while the frames before its own are, and the chunks it pins never wait for a
+    /// sampled while the frames before its own are, and the chunks it pins do not wait for a
     /// keyframe level (decision 0049); the scheduler dispatches in this order.
     @Test func aKeyframeSetIsPagedASpanOfTheSetAboveAheadOfItsFrames() throws {
         let plan = plan(.rolling, seconds: 1400)
