@@ -24,7 +24,7 @@ extension Scheduler {
     /// out-of-memory failures showed it needs.
     func hasMemory(_ worker: Worker, for task: Task) -> Bool {
         guard UInt64(task.work.estimatedMegabytes) <= worker.hello.memoryMegabytes else { return false }
-        guard let floor = jobs[task.job]?.memoryFloors[MemoryKind(task.work)], task.order.cost >= floor.cost else { return true }
+        guard let floor = jobs[task.job]?.memoryFloors[MemoryKind(task.work)], task.cost >= floor.cost else { return true }
         return worker.hello.memoryMegabytes > floor.megabytes
     }
 
@@ -150,7 +150,7 @@ extension Scheduler {
             if let warm = entry.warmModel, tasks[pending[chosen.position]]!.work.model?.path != warm,
                 let warmCandidate = candidates.first(where: { tasks[pending[$0.position]]!.work.model?.path == warm })
             {
-                let cost = tasks[pending[warmCandidate.position]]!.order.cost
+                let cost = tasks[pending[warmCandidate.position]]!.cost
                 let slack = cost * max(Self.warmSlackTasks, workers.count)
                 if jobs[warmCandidate.job]!.served - jobs[chosen.job]!.served <= slack { chosen = warmCandidate }
             }
@@ -237,7 +237,7 @@ extension Scheduler {
         if workers[worker]?.leases.isEmpty == true { workers[worker]?.advancedAt = now }
         workers[worker]?.leases.insert(lease)
         if let model = task.work.model?.path { workers[worker]?.warmModel = model }
-        jobs[task.job]?.served += task.order.cost
+        jobs[task.job]?.served += task.cost
         let assignment = TaskAssignment(lease: lease, leaseMilliseconds: UInt32(clamping: Int(min(timings.leaseSeconds, 86400) * 1000)), work: task.work)
         return .dispatch(worker, assignment, job: task.job, unit: task.chunk, expiresAt: task.leaseExpiresAt)
     }

@@ -108,7 +108,7 @@ extension Scheduler {
         var job = jobs[task.job]!
         if outOfMemory, let memory = workers[id]?.hello.memoryMegabytes {
             let kind = MemoryKind(task.work), known = job.memoryFloors[kind]
-            job.memoryFloors[kind] = (min(task.order.cost, known?.cost ?? .max), max(memory, known?.megabytes ?? 0))
+            job.memoryFloors[kind] = (min(task.cost, known?.cost ?? .max), max(memory, known?.megabytes ?? 0))
         }
         // Counted by principal (the CURVE key, or the name on loopback): a new name evades nothing.
         let principal = workers[id]?.principal ?? Self.principal(of: id)

@@ -58,15 +58,13 @@ public struct Scheduler: Sendable {
         var job: Int64
         /// The task's place in its job's page order.
         var position: Int64
-        /// Its work: steps times latent values (what a job is charged for it, and what a memory floor compares).
-        var cost: Int
 
         static func < (a: Self, b: Self) -> Bool {
             (-a.priority, a.job, a.position) < (-b.priority, b.job, b.position)
         }
 
         /// Sorts before every task of `job` at `priority`.
-        static func first(priority: Int, job: Int64) -> Self { Self(priority: priority, job: job, position: .min, cost: .max) }
+        static func first(priority: Int, job: Int64) -> Self { Self(priority: priority, job: job, position: .min) }
     }
 
     struct Task: Sendable {
@@ -77,6 +75,9 @@ public struct Scheduler: Sendable {
         let stage: TaskStage
         /// The denoising steps it runs (``PlanCost/runSteps(_:)``), for its expected duration.
         let runSteps: Int
+        /// Its work, steps times latent values: what its job is charged for it, and what a
+        /// memory floor compares.
+        let cost: Int
         var order: DispatchOrder
         var phase: Phase
         /// The latest attempt number given out.
@@ -316,11 +317,10 @@ public struct Scheduler: Sendable {
     mutating func insert(_ stored: [StoredTask], job: Int64, now: Double) -> [Int64] {
         var added: [Int64] = []
         for entry in stored.sorted(by: { $0.id < $1.id }) where !entry.done && tasks[entry.id] == nil {
-            let order = DispatchOrder(
-                priority: jobs[job]?.priority ?? 0, job: job, position: entry.position, cost: entry.work.resultCount * entry.work.steps)
+            let order = DispatchOrder(priority: jobs[job]?.priority ?? 0, job: job, position: entry.position)
             var task = Task(
                 id: entry.id, job: job, chunk: entry.chunk, work: entry.work, stage: entry.stage, runSteps: PlanCost.runSteps(entry.work),
-                order: order, phase: .pending, attempt: entry.attempt)
+                cost: entry.work.resultCount * entry.work.steps, order: order, phase: .pending, attempt: entry.attempt)
             task.verify = Self.isVerified(entry.id, fraction: timings.verifyFraction)
             task.needsConditioning = !entry.dependencies.isEmpty
             for dependency in entry.dependencies where tasks[dependency] != nil {

@@ -22,9 +22,9 @@ extension Planner {
     }
 
     /// The latent frame unit `entry` is paged at: the first it samples, stitches or decodes;
-    /// for a keyframe set, earlier by the span of the set one level up, so the farm samples it while the
-    /// frames before its own are sampled, and the chunks it pins do not wait for a keyframe
-    /// level (decision 0049).
+    /// for a keyframe set, earlier by the span of the set one level up, so the farm samples it
+    /// while the frames before its own are sampled, and the chunks it pins do not wait for a
+    /// keyframe level (decision 0049).
     private static func pageFrame(of entry: WorkUnit, in plan: Plan) -> Int {
         switch entry.stage {
         case .keyframes:
