@@ -78,9 +78,11 @@ final class EncodeRunner: Sendable {
             controls.withLock { $0[job] = nil }
             cpu.withLock { $0 += CoordinatorMetrics.threadCPUSeconds() }
             guard let result else { return }
-            // The job is done as soon as its video is: scoring it (minutes for a long video) comes after.
+            // The job is done as soon as its video is: deleting its progressive file (a long
+            // video's frees many blocks) and scoring it (minutes for a long video) come after.
             self.finished.withLock { $0.append(Finished(job: job, result: result, consistency: nil)) }
             waker?.wake()
+            if case .success = result { FFmpegEncoder.discardProgressive(of: committed.spec.output, root: root) }
             if let report = scoring?() {
                 self.finished.withLock { $0.append(Finished(job: job, result: nil, consistency: report)) }
                 waker?.wake()

@@ -15,6 +15,9 @@ import ReelCore
 /// With `progressive`, the same encoded stream also goes, as it is made, into a fragmented
 /// MP4 beside the output (``liveName(of:)``) that players and ffprobe read while it grows;
 /// the final MP4's bytes do not depend on it (one encode feeds both through ffmpeg's tee muxer).
+/// When the MP4 is finished the progressive file is moved aside (``discardedName(of:)``) for
+/// ``discardProgressive(of:root:)`` to delete once the job is reported: deleting a file as long
+/// as the video frees all its blocks (0.1-0.4 s for 2 GiB), which the job's end need not wait for.
 ///
 /// The process using it must ignore SIGPIPE, so an ffmpeg that dies turns a write into an
 /// error instead of killing us.
@@ -57,6 +60,8 @@ public final class FFmpegEncoder {
         if progressive {
             let liveName = FFmpegEncoder.liveName(of: name)
             directory.remove(liveName)
+            // One a killed process moved aside but had not deleted yet.
+            directory.remove(Self.discardedName(of: name))
             live = (liveName, try directory.createFile(liveName, exclusive: true))
         } else {
             live = nil
@@ -128,16 +133,36 @@ public final class FFmpegEncoder {
         let pngFailure = pngs?.finish()
         close(temporaryFile)
         // The finished MP4 replaces the progressive one.
-        removeLive()
         guard process.terminationStatus == 0 else {
+            removeLive()
             directory.remove(temporary)
             throw ReelError(.encode, "ffmpeg exited with status \(process.terminationStatus): \(stderrText())")
         }
         if let pngFailure {
+            removeLive()
             directory.remove(temporary)
             throw pngFailure
         }
+        if let live {
+            close(live.file)
+            // A rename takes no longer for a long video; the deletion, later, does.
+            if (try? directory.rename(live.name, to: Self.discardedName(of: name))) == nil { directory.remove(live.name) }
+        }
         try directory.rename(temporary, to: name)
+    }
+
+    /// The name a finished encode's progressive file is moved to until it is deleted (hidden):
+    /// `video.mp4` → `.video.live.mp4.discarded`.
+    public static func discardedName(of output: String) -> String {
+        "." + (liveName(of: output) as NSString).lastPathComponent + ".discarded"
+    }
+
+    /// Deletes the progressive file a finished encode of `output` moved aside, if it is there
+    /// (`root`: the folder outputs stay inside, as for the encoder's).
+    public static func discardProgressive(of output: String, root: String? = nil) {
+        let folder = (output as NSString).deletingLastPathComponent
+        let directory = try? ConfinedDirectory(root: root ?? folder, path: folder.isEmpty ? "." : folder, create: false)
+        directory?.remove(discardedName(of: output))
     }
 
     /// Stops ffmpeg and removes the partial file.

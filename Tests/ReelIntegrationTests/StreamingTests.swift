@@ -1,6 +1,7 @@
 import Foundation
 import ReelClient
 import ReelCore
+import ReelStitch
 import ReelStore
 import Testing
 
@@ -60,6 +61,9 @@ import Testing
         try cluster.waitFor(job: job) { $0.state == "done" }
         #expect(try decodableFrames("\(cluster.outputRoot)/streamed.mp4") == 120)
         #expect(!FileManager.default.fileExists(atPath: live), "the finished MP4 replaces the live file")
+        // Moved aside when the MP4 was done, then deleted by the encode's thread once the job was reported.
+        let discarded = "\(cluster.outputRoot)/\(FFmpegEncoder.discardedName(of: "streamed.mp4"))"
+        try waitUntil("the progressive file is deleted", timeout: 10) { !FileManager.default.fileExists(atPath: discarded) }
         let checksums = try Reference.checksums(specPath)
         let record = try #require(try cluster.store().job(job))
         #expect(record.latentChecksum == checksums.latents && record.frameChecksum == checksums.frames)
@@ -86,7 +90,11 @@ import Testing
         let after = try cluster.waitFor(job: job) { $0.state == "done" }
         let output = "\(cluster.outputRoot)/killed.mp4"
         #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == expected, "the MP4 differs from the uninterrupted render's")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: cluster.outputRoot).filter { $0.contains("partial") || $0.contains("live") } == [])
+        // The progressive file is deleted just after the job is reported done (on the encode's thread).
+        try waitUntil("no partial or progressive file is left", timeout: 10) {
+            let left = try FileManager.default.contentsOfDirectory(atPath: cluster.outputRoot)
+            return left.filter { $0.contains("partial") || $0.contains("live") } == []
+        }
         #expect(cluster.log("coordinator.log").contains("encoding \(output) as its frames are committed"))
         measure(
             "coordinator SIGKILL mid-encode", "killed at \(caught.framesEncoded)/\(caught.framesTotal) frames encoded; the re-encoded MP4 (\(after.framesTotal) frames) is byte-identical")

@@ -54,6 +54,29 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/noise.live.mp4"))
     }
 
+    @Test func theProgressiveFileIsMovedAsideWhenTheMP4IsDoneAndDeletedAfter() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reel-encoder-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let output = "\(folder)/clip.mp4", discarded = "\(folder)/\(FFmpegEncoder.discardedName(of: output))"
+        #expect(FFmpegEncoder.discardedName(of: output) == ".clip.live.mp4.discarded")
+        // One a killed coordinator moved aside and never deleted goes when the next encode starts.
+        FileManager.default.createFile(atPath: discarded, contents: Data("stale".utf8))
+        let encoder = try FFmpegEncoder(output: output, width: 16, height: 16, fps: 24, frames: 48, progressive: true)
+        #expect(!FileManager.default.fileExists(atPath: discarded))
+        for frame in Self.noise(frames: 48, bytes: 16 * 16 * 3) { try encoder.write(frame) }
+        try encoder.finish()
+
+        // The job's end does not wait for the deletion: the progressive file is only moved out of sight.
+        #expect(FileManager.default.fileExists(atPath: output))
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/clip.live.mp4"))
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: discarded)[.size] as? Int)
+        #expect(size > 0, "the progressive file moved aside is the one ffmpeg wrote")
+        FFmpegEncoder.discardProgressive(of: output, root: folder)
+        #expect(!FileManager.default.fileExists(atPath: discarded))
+        #expect(try Set(FileManager.default.contentsOfDirectory(atPath: folder)) == ["clip.mp4"])
+    }
+
     @Test func aFrameCountOutsideTheSupportedRangeIsRefusedBeforeFFmpegStarts() {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("reel-encoder-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
