@@ -1,4 +1,5 @@
 import Foundation
+import ReelCoordinator
 import ReelCore
 import ReelStore
 
@@ -6,7 +7,7 @@ import ReelStore
 struct BenchReport: Codable {
     var machine = ""
     var scaling: [BenchSections.ScalingRow]?
-    var tail: [BenchSections.ScalingRow]?
+    var tail: [BenchSections.TailRow]?
     var coordinator: [BenchSections.CoordinatorRow]?
     var size: [BenchSections.SizeRow]?
     var stitch: [BenchSections.StitchRow]?
@@ -153,10 +154,41 @@ struct BenchReport: Codable {
             out += table(
                 "Scaling to the finished MP4 (\(setting); independent and rolling videos grow with the workers)", header, rows(scaling))
         }
-        if let tail {
-            out += table("Tail after the last commit against video length (\(setting))", header, rows(tail))
-        }
+        if let tail { out += tailTable(tail) }
         return out
+    }
+
+    /// The tail rows (medians, and each list's range), then each farm's longest video's median
+    /// tail over its shortest's: the target is 0.9-1.1.
+    private func tailTable(_ tail: [BenchSections.TailRow]) -> String {
+        func median(_ values: [Double]) -> Double { CoordinatorMetrics.quantile(values, 0.5) ?? .nan }
+        func spread(_ values: [Double], _ digits: Int) -> String {
+            String(format: "%.\(digits)f-%.\(digits)f", values.min() ?? .nan, values.max() ?? .nan)
+        }
+        var out = table(
+            "Tail after the last commit against video length (rolling; medians of the runs, then their range;"
+                + " waves = frames / (workers x chunk stride))",
+            [
+                "workers", "video min", "tasks", "waves", "runs", "to last commit s", "tail s", "tail range s", "backlog frames",
+                "backlog range",
+            ],
+            tail.map { row in
+                let backlog = row.backlogFrames.map(Double.init)
+                return [
+                    "\(row.workers)", String(format: "%.1f", row.videoSeconds / 60), "\(row.tasks)", String(format: "%.1f", row.waves),
+                    "\(row.tailSeconds.count)", String(format: "%.2f", median(row.toLastCommitSeconds)),
+                    String(format: "%.3f", median(row.tailSeconds)), spread(row.tailSeconds, 3), String(format: "%.0f", median(backlog)),
+                    spread(backlog, 0),
+                ]
+            })
+        for workers in Set(tail.map(\.workers)).sorted() {
+            let farm = tail.filter { $0.workers == workers }.sorted { $0.videoSeconds < $1.videoSeconds }
+            guard let short = farm.first, let long = farm.last, farm.count > 1 else { continue }
+            out += String(
+                format: "%d workers: median tail at %.1f min over at %.1f min: %.2f\n", workers, long.videoSeconds / 60,
+                short.videoSeconds / 60, median(long.tailSeconds) / median(short.tailSeconds))
+        }
+        return out + "\n"
     }
 
     private func table(_ title: String, _ header: [String], _ rows: [[String]]) -> String {

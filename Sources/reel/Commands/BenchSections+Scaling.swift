@@ -5,9 +5,8 @@ import ReelPlan
 import ReelSampler
 import ReelStore
 
-/// Scaling to 256 workers in every mode, measured to the finished MP4, and the tail after the
-/// last commit against video length. Every run is a child process (`--farm-child`), so its
-/// peak memory is its own.
+/// Scaling to 256 workers in every mode, measured to the finished MP4. Every run is a child
+/// process (`--farm-child`), so its peak memory is its own.
 extension BenchSections {
     /// One farm run as a child process measures it.
     struct FarmResult: Codable {
@@ -96,21 +95,9 @@ extension BenchSections {
         return rows
     }
 
-    /// The tail (last commit to MP4) of a rolling render for a short and a ten-times longer video.
-    func tail() throws -> [ScalingRow] {
-        let (workers, minutes): (Int, [Double]) = quick ? (16, [0.5, 5]) : (256, [4, 40])
-        return try minutes.map { try scalingRun(.rolling, seconds: 60 * $0, workers: workers) }
-    }
-
     func scalingRun(_ mode: ConsistencyMode, seconds: Double, workers count: Int) throws -> ScalingRow {
-        var spec = simulatedSpec(
-            "bench-\(mode.rawValue)-\(count)", seconds: seconds, chunk: 16, overlap: 4, steps: Self.scalingSteps,
-            stepMilliseconds: Self.scalingStepMilliseconds, consistency: mode)
-        spec.output = "\(scratch)/\(spec.name).mp4"
-        let request = "\(scratch)/\(spec.name).request.json"
-        try JSONCoding.encoder.encode(FarmRequest(spec: spec, workers: count)).write(to: URL(fileURLWithPath: request))
-        let run = try BenchReport.runJSON(
-            [ProcessSetup.executablePath, "bench", "--farm-child", request, "--scratch", scratch], as: FarmResult.self)
+        let spec = scalingSpec(mode, seconds: seconds, workers: count)
+        let run = try farmRun(spec, workers: count)
         let plan = Planner.plan(spec)
         let cost = PlanCost.of(spec, plan)
         let ideal = run.samplerSeconds / Double(count)
@@ -134,6 +121,23 @@ extension BenchSections {
                 seconds,
                 run.toOutputSeconds, ideal, row.tailSeconds))
         return row
+    }
+
+    /// The scaling and tail sections' video: 32×32, 16-frame chunks overlapping by 4, each 1 s of sampling.
+    func scalingSpec(_ mode: ConsistencyMode, seconds: Double, workers count: Int) -> JobSpec {
+        var spec = simulatedSpec(
+            "bench-\(mode.rawValue)-\(count)", seconds: seconds, chunk: 16, overlap: 4, steps: Self.scalingSteps,
+            stepMilliseconds: Self.scalingStepMilliseconds, consistency: mode)
+        spec.output = "\(scratch)/\(spec.name).mp4"
+        return spec
+    }
+
+    /// Renders `spec` to the MP4 on a farm of `count` workers in a child process.
+    func farmRun(_ spec: JobSpec, workers count: Int) throws -> FarmResult {
+        let request = "\(scratch)/\(spec.name).request.json"
+        try JSONCoding.encoder.encode(FarmRequest(spec: spec, workers: count)).write(to: URL(fileURLWithPath: request))
+        return try BenchReport.runJSON(
+            [ProcessSetup.executablePath, "bench", "--farm-child", request, "--scratch", scratch], as: FarmResult.self)
     }
 
     /// In a child process: one farm run of the requested spec, encode included.
