@@ -132,7 +132,6 @@ public final class FFmpegEncoder {
         process.waitUntilExit()
         let pngFailure = pngs?.finish()
         close(temporaryFile)
-        // The finished MP4 replaces the progressive one.
         guard process.terminationStatus == 0 else {
             removeLive()
             directory.remove(temporary)
@@ -143,9 +142,10 @@ public final class FFmpegEncoder {
             directory.remove(temporary)
             throw pngFailure
         }
+        // The finished MP4 replaces the progressive one, which is moved aside: a rename takes
+        // no longer for a long video, the deletion (later) does.
         if let live {
             close(live.file)
-            // A rename takes no longer for a long video; the deletion, later, does.
             if (try? directory.rename(live.name, to: Self.discardedName(of: name))) == nil { directory.remove(live.name) }
         }
         try directory.rename(temporary, to: name)

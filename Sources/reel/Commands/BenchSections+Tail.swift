@@ -3,7 +3,7 @@ import ReelCore
 
 /// The tail (last commit to finished MP4) of a rolling render against video length, at two
 /// farm sizes, each length rendered several times: a tail is tens of milliseconds, less than
-/// this machine's run-to-run noise, so one render of each says little (decision 0050).
+/// this machine's run-to-run noise, so one render of each says little (decision 0051).
 extension BenchSections {
     /// One video length on one farm, over `runs` renders (lists in the order they ran).
     struct TailRow: Codable {
@@ -29,23 +29,22 @@ extension BenchSections {
         let (farms, minutes): ([Int], [Double]) = quick ? ([16], [0.5, 5]) : ([64, 256], [4, 40])
         var rows: [TailRow] = []
         for workers in farms {
-            var byLength = minutes.map { _ in [FarmResult]() }
+            let specs = minutes.map { scalingSpec(.rolling, seconds: 60 * $0, workers: workers) }
+            var byLength = specs.map { _ in [FarmResult]() }
             for _ in 0..<tailRuns {
-                for (index, length) in minutes.enumerated() {
-                    let run = try farmRun(scalingSpec(.rolling, seconds: 60 * length, workers: workers), workers: workers)
+                for (index, spec) in specs.enumerated() {
+                    let run = try farmRun(spec, workers: workers)
                     byLength[index].append(run)
                     BenchReport.progress(
                         String(
-                            format: "tail: %d workers, %.0f min: %.3f s after the last commit, %d frames behind", workers, length,
-                            run.toOutputSeconds - run.toLastCommitSeconds, run.encodeBacklogFrames ?? -1))
+                            format: "tail: %d workers, %.1f min: %.3f s after the last commit, %d frames behind", workers,
+                            spec.seconds / 60, run.toOutputSeconds - run.toLastCommitSeconds, run.encodeBacklogFrames ?? -1))
                 }
             }
-            for (index, length) in minutes.enumerated() {
-                let spec = scalingSpec(.rolling, seconds: 60 * length, workers: workers)
-                let runs = byLength[index]
+            for (spec, runs) in zip(specs, byLength) {
                 rows.append(
                     TailRow(
-                        workers: workers, videoSeconds: 60 * length, tasks: runs[0].tasks,
+                        workers: workers, videoSeconds: spec.seconds, tasks: runs[0].tasks,
                         waves: Double(spec.frameCount) / Double(workers * (spec.chunkFrames - spec.overlap)),
                         toLastCommitSeconds: runs.map(\.toLastCommitSeconds),
                         tailSeconds: runs.map { $0.toOutputSeconds - $0.toLastCommitSeconds },
