@@ -86,7 +86,7 @@ struct BenchReport: Codable {
         }
         if let size {
             out += table(
-                "Plan size (1920x1088 latent, 512 tiles, 16-frame chunks overlapping by 4, rolling; coordinator process, no workers)",
+                "Plan size (1920x1088 latent, 1024x544 tiles, 16-frame chunks overlapping by 4, rolling; coordinator process, no workers)",
                 ["minutes", "tasks", "plan s", "submit s", "all rows s", "idle MB", "peak MB", "DB MB"],
                 size.map {
                     [

@@ -26,13 +26,14 @@ extension BenchSections {
 
     /// A real coordinator process with one long 1080p-latent job submitted (no workers), in
     /// rolling mode with 16-frame chunks: a keyframe set holds a chunk's frames whole, and 48
-    /// (the default) of 1920x1088 procedural latents are more than a task may carry.
+    /// (the default) of 1920x1088 procedural latents are more than a task may carry. Tiles of
+    /// 1024x544 keep the two-hour job under the task limit (512x512 would be over it).
     func size() throws -> [SizeRow] {
         var rows: [SizeRow] = []
         for minutes in quick ? [15, 30] : [30, 60, 120] {
             let spec = JobSpec(
                 name: "bench-size-\(minutes)", prompt: "a long drive", seconds: Double(minutes * 60), fps: 24, width: 1920, height: 1088,
-                seed: 1, chunkFrames: 16, overlap: 4, tileWidth: 512, tileHeight: 512, output: "\(scratch)/size-\(minutes).mp4")
+                seed: 1, chunkFrames: 16, overlap: 4, tileWidth: 1024, tileHeight: 544, output: "\(scratch)/size-\(minutes).mp4")
             var planning = Double.infinity
             for _ in 0..<3 {
                 let started = Date()
