@@ -5,7 +5,7 @@ import ReelCore
 /// farm sizes, each length rendered several times: a tail is tens of milliseconds, less than
 /// this machine's run-to-run noise, so one render of each says little (decision 0051).
 extension BenchSections {
-    /// One video length on one farm, over `runs` renders (lists in the order they ran).
+    /// One video length on one farm, over ``tailRuns`` renders (lists in the order they ran).
     struct TailRow: Codable {
         var workers: Int
         var videoSeconds: Double
