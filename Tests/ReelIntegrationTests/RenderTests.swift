@@ -24,11 +24,13 @@ import Testing
         #expect(video["nb_read_frames"] == "48")
         #expect(video["r_frame_rate"] == "12/1")
         #expect(abs(Double(video["duration"] ?? "0")! - 4.0) < 0.01)
-        // Both worker processes sampled chunks, and every task is committed exactly once.
+        // Both worker processes sampled chunks, and every task is committed, with its checksum.
+        // Its attempt may be over 1: on a loaded machine the idle worker's backup of a task queued
+        // at the other can win, or a worker stalled past its timeout loses its leases (CI saw it).
         let store = try Store(path: "\(directory.path)/data/reel.sqlite")
         let tasks = try store.tasks(job: 1)
         #expect(tasks.count == Planner.plan(try SpecLoaderForTests.load(spec)).units.count)
-        #expect(tasks.allSatisfy { $0.state == .done && $0.attempt == 1 && $0.checksum != nil })
+        #expect(tasks.allSatisfy { $0.state == .done && $0.attempt >= 1 && $0.checksum != nil })
         #expect(Set(tasks.compactMap(\.worker)).count == 2, "work spread over both workers")
     }
 
