@@ -3,13 +3,33 @@ import ReelWire
 
 /// Liveness, expiry and the ready queue.
 extension Scheduler {
-    /// Drops silent workers and takes back the leases of stalled ones, every period; takes
-    /// back expired leases at most every ``leaseScanSeconds``.
-    mutating func expire(now: Double) -> [SchedulerDirective] {
+    /// Whether this period's pass looks at the idle workers too, not only the busy ones: at
+    /// most every heartbeat, and at once when the farm gets work or runs out of it (an idle
+    /// worker is told then). An idle worker's bounds are ``Liveness/idleFactor`` heartbeats and
+    /// timeouts long, so a look a heartbeat apart is soon enough, while looking at hundreds of
+    /// them 50 times a second was most of an idle farm's cost to the coordinator (decision 0052).
+    mutating func idleScanDue(now: Double) -> Bool {
+        let hasWork = outstandingTasks > 0
+        guard now - lastIdleScan >= timings.heartbeatSeconds || now < lastIdleScan || hasWork != idleScanHadWork else { return false }
+        lastIdleScan = now
+        idleScanHadWork = hasWork
+        return true
+    }
+
+    /// The workers a periodic pass looks at: the busy ones, and with `idleToo` the idle ones.
+    func workersToCheck(idleToo: Bool) -> [WorkerID] {
+        idleToo ? Array(workers.all.keys) : Array(workers.busy)
+    }
+
+    /// Drops silent workers (the idle ones only with `idleToo`) and takes back the leases of
+    /// stalled ones, every period; takes back expired leases at most every ``leaseScanSeconds``.
+    mutating func expire(now: Double, idleToo: Bool) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
-        // (Scanned without copying the table, then sorted: this runs up to 50 times a second.)
+        // (Found first, then sorted: this runs up to 50 times a second.)
         var silent: [WorkerID] = []
-        for (id, worker) in workers.all where isSilent(id, worker, now: now) { silent.append(id) }
+        for id in workersToCheck(idleToo: idleToo) {
+            if let worker = workers[id], isSilent(id, worker, now: now) { silent.append(id) }
+        }
         for id in silent.sorted() {
             guard let worker = workers[id] else { continue }
             out += dropWorker(id, reason: String(format: "worker %@ silent for %.1f s: dropped", id, now - worker.lastSeen), lost: true)
@@ -196,19 +216,24 @@ extension Scheduler {
         return out
     }
 
-    mutating func heartbeats(now: Double) -> [SchedulerDirective] {
+    /// Heartbeats the workers that are due one (the idle ones only with `idleToo`), or whose
+    /// last one said otherwise of whether the farm has work. An idle worker, looked at only every
+    /// heartbeat, is sent its heartbeat when it would fall due before the next look: so it is
+    /// heartbeated every `idleFactor - 1` to `idleFactor` heartbeats, never later.
+    mutating func heartbeats(now: Double, idleToo: Bool) -> [SchedulerDirective] {
         var out: [SchedulerDirective] = []
         let outstanding = outstandingTasks, hasWork = outstanding > 0
         var due: [WorkerID] = []
-        for (id, worker) in workers.all
-        where now - worker.lastHeartbeatSent >= heartbeatSeconds(of: worker) || worker.toldFarmHasWork != hasWork {
-            due.append(id)
+        for id in workersToCheck(idleToo: idleToo) {
+            guard let worker = workers[id] else { continue }
+            let early = worker.leases.isEmpty ? timings.heartbeatSeconds : 0
+            let dueAt = worker.lastHeartbeatSent + heartbeatSeconds(of: worker) - early
+            if now >= dueAt || worker.toldFarmHasWork != hasWork { due.append(id) }
         }
         guard !due.isEmpty else { return out }
         due.sort()
         for id in due {
-            workers[id]?.lastHeartbeatSent = now
-            workers[id]?.toldFarmHasWork = hasWork
+            workers.heartbeatSent(id, at: now, farmHasWork: hasWork)
             out.append(.send(id, .heartbeat(outstanding: outstanding)))
         }
         return out

@@ -174,6 +174,10 @@ public struct Scheduler: Sendable {
     /// (``Scheduler/queuedLeasesPerMillisecond``).
     var queuedAllowance = Double(Scheduler.queuedLeasesPerMillisecond)
     var queuedAllowanceAt = -Double.infinity
+    /// When the idle workers were last looked at for silence and due heartbeats, and whether
+    /// the farm had work then (``idleScanDue(now:)``).
+    var lastIdleScan = -Double.infinity
+    var idleScanHadWork = false
     /// When every resident task was last looked at for an expired lease.
     var lastLeaseScan = -Double.infinity
     /// How often at most that is done: leases run for many seconds, and the scan copies
@@ -361,8 +365,9 @@ public struct Scheduler: Sendable {
         if case .tick = event, now - lastPeriodicWork >= Self.periodSeconds || now < lastPeriodicWork {
             periodic = true
             lastPeriodicWork = now
-            out += expire(now: now)
-            out += heartbeats(now: now)
+            let idleToo = idleScanDue(now: now)
+            out += expire(now: now, idleToo: idleToo)
+            out += heartbeats(now: now, idleToo: idleToo)
         }
         out += dispatch(now: now, backups: periodic)
         return out

@@ -62,6 +62,12 @@ struct WorkerTable: Sendable {
     /// (every message from a worker comes through here).
     mutating func heard(_ id: WorkerID, at time: Double) { all[id]?.lastSeen = time }
 
+    /// Records a heartbeat sent to a worker and what it said: no index depends on either.
+    mutating func heartbeatSent(_ id: WorkerID, at time: Double, farmHasWork: Bool) {
+        all[id]?.lastHeartbeatSent = time
+        all[id]?.toldFarmHasWork = farmHasWork
+    }
+
     @discardableResult
     mutating func removeValue(forKey id: WorkerID) -> Scheduler.Worker? {
         let old = all[id]

@@ -129,6 +129,28 @@ import Testing
         #expect(s.workerCount == 1)
     }
 
+    /// Decision 0052: the idle workers are looked at (for silence, for a due heartbeat) once a
+    /// heartbeat, not every period, so one silent past its bound goes at the first look after it;
+    /// a busy worker is looked at every period.
+    @Test func idleWorkersAreLookedAtOnceAHeartbeatAndBusyOnesEveryPeriod() {
+        var s = scheduler(tasks: 1)
+        #expect(dispatched(s.handle(.workerReady("busy", Self.hello), now: 0)).map(\.0) == ["busy"])
+        _ = s.handle(.workerReady("idle", Self.hello), now: 0)
+        func dropped(_ worker: WorkerID, at time: Double) -> Bool {
+            s.handle(.tick, now: time).contains { if case .log(let line) = $0 { line.hasPrefix("worker \(worker) silent") } else { false } }
+        }
+        let bound = 5 * Liveness.idleFactor
+        _ = s.handle(.heartbeat("busy"), now: bound - 0.5)
+        #expect(!dropped("idle", at: bound - 0.5), "looked at, not yet past its bound")
+        _ = s.handle(.heartbeat("busy"), now: bound + 0.1)
+        #expect(!dropped("idle", at: bound + 0.1), "past its bound, but looked at 0.6 s ago")
+        #expect(dropped("idle", at: bound + 0.5), "the next look, a heartbeat after the last")
+        // The busy worker, silent since bound + 0.1, goes at the first period past its 5 s timeout.
+        #expect(!dropped("busy", at: bound + 5))
+        #expect(dropped("busy", at: bound + 5.2), "0.2 s after the last look at the idle ones")
+        #expect(s.workerCount == 0)
+    }
+
     /// An idle worker is heartbeated only every few seconds, but at once when the farm gets work
     /// or runs out of it: a worker that leaves when idle must not leave as a job arrives.
     @Test func anIdleWorkerIsToldAtOnceWhenTheFarmGetsWork() {
