@@ -38,7 +38,7 @@ extension Reel {
             help: "Worker counts of the scaling section, comma-separated (default: 1,4,16,64,256 up to --max-workers; --quick: 1,4,16).")
         var workers: String?
 
-        @Flag(help: "Smaller sizes, for a check that the suite runs (minutes, not a measurement).")
+        @Flag(help: "Smaller sizes, for a check that the suite runs (minutes, not a measurement; workers not SCHED_IDLE).")
         var quick = false
 
         @Flag(inversion: .prefixedNo, help: "Run the Dask peer beside the coordinator benchmark.")

@@ -29,6 +29,8 @@ struct BenchFarm {
     }
 
     let scratch: String
+    /// Whether the workers run `SCHED_IDLE`, only when the coordinator does not (see ``run``).
+    var workersYield = true
 
     /// `watched`: the operator API serves beside the coordinator with the dashboard's live
     /// feed open (a `curl` reading `/v1/events`) and `/metrics` scraped every second.
@@ -57,11 +59,13 @@ struct BenchFarm {
             // In a real farm workers have machines of their own; here they share the
             // coordinator's cores, so they run only when it does not: SCHED_IDLE, set by chrt
             // (util-linux) before the worker starts, so that every thread of it has it.
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/chrt")
-            process.arguments = [
-                "--idle", "0", ProcessSetup.executablePath, "worker", "--connect", coordinator.endpoint, "--name", "bench-\(index)",
+            // Without `workersYield` (a quick run beside other work) they run at the usual priority.
+            let worker = [
+                ProcessSetup.executablePath, "worker", "--connect", coordinator.endpoint, "--name", "bench-\(index)",
                 "--backend", spec.backend.rawValue, "--log-level", "error",
             ]
+            process.executableURL = URL(fileURLWithPath: workersYield ? "/usr/bin/chrt" : worker[0])
+            process.arguments = workersYield ? ["--idle", "0"] + worker : Array(worker.dropFirst())
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()

@@ -31,6 +31,8 @@ extension BenchSections {
     struct FarmRequest: Codable {
         var spec: JobSpec
         var workers: Int
+        /// Whether the workers run `SCHED_IDLE` (``BenchFarm/workersYield``); absent: they do.
+        var workersYield: Bool?
     }
 
     struct ScalingRow: Codable {
@@ -135,7 +137,8 @@ extension BenchSections {
     /// Renders `spec` to the MP4 on a farm of `count` workers in a child process.
     func farmRun(_ spec: JobSpec, workers count: Int) throws -> FarmResult {
         let request = "\(scratch)/\(spec.name).request.json"
-        try JSONCoding.encoder.encode(FarmRequest(spec: spec, workers: count)).write(to: URL(fileURLWithPath: request))
+        let body = FarmRequest(spec: spec, workers: count, workersYield: farm.workersYield)
+        try JSONCoding.encoder.encode(body).write(to: URL(fileURLWithPath: request))
         return try BenchReport.runJSON(
             [ProcessSetup.executablePath, "bench", "--farm-child", request, "--scratch", scratch], as: FarmResult.self)
     }
@@ -143,7 +146,8 @@ extension BenchSections {
     /// In a child process: one farm run of the requested spec, encode included.
     static func farmChild(request path: String, scratch: String) throws -> FarmResult {
         let request = try JSONCoding.decoder.decode(FarmRequest.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-        let run = try BenchFarm(scratch: scratch).run(request.spec, workers: request.workers, timings: SchedulerTimings(), encode: true)
+        let farm = BenchFarm(scratch: scratch, workersYield: request.workersYield ?? true)
+        let run = try farm.run(request.spec, workers: request.workers, timings: SchedulerTimings(), encode: true)
         let metrics = run.metrics
         guard let toOutput = run.toOutputSeconds else { throw ReelError(.encode, "the bench job finished without its MP4") }
         func milliseconds(_ samples: [Double], _ quantile: Double) -> Double? {

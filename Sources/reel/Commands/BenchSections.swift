@@ -10,7 +10,9 @@ import ReelStitch
 struct BenchSections {
     let scratch: String
     let quick: Bool
-    var farm: BenchFarm { BenchFarm(scratch: scratch) }
+    /// A farm whose workers yield to the coordinator, except in a `quick` run: that is a check
+    /// that the suite runs, often beside other work (the test suite), which would starve them.
+    var farm: BenchFarm { BenchFarm(scratch: scratch, workersYield: !quick) }
 
     func simulatedSpec(
         _ name: String, seconds: Double, size: Int = 32, chunk: Int, overlap: Int, steps: Int, stepMilliseconds: Int,
