@@ -64,8 +64,9 @@ struct BenchFarm {
                 ProcessSetup.executablePath, "worker", "--connect", coordinator.endpoint, "--name", "bench-\(index)",
                 "--backend", spec.backend.rawValue, "--log-level", "error",
             ]
-            process.executableURL = URL(fileURLWithPath: workersYield ? "/usr/bin/chrt" : worker[0])
-            process.arguments = workersYield ? ["--idle", "0"] + worker : Array(worker.dropFirst())
+            let command = workersYield ? ["/usr/bin/chrt", "--idle", "0"] + worker : worker
+            process.executableURL = URL(fileURLWithPath: command[0])
+            process.arguments = Array(command.dropFirst())
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
